@@ -1,0 +1,150 @@
+//! Canonical version tracks and the version sets the solver works with.
+
+use std::fmt;
+
+use semver::{Prerelease, Version};
+use serde::{Deserialize, Serialize};
+
+/// A set of versions, as pubgrub represents it.
+pub type VersionSet = pubgrub::Ranges<Version>;
+
+/// The canonical track of a version: the part that must match for two
+/// versioned interface names to link.
+///
+/// Per the component model: the major version when it is at least 1; else
+/// `0.minor` when minor is at least 1; else `0.0.patch`. Pre-release and build
+/// metadata do not change the track.
+///
+/// ```
+/// use semver::Version;
+/// use warg_depsolve_names::Track;
+/// let track = |s| Track::of(&Version::parse(s).unwrap()).to_string();
+/// assert_eq!(track("1.2.3"), "1");
+/// assert_eq!(track("0.2.6-rc.1"), "0.2");
+/// assert_eq!(track("0.0.4"), "0.0.4");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Track {
+    /// `major` >= 1.
+    Major(u64),
+    /// `0.minor` with minor >= 1.
+    Minor(u64),
+    /// `0.0.patch`.
+    Patch(u64),
+}
+
+impl Track {
+    /// The track a version belongs to.
+    pub fn of(version: &Version) -> Self {
+        match (version.major, version.minor) {
+            (0, 0) => Track::Patch(version.patch),
+            (0, minor) => Track::Minor(minor),
+            (major, _) => Track::Major(major),
+        }
+    }
+
+    /// Every version on this track, pre-releases included, as a half-open
+    /// range `[start-0, next-0)`.
+    pub fn versions(self) -> VersionSet {
+        let (lo, hi) = match self {
+            Track::Major(m) => (Version::new(m, 0, 0), Version::new(m + 1, 0, 0)),
+            Track::Minor(m) => (Version::new(0, m, 0), Version::new(0, m + 1, 0)),
+            Track::Patch(p) => (Version::new(0, 0, p), Version::new(0, 0, p + 1)),
+        };
+        VersionSet::between(lowest_prerelease(lo), lowest_prerelease(hi))
+    }
+}
+
+/// The smallest version that shares `v`'s major.minor.patch: `v-0`.
+///
+/// No pre-release sorts before `0`, so `[lowest_prerelease(a), ...)` includes
+/// every pre-release of `a`, and `< lowest_prerelease(b)` excludes all of
+/// `b`'s.
+pub fn lowest_prerelease(mut v: Version) -> Version {
+    v.pre = Prerelease::new("0").expect("`0` is a valid pre-release");
+    v.build = semver::BuildMetadata::EMPTY;
+    v
+}
+
+impl fmt::Display for Track {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Track::Major(m) => write!(f, "{m}"),
+            Track::Minor(m) => write!(f, "0.{m}"),
+            Track::Patch(p) => write!(f, "0.0.{p}"),
+        }
+    }
+}
+
+impl From<Track> for String {
+    fn from(t: Track) -> String {
+        t.to_string()
+    }
+}
+
+impl TryFrom<String> for Track {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for Track {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid track `{s}`: expected `N`, `0.N` or `0.0.N`");
+        let parts: Vec<u64> = s
+            .split('.')
+            .map(|p| p.parse::<u64>().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        match parts[..] {
+            [m] if m >= 1 => Ok(Track::Major(m)),
+            [0, m] if m >= 1 => Ok(Track::Minor(m)),
+            [0, 0, p] => Ok(Track::Patch(p)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn tracks_follow_the_spec() {
+        assert_eq!(Track::of(&v("1.2.3")), Track::Major(1));
+        assert_eq!(Track::of(&v("0.2.6-rc.1")), Track::Minor(2));
+        assert_eq!(Track::of(&v("0.0.4")), Track::Patch(4));
+        assert_eq!(Track::of(&v("2.0.0-alpha+build.5")), Track::Major(2));
+        for t in ["1", "0.2", "0.0.4"] {
+            assert_eq!(t.parse::<Track>().unwrap().to_string(), t);
+        }
+        for bad in ["0", "0.0", "1.2", "x", "0.1.2"] {
+            assert!(bad.parse::<Track>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn track_range_holds_exactly_its_versions() {
+        let one = Track::Major(1).versions();
+        for inside in ["1.0.0-0", "1.0.0-rc.1", "1.0.0", "1.99.3+b", "1.9.9-beta"] {
+            assert!(one.contains(&v(inside)), "{inside}");
+        }
+        for outside in ["0.9.9", "2.0.0-rc.1", "2.0.0", "0.1.0"] {
+            assert!(!one.contains(&v(outside)), "{outside}");
+        }
+        let zero_two = Track::Minor(2).versions();
+        assert!(zero_two.contains(&v("0.2.6-rc.1")));
+        assert!(!zero_two.contains(&v("0.3.0-rc.1")));
+        let patch = Track::Patch(4).versions();
+        assert!(patch.contains(&v("0.0.4")));
+        assert!(!patch.contains(&v("0.0.5")));
+    }
+}
