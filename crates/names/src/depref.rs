@@ -113,7 +113,7 @@ impl HashAlgorithm {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             HashAlgorithm::Sha256 => 32,
             HashAlgorithm::Sha384 => 48,
@@ -178,17 +178,16 @@ impl Integrity {
         let (alg, hex_digest) = s
             .split_once(':')
             .ok_or_else(|| err("expected `sha256:<hex>`"))?;
-        let algorithm =
-            HashAlgorithm::from_name(alg).ok_or_else(|| err("unknown algorithm"))?;
+        let algorithm = HashAlgorithm::from_name(alg).ok_or_else(|| err("unknown algorithm"))?;
         if hex_digest.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(err("hex digits must be lowercase"));
         }
         let digest = hex::decode(hex_digest).map_err(|e| err(&e.to_string()))?;
-        if digest.len() != algorithm.len() {
+        if digest.len() != algorithm.digest_len() {
             return Err(err(&format!(
                 "{} digests are {} bytes, found {}",
                 alg,
-                algorithm.len(),
+                algorithm.digest_len(),
                 digest.len()
             )));
         }
@@ -206,10 +205,10 @@ impl Integrity {
         let digest = base64::engine::general_purpose::STANDARD
             .decode(b64)
             .map_err(|e| err(format!("bad base64: {e}")))?;
-        if digest.len() != algorithm.len() {
+        if digest.len() != algorithm.digest_len() {
             return Err(err(format!(
                 "{alg} digests are {} bytes, found {}",
-                algorithm.len(),
+                algorithm.digest_len(),
                 digest.len()
             )));
         }
@@ -318,10 +317,9 @@ impl DepRange {
             DepRange::AtLeast(a) => VersionSet::higher_than(a.clone()),
             DepRange::Below(b) => VersionSet::strictly_lower_than(exclusive_upper(b)),
             DepRange::Between(a, b) => VersionSet::between(a.clone(), exclusive_upper(b)),
-            DepRange::Req(req) => req
-                .comparators
-                .iter()
-                .fold(VersionSet::full(), |acc, c| acc.intersection(&comparator_ranges(c))),
+            DepRange::Req(req) => req.comparators.iter().fold(VersionSet::full(), |acc, c| {
+                acc.intersection(&comparator_ranges(c))
+            }),
         }
     }
 
@@ -507,7 +505,11 @@ impl<'a> Parser<'a> {
     fn depref(mut self) -> Result<DepRef, ParseError> {
         let dep = if self.eat("unlocked-dep=<") {
             let package = self.package()?;
-            let range = if self.eat("@") { self.range()? } else { DepRange::Any };
+            let range = if self.eat("@") {
+                self.range()?
+            } else {
+                DepRange::Any
+            };
             self.expect(">")?;
             DepRef::Unlocked { package, range }
         } else if self.eat("locked-dep=<") {
@@ -544,18 +546,18 @@ impl<'a> Parser<'a> {
                 "`@` or `>` (nested package paths are not supported)",
             );
         }
-        text.parse::<PackageName>()
-            .or_else(|e| self.fail(start, format!("a package name `namespace:name` ({})", e.reason)))
+        text.parse::<PackageName>().or_else(|e| {
+            self.fail(
+                start,
+                format!("a package name `namespace:name` ({})", e.reason),
+            )
+        })
     }
 
     fn version(&mut self, stops: &[char]) -> Result<Version, ParseError> {
         let (start, text) = self.take_until(stops);
-        Version::parse(text).or_else(|e| {
-            self.fail(
-                start,
-                format!("a full semver version like `1.2.3` ({e})"),
-            )
-        })
+        Version::parse(text)
+            .or_else(|e| self.fail(start, format!("a full semver version like `1.2.3` ({e})")))
     }
 
     fn range(&mut self) -> Result<DepRange, ParseError> {
@@ -636,14 +638,20 @@ impl<'a> Parser<'a> {
     /// Parses `text`, which starts at `self.pos`, as a full version.
     fn version_str(&self, text: &str) -> Result<Version, ParseError> {
         Version::parse(text).or_else(|e| {
-            self.fail(self.pos, format!("a full semver version like `1.2.3` ({e})"))
+            self.fail(
+                self.pos,
+                format!("a full semver version like `1.2.3` ({e})"),
+            )
         })
     }
 
     fn sri(&mut self) -> Result<Vec<Integrity>, ParseError> {
         let (start, text) = self.take_until(&['>']);
         if text.is_empty() {
-            return self.fail(start, "one or more `sha256-`, `sha384-` or `sha512-` digests");
+            return self.fail(
+                start,
+                "one or more `sha256-`, `sha384-` or `sha512-` digests",
+            );
         }
         let mut list = Vec::new();
         let mut offset = start;

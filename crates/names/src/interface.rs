@@ -94,7 +94,14 @@ mod tests {
 
     #[test]
     fn rejects_non_interfaces() {
-        for s in ["add", "a:b", "a:b/", "a:b/c@1", "unlocked-dep=<a:b@*>", "a:b/c_d"] {
+        for s in [
+            "add",
+            "a:b",
+            "a:b/",
+            "a:b/c@1",
+            "unlocked-dep=<a:b@*>",
+            "a:b/c_d",
+        ] {
             assert!(InterfaceName::parse(s).is_none(), "{s}");
         }
     }

@@ -6,7 +6,7 @@
 //! depnames ([`DepRef`], [`DepRange`], [`Integrity`]), versioned interface
 //! names ([`InterfaceName`]), the classification of a component's imports
 //! ([`ImportClass`]) and a cheap scan of a component's top level
-//! ([`scan`](crate::scan)). It must not touch the file system or the network,
+//! ([`scan`]). It must not touch the file system or the network,
 //! must not validate whole binaries, and must not walk function bodies or
 //! nested components: everything here is pure and costs time in proportion to
 //! a component's top-level sections, not its code size.
@@ -24,6 +24,7 @@ pub mod classify;
 pub mod depref;
 pub mod interface;
 pub mod package;
+pub mod scan;
 pub mod version;
 
 pub use classify::{classify, ClassifyError, ImportClass};

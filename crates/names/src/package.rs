@@ -134,7 +134,12 @@ mod tests {
 
     #[test]
     fn accepts_kebab_labels() {
-        for ok in ["test:add", "wasi:cli", "acme:kv-store2", "my-ns:HTTP-client"] {
+        for ok in [
+            "test:add",
+            "wasi:cli",
+            "acme:kv-store2",
+            "my-ns:HTTP-client",
+        ] {
             assert!(ok.parse::<PackageName>().is_ok(), "{ok}");
         }
     }

@@ -41,13 +41,21 @@ fn unlocked_forms() {
 #[test]
 fn cargo_style_requirements() {
     let cases = [
-        ("{^1.2}", &["1.2.0", "1.9.9"][..], &["1.1.9", "2.0.0", "2.0.0-rc.1"][..]),
+        (
+            "{^1.2}",
+            &["1.2.0", "1.9.9"][..],
+            &["1.1.9", "2.0.0", "2.0.0-rc.1"][..],
+        ),
         ("{~1.2.3}", &["1.2.3", "1.2.9"], &["1.3.0", "1.2.2"]),
         ("{=1.0.0}", &["1.0.0"], &["1.0.1"]),
         ("{1.2}", &["1.2.0", "1.5.0"], &["2.0.0"]),
         ("{^0.2.1}", &["0.2.1", "0.2.9"], &["0.3.0", "0.2.0"]),
         ("{^0.0.3}", &["0.0.3"], &["0.0.4"]),
-        ("{>=1.0.0, <3.0.0}", &["1.0.0", "2.9.0"], &["3.0.0", "0.9.0"]),
+        (
+            "{>=1.0.0, <3.0.0}",
+            &["1.0.0", "2.9.0"],
+            &["3.0.0", "0.9.0"],
+        ),
         ("{<=1.2}", &["1.2.9"], &["1.3.0"]),
         ("{>1.2}", &["1.3.0"], &["1.2.9"]),
         ("{1.*}", &["1.0.0", "1.9.0"], &["2.0.0"]),
@@ -72,7 +80,9 @@ fn cargo_style_requirements() {
 
 #[test]
 fn exclusive_upper_bounds_exclude_prereleases_of_the_bound() {
-    let set = unlocked("unlocked-dep=<a:b@{>=1.0.0 <2.0.0}>").1.to_ranges();
+    let set = unlocked("unlocked-dep=<a:b@{>=1.0.0 <2.0.0}>")
+        .1
+        .to_ranges();
     assert!(set.contains(&v("1.5.0-rc.1")), "solver rule filters these");
     assert!(!set.contains(&v("2.0.0-rc.1")));
     assert!(!set.contains(&v("2.0.0")));
@@ -115,7 +125,11 @@ fn locked_forms_keep_prerelease_build_and_integrity() {
     let algs: Vec<_> = integrity.iter().map(|i| i.algorithm).collect();
     assert_eq!(
         algs,
-        [HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512]
+        [
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha512
+        ]
     );
     assert!(integrity.iter().all(|i| i.matches(b"x")));
     assert_eq!(DepRef::parse(&many).unwrap().to_string(), many);
@@ -146,7 +160,11 @@ fn errors_name_what_was_expected_and_where() {
         ("unlocked-dep=<a:b@1.0.0>".into(), 18, "`{`"),
         ("unlocked-dep=<a:b@{>=1.0.0>".into(), 27, "`}`"),
         ("unlocked-dep=<a:b@{>=x}>".into(), 21, "semver"),
-        ("unlocked-dep=<a:b@{>=1.0.0 >2.0.0}>".into(), 27, "`<` and an upper bound"),
+        (
+            "unlocked-dep=<a:b@{>=1.0.0 >2.0.0}>".into(),
+            27,
+            "`<` and an upper bound",
+        ),
         ("unlocked-dep=<a:b@{>=1.0.0 <2.0}>".into(), 28, "semver"),
         ("unlocked-dep=<a:b@{<}>".into(), 20, "semver"),
         ("unlocked-dep=<a:b@{wat}>".into(), 19, "cargo-style"),
@@ -154,12 +172,36 @@ fn errors_name_what_was_expected_and_where() {
         ("locked-dep=<a:b>".into(), 15, "`@`"),
         ("locked-dep=<a:b@1.0>".into(), 16, "full semver"),
         ("locked-dep=<a:b@1.0.0>,integrity=<>".into(), 34, "digests"),
-        ("locked-dep=<a:b@1.0.0>,integrity=<md5-AAAA>".into(), 34, "unknown algorithm"),
-        ("locked-dep=<a:b@1.0.0>,integrity=<sha256-%%%>".into(), 34, "bad base64"),
-        ("locked-dep=<a:b@1.0.0>,integrity=<sha256-AAAA>".into(), 34, "32 bytes"),
-        (format!("locked-dep=<a:b@1.0.0>,integrity=<{good}  {good}>"), 86, "digest"),
-        (format!("locked-dep=<a:b@1.0.0>,integrity=<{good}"), 85, "`>`"),
-        ("locked-dep=<a:b@1.0.0>,other".into(), 22, "end of the reference"),
+        (
+            "locked-dep=<a:b@1.0.0>,integrity=<md5-AAAA>".into(),
+            34,
+            "unknown algorithm",
+        ),
+        (
+            "locked-dep=<a:b@1.0.0>,integrity=<sha256-%%%>".into(),
+            34,
+            "bad base64",
+        ),
+        (
+            "locked-dep=<a:b@1.0.0>,integrity=<sha256-AAAA>".into(),
+            34,
+            "32 bytes",
+        ),
+        (
+            format!("locked-dep=<a:b@1.0.0>,integrity=<{good}  {good}>"),
+            86,
+            "digest",
+        ),
+        (
+            format!("locked-dep=<a:b@1.0.0>,integrity=<{good}"),
+            85,
+            "`>`",
+        ),
+        (
+            "locked-dep=<a:b@1.0.0>,other".into(),
+            22,
+            "end of the reference",
+        ),
     ];
     for (input, offset, phrase) in cases {
         let err = DepRef::parse(&input).expect_err(&input);
@@ -183,9 +225,16 @@ fn classification() {
     assert!(matches!(both, ImportClass::Declared(_)));
     assert_eq!(classify("log", None).unwrap(), ImportClass::Host);
     // An opaque external-id is not a reference.
-    assert_eq!(classify("log", Some("my-tool:1234")).unwrap(), ImportClass::Host);
+    assert_eq!(
+        classify("log", Some("my-tool:1234")).unwrap(),
+        ImportClass::Host
+    );
     let bad = classify("inc", Some("unlocked-dep=<test:inc@{>=1}")).unwrap_err();
-    assert!(bad.to_string().starts_with("import `inc`: invalid dependency reference"), "{bad}");
+    assert!(
+        bad.to_string()
+            .starts_with("import `inc`: invalid dependency reference"),
+        "{bad}"
+    );
 }
 
 fn arb_version() -> impl Strategy<Value = Version> {
@@ -210,7 +259,10 @@ fn arb_version() -> impl Strategy<Value = Version> {
 }
 
 fn arb_package() -> impl Strategy<Value = PackageName> {
-    ("[a-z][a-z0-9]{0,5}(-[a-z][a-z0-9]{0,4})?", "[a-z][a-z0-9]{0,5}")
+    (
+        "[a-z][a-z0-9]{0,5}(-[a-z][a-z0-9]{0,4})?",
+        "[a-z][a-z0-9]{0,5}",
+    )
         .prop_map(|(ns, name)| PackageName::new(&ns, &name).unwrap())
 }
 
@@ -222,10 +274,12 @@ fn arb_range() -> impl Strategy<Value = DepRange> {
         ">=[0-9]\\.[0-9], <[1-9][0-9]",
         "[0-9]\\.\\*",
     ]
-    .prop_map(|s| match DepRef::parse(&format!("unlocked-dep=<a:b@{{{s}}}>")).unwrap() {
-        DepRef::Unlocked { range, .. } => range,
-        _ => unreachable!(),
-    });
+    .prop_map(
+        |s| match DepRef::parse(&format!("unlocked-dep=<a:b@{{{s}}}>")).unwrap() {
+            DepRef::Unlocked { range, .. } => range,
+            _ => unreachable!(),
+        },
+    );
     prop_oneof![
         Just(DepRange::Any),
         arb_version().prop_map(DepRange::AtLeast),
@@ -237,13 +291,18 @@ fn arb_range() -> impl Strategy<Value = DepRange> {
 
 fn arb_depref() -> impl Strategy<Value = DepRef> {
     let integrity = (0usize..3, any::<[u8; 8]>()).prop_map(|(n, seed)| {
-        [HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512][..n]
+        [
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha512,
+        ][..n]
             .iter()
             .map(|&alg| Integrity::compute(alg, &seed))
             .collect::<Vec<_>>()
     });
     prop_oneof![
-        (arb_package(), arb_range()).prop_map(|(package, range)| DepRef::Unlocked { package, range }),
+        (arb_package(), arb_range())
+            .prop_map(|(package, range)| DepRef::Unlocked { package, range }),
         (arb_package(), arb_version(), integrity).prop_map(|(package, version, integrity)| {
             DepRef::Locked {
                 package,
