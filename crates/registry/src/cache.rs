@@ -1,0 +1,807 @@
+//! Caches: content by digest, metadata by digest, and the last-seen version
+//! lists; [`CachedSource`] puts them in front of any [`Source`].
+//!
+//! # Layout
+//!
+//! ```text
+//! <cache>/sha256/<hex>                                content (any algorithm: <alg>/<hex>)
+//! <cache>/metadata/sha256/<hex>.json                  scanned metadata of that content
+//! <cache>/index/<registry>/<ns>/<name>/versions.json  last-seen version list
+//! <cache>/index/<registry>/<ns>/<name>/<version>.digest  the release's digest
+//! ```
+//!
+//! `<registry>` is the registry name with every byte outside `[a-z0-9_-]`
+//! written as `%XX` (`localhost:5000` is `localhost%3A5000`), so any name
+//! is one safe path component.
+//!
+//! Content and metadata are keyed by digest, so they are shared by every
+//! registry and every package that holds the same bytes: metadata records
+//! only what follows from the bytes (dependencies, interface exports, size),
+//! and the package and version are filled in from the request. The index is
+//! per registry, and is what lets an offline [`CachedSource`] answer
+//! version lists and metadata without its source.
+//!
+//! # Integrity and concurrency
+//!
+//! Every content read is hashed and compared with the digest it is filed
+//! under; a mismatch is [`SourceError::DigestMismatch`] naming both digests
+//! and the file. Metadata files record their digest and are checked too.
+//!
+//! Every file is written whole to a temporary file in its directory and
+//! renamed into place, so readers in any process see an old file, a new
+//! file or none, never a torn one. No file is ever read, modified and
+//! written back: content and metadata files are functions of their digest
+//! (two writers write the same bytes), each release's digest has its own
+//! file (immutable releases: the same bytes each time), and a version list
+//! is replaced whole by the latest writer. So several processes can fill one
+//! cache at once without a lock, and none can corrupt it. Content is
+//! flushed to disk before its rename; metadata and index files are derived
+//! data that readers treat as absent when unreadable, so they skip the
+//! flush.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName};
+
+use crate::fsutil::{is_single_component, join_inside, write_atomic, write_atomic_with, Existing};
+use crate::source::{Dependency, Release, ReleaseMetadata, Source, SourceError};
+
+/// The version of the metadata and index file formats.
+const FORMAT: u32 = 1;
+
+/// A failure of the cache itself, naming the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CacheError {
+    /// A content file does not hash to the digest it is filed under.
+    #[error("cache file `{path}` is corrupt: expected {expected}, found {actual}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The digest it is filed under (OCI form).
+        expected: String,
+        /// The digest of its bytes (OCI form).
+        actual: String,
+    },
+    /// The cache could not be read or written.
+    #[error("cache I/O error at `{path}`: {message}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+}
+
+impl CacheError {
+    fn io(path: &Path, e: io::Error) -> Self {
+        CacheError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The error as a [`SourceError`] naming the registry and package it
+    /// was read for.
+    pub fn into_source_error(self, registry: &str, package: &PackageName) -> SourceError {
+        match self {
+            CacheError::Corrupt {
+                path,
+                expected,
+                actual,
+            } => SourceError::DigestMismatch {
+                source_name: registry.to_string(),
+                package: format!("{package}` in cache file `{}", path.display()),
+                expected,
+                actual,
+            },
+            CacheError::Io { path, message } => SourceError::Unavailable {
+                source_name: registry.to_string(),
+                what: format!("cached data of `{package}` at `{}`", path.display()),
+                message,
+            },
+        }
+    }
+}
+
+/// A content-addressed store: a directory of `<algorithm>/<hex digest>`
+/// files, every read checked against its digest.
+#[derive(Clone, Debug)]
+pub struct ContentStore {
+    dir: PathBuf,
+}
+
+impl ContentStore {
+    /// A store in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        ContentStore { dir: dir.into() }
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file content with `digest` is (or would be) stored in.
+    pub fn path_of(&self, digest: &Integrity) -> PathBuf {
+        let hex = digest_hex(digest);
+        self.dir.join(digest.algorithm.name()).join(hex)
+    }
+
+    /// The bytes with `digest`, checked against it; `None` if not stored.
+    pub fn get(&self, digest: &Integrity) -> Result<Option<Vec<u8>>, CacheError> {
+        let path = self.path_of(digest);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CacheError::io(&path, e)),
+        };
+        if !digest.matches(&bytes) {
+            return Err(CacheError::Corrupt {
+                path,
+                expected: digest.to_oci(),
+                actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Stores `bytes` under their SHA-256 digest and returns it.
+    pub fn put(&self, bytes: &[u8]) -> Result<Integrity, CacheError> {
+        let digest = Integrity::sha256(bytes);
+        self.insert(&digest, bytes)?;
+        Ok(digest)
+    }
+
+    /// Stores `bytes` under `digest`, which they must match (a mismatch is
+    /// [`CacheError::Corrupt`] and nothing is written). Replaces a stored
+    /// file, which heals one that was damaged.
+    pub fn insert(&self, digest: &Integrity, bytes: &[u8]) -> Result<(), CacheError> {
+        let path = self.path_of(digest);
+        if !digest.matches(bytes) {
+            return Err(CacheError::Corrupt {
+                path,
+                expected: digest.to_oci(),
+                actual: Integrity::compute(digest.algorithm, bytes).to_oci(),
+            });
+        }
+        write_atomic(&path, bytes, Existing::Replace).map_err(|e| CacheError::io(&path, e))
+    }
+
+    /// Whether content with `digest` is stored (unchecked).
+    pub fn contains(&self, digest: &Integrity) -> bool {
+        self.path_of(digest).is_file()
+    }
+}
+
+/// Cached scan results: digest to the metadata that follows from those
+/// bytes. JSON files, one per digest.
+#[derive(Clone, Debug)]
+pub struct MetadataCache {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MetadataFile {
+    format: u32,
+    digest: Integrity,
+    size: u64,
+    dependencies: Vec<DependencyRecord>,
+    interface_exports: Vec<String>,
+}
+
+/// One dependency as stored: enough to rebuild its [`ImportClass`] with
+/// the names crate's own parsers.
+#[derive(Serialize, Deserialize)]
+struct DependencyRecord {
+    import: String,
+    /// `declared`, `legacy` or `interface`.
+    kind: String,
+    /// The dependency reference, or the interface name.
+    reference: String,
+}
+
+impl MetadataCache {
+    /// A metadata cache in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        MetadataCache { dir: dir.into() }
+    }
+
+    /// The file the metadata of `digest` is (or would be) stored in.
+    pub fn path_of(&self, digest: &Integrity) -> PathBuf {
+        self.dir
+            .join(digest.algorithm.name())
+            .join(format!("{}.json", digest_hex(digest)))
+    }
+
+    /// The cached metadata of the content with `digest`, filled in as
+    /// `package@version`. `None` if absent, or if the file cannot be read
+    /// back (derived data: it is recomputed and rewritten).
+    pub fn get(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Option<ReleaseMetadata>, CacheError> {
+        let path = self.path_of(digest);
+        let text = match std::fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CacheError::io(&path, e)),
+        };
+        let Ok(file) = serde_json::from_slice::<MetadataFile>(&text) else {
+            return Ok(None);
+        };
+        if file.format != FORMAT || file.digest != *digest {
+            return Ok(None);
+        }
+        let mut dependencies = Vec::with_capacity(file.dependencies.len());
+        for d in file.dependencies {
+            let class = match d.kind.as_str() {
+                "declared" => DepRef::parse(&d.reference).ok().map(ImportClass::Declared),
+                "legacy" => DepRef::parse(&d.reference).ok().map(ImportClass::Legacy),
+                "interface" => InterfaceName::parse(&d.reference).map(ImportClass::Interface),
+                _ => None,
+            };
+            let Some(class) = class else { return Ok(None) };
+            dependencies.push(Dependency {
+                import: d.import,
+                class,
+            });
+        }
+        let mut interface_exports = Vec::with_capacity(file.interface_exports.len());
+        for i in &file.interface_exports {
+            let Some(i) = InterfaceName::parse(i) else {
+                return Ok(None);
+            };
+            interface_exports.push(i);
+        }
+        Ok(Some(ReleaseMetadata {
+            package: package.clone(),
+            version: version.clone(),
+            digest: file.digest,
+            size: file.size,
+            dependencies,
+            interface_exports,
+        }))
+    }
+
+    /// Stores what `meta` says about its content (not its package or
+    /// version, which the same bytes may have several of).
+    pub fn put(&self, meta: &ReleaseMetadata) -> Result<(), CacheError> {
+        let path = self.path_of(&meta.digest);
+        let mut dependencies = Vec::with_capacity(meta.dependencies.len());
+        for d in &meta.dependencies {
+            let (kind, reference) = match &d.class {
+                ImportClass::Declared(r) => ("declared", r.to_string()),
+                ImportClass::Legacy(r) => ("legacy", r.to_string()),
+                ImportClass::Interface(i) => ("interface", i.to_string()),
+                // Metadata never lists host imports; nothing to keep.
+                ImportClass::Host => continue,
+            };
+            dependencies.push(DependencyRecord {
+                import: d.import.clone(),
+                kind: kind.to_string(),
+                reference,
+            });
+        }
+        let file = MetadataFile {
+            format: FORMAT,
+            digest: meta.digest.clone(),
+            size: meta.size,
+            dependencies,
+            interface_exports: meta
+                .interface_exports
+                .iter()
+                .map(|i| i.to_string())
+                .collect(),
+        };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic_with(&path, &text, Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
+    }
+}
+
+#[derive(Serialize, Deserialize, PartialEq)]
+struct VersionsFile {
+    format: u32,
+    registry: String,
+    package: PackageName,
+    releases: Vec<Release>,
+}
+
+/// The per-registry index: last-seen version lists and release digests.
+#[derive(Clone, Debug)]
+struct Index {
+    dir: PathBuf,
+}
+
+impl Index {
+    fn package_dir(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
+        let registry = encode_component(registry);
+        join_inside(&self.dir, &[&registry, package.namespace(), package.name()])
+    }
+
+    fn versions_path(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
+        Some(self.package_dir(registry, package)?.join("versions.json"))
+    }
+
+    fn digest_path(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        version: &Version,
+    ) -> Option<PathBuf> {
+        let file = format!("{version}.digest");
+        is_single_component(&file).then_some(())?;
+        Some(self.package_dir(registry, package)?.join(file))
+    }
+
+    fn versions(
+        &self,
+        registry: &str,
+        package: &PackageName,
+    ) -> Result<Option<Vec<Release>>, CacheError> {
+        let Some(path) = self.versions_path(registry, package) else {
+            return Ok(None);
+        };
+        let text = match std::fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CacheError::io(&path, e)),
+        };
+        Ok(serde_json::from_slice::<VersionsFile>(&text)
+            .ok()
+            .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
+            .map(|f| f.releases))
+    }
+
+    fn set_versions(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        releases: &[Release],
+    ) -> Result<(), CacheError> {
+        let Some(path) = self.versions_path(registry, package) else {
+            return Ok(());
+        };
+        let file = VersionsFile {
+            format: FORMAT,
+            registry: registry.to_string(),
+            package: package.clone(),
+            releases: releases.to_vec(),
+        };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic_with(&path, &text, Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
+    }
+
+    fn digest(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Option<Integrity>, CacheError> {
+        let Some(path) = self.digest_path(registry, package, version) else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Integrity::parse_oci(text.trim()).ok()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CacheError::io(&path, e)),
+        }
+    }
+
+    fn set_digest(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<(), CacheError> {
+        if self.digest(registry, package, version)?.as_ref() == Some(digest) {
+            return Ok(());
+        }
+        let Some(path) = self.digest_path(registry, package, version) else {
+            return Ok(());
+        };
+        let text = format!("{}\n", digest.to_oci());
+        write_atomic_with(&path, text.as_bytes(), Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
+    }
+}
+
+/// A cache directory: content store, metadata cache and index (see the
+/// [module docs](self) for the layout).
+#[derive(Clone, Debug)]
+pub struct Cache {
+    root: PathBuf,
+    content: ContentStore,
+    metadata: MetadataCache,
+    index: Index,
+}
+
+impl Cache {
+    /// The cache in `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        Cache {
+            content: ContentStore::new(root.clone()),
+            metadata: MetadataCache::new(root.join("metadata")),
+            index: Index {
+                dir: root.join("index"),
+            },
+            root,
+        }
+    }
+
+    /// The cache's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Its content store.
+    pub fn content(&self) -> &ContentStore {
+        &self.content
+    }
+
+    /// Its metadata cache.
+    pub fn metadata(&self) -> &MetadataCache {
+        &self.metadata
+    }
+}
+
+/// What a [`CachedSource`] has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Metadata answered from the cache (memory or disk).
+    pub metadata_hits: u64,
+    /// Metadata asked of the inner source: the only path that parses.
+    pub metadata_misses: u64,
+    /// Content answered from the content store.
+    pub content_hits: u64,
+    /// Content fetched from the inner source.
+    pub content_misses: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    metadata_hits: AtomicU64,
+    metadata_misses: AtomicU64,
+    content_hits: AtomicU64,
+    content_misses: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Any [`Source`] behind a [`Cache`].
+///
+/// Online, version lists come from the inner source (and are recorded);
+/// a release's metadata is found by its digest
+/// ([`Source::release_digest`], which for a local registry hashes the file
+/// without parsing it) in the metadata cache, and only on a miss is the
+/// inner source asked to scan it; content comes from the content store, or
+/// from the inner source and is then stored.
+///
+/// Offline ([`CachedSource::offline`]), the inner source is never asked:
+/// version lists, release digests, metadata and content come from the cache
+/// alone, and anything missing is [`SourceError::NotCached`] naming it.
+///
+/// ```
+/// use warg_depsolve_registry::{Cache, CachedSource, LocalRegistry, Source};
+/// let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+/// let local = LocalRegistry::new("local", reg_dir.path());
+/// let (package, version) = ("test:empty".parse().unwrap(), "1.0.0".parse().unwrap());
+/// local.publish(&package, &version, &wat::parse_str("(component)").unwrap()).unwrap();
+///
+/// let cached = CachedSource::new(&local, Cache::new(cache_dir.path()));
+/// cached.versions(&package).unwrap();
+/// cached.metadata(&package, &version).unwrap();
+/// let scans = local.scans();
+/// // A new process (here: a new instance) over the same cache parses nothing.
+/// let again = CachedSource::new(&local, Cache::new(cache_dir.path()));
+/// again.metadata(&package, &version).unwrap();
+/// assert_eq!(local.scans(), scans);
+/// // And offline, it answers without the registry at all.
+/// let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
+/// assert_eq!(offline.versions(&package).unwrap().len(), 1);
+/// ```
+pub struct CachedSource<S> {
+    inner: S,
+    cache: Cache,
+    offline: bool,
+    memo: Mutex<HashMap<(PackageName, Version), Arc<ReleaseMetadata>>>,
+    recorded_versions: Mutex<HashMap<PackageName, Vec<Release>>>,
+    counters: Counters,
+}
+
+impl<S> std::fmt::Debug for CachedSource<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedSource")
+            .field("cache", &self.cache.root)
+            .field("offline", &self.offline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Source> CachedSource<S> {
+    /// `inner` behind `cache`, online.
+    pub fn new(inner: S, cache: Cache) -> Self {
+        CachedSource {
+            inner,
+            cache,
+            offline: false,
+            memo: Mutex::new(HashMap::new()),
+            recorded_versions: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
+        }
+    }
+
+    /// `inner` behind `cache`, offline: the inner source is never asked
+    /// (it names the registry and routes packages).
+    pub fn offline(inner: S, cache: Cache) -> Self {
+        CachedSource {
+            offline: true,
+            ..Self::new(inner, cache)
+        }
+    }
+
+    /// Whether this source is offline.
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// The inner source.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Counts of cache hits and misses so far.
+    pub fn stats(&self) -> CacheStats {
+        let c = &self.counters;
+        CacheStats {
+            metadata_hits: c.metadata_hits.load(Ordering::Relaxed),
+            metadata_misses: c.metadata_misses.load(Ordering::Relaxed),
+            content_hits: c.content_hits.load(Ordering::Relaxed),
+            content_misses: c.content_misses.load(Ordering::Relaxed),
+        }
+    }
+
+    fn not_cached(&self, package: &PackageName, what: String) -> SourceError {
+        SourceError::NotCached {
+            source_name: self.inner.registry_for(package).to_string(),
+            what,
+        }
+    }
+
+    fn memo(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(PackageName, Version), Arc<ReleaseMetadata>>> {
+        // Every update is a single insert: a poisoned map is still whole.
+        self.memo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, meta: Arc<ReleaseMetadata>) -> Arc<ReleaseMetadata> {
+        self.memo()
+            .insert((meta.package.clone(), meta.version.clone()), meta.clone());
+        meta
+    }
+}
+
+impl<S: Source> Source for CachedSource<S> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn registry_for(&self, package: &PackageName) -> &str {
+        self.inner.registry_for(package)
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+        let registry = self.inner.registry_for(package);
+        if self.offline {
+            return self
+                .cache
+                .index
+                .versions(registry, package)
+                .map_err(|e| e.into_source_error(registry, package))?
+                .ok_or_else(|| self.not_cached(package, format!("version list of `{package}`")));
+        }
+        let releases = self.inner.versions(package)?;
+        let mut recorded = self
+            .recorded_versions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if recorded.get(package) != Some(&releases) {
+            self.cache
+                .index
+                .set_versions(registry, package, &releases)
+                .map_err(|e| e.into_source_error(registry, package))?;
+            recorded.insert(package.clone(), releases.clone());
+        }
+        Ok(releases)
+    }
+
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Integrity, SourceError> {
+        if let Some(meta) = self.memo().get(&(package.clone(), version.clone())) {
+            return Ok(meta.digest.clone());
+        }
+        let registry = self.inner.registry_for(package);
+        if self.offline {
+            return self
+                .cache
+                .index
+                .digest(registry, package, version)
+                .map_err(|e| e.into_source_error(registry, package))?
+                .ok_or_else(|| {
+                    self.not_cached(package, format!("digest of `{package}@{version}`"))
+                });
+        }
+        self.inner.release_digest(package, version)
+    }
+
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        if let Some(meta) = self
+            .memo()
+            .get(&(package.clone(), version.clone()))
+            .cloned()
+        {
+            bump(&self.counters.metadata_hits);
+            return Ok(meta);
+        }
+        let registry = self.inner.registry_for(package);
+        let digest = self.release_digest(package, version)?;
+        let cached = self
+            .cache
+            .metadata
+            .get(package, version, &digest)
+            .map_err(|e| e.into_source_error(registry, package))?;
+        if let Some(meta) = cached {
+            bump(&self.counters.metadata_hits);
+            if !self.offline {
+                self.cache
+                    .index
+                    .set_digest(registry, package, version, &digest)
+                    .map_err(|e| e.into_source_error(registry, package))?;
+            }
+            return Ok(self.record(Arc::new(meta)));
+        }
+        if self.offline {
+            return Err(self.not_cached(
+                package,
+                format!("metadata of `{package}@{version}` ({})", digest.to_oci()),
+            ));
+        }
+        bump(&self.counters.metadata_misses);
+        let meta = self.inner.metadata(package, version)?;
+        self.cache
+            .metadata
+            .put(&meta)
+            .and_then(|()| {
+                self.cache
+                    .index
+                    .set_digest(registry, package, version, &meta.digest)
+            })
+            .map_err(|e| e.into_source_error(registry, package))?;
+        Ok(self.record(meta))
+    }
+
+    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
+        let registry = self.inner.registry_for(package);
+        let stored = self
+            .cache
+            .content
+            .get(digest)
+            .map_err(|e| e.into_source_error(registry, package))?;
+        if let Some(bytes) = stored {
+            bump(&self.counters.content_hits);
+            return Ok(bytes.into());
+        }
+        if self.offline {
+            return Err(self.not_cached(
+                package,
+                format!("content {} of `{package}`", digest.to_oci()),
+            ));
+        }
+        bump(&self.counters.content_misses);
+        let bytes = self.inner.fetch(package, digest)?;
+        if !digest.matches(&bytes) {
+            return Err(SourceError::DigestMismatch {
+                source_name: registry.to_string(),
+                package: package.to_string(),
+                expected: digest.to_oci(),
+                actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
+            });
+        }
+        self.cache
+            .content
+            .insert(digest, &bytes)
+            .map_err(|e| e.into_source_error(registry, package))?;
+        Ok(bytes)
+    }
+
+    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
+        if !self.offline {
+            self.inner.prefetch(wanted);
+        }
+    }
+}
+
+/// The hex digits of a digest (its OCI form after the colon).
+fn digest_hex(digest: &Integrity) -> String {
+    let oci = digest.to_oci();
+    match oci.split_once(':') {
+        Some((_, hex)) => hex.to_string(),
+        None => oci,
+    }
+}
+
+/// A registry name as one safe path component: bytes outside `[a-z0-9_-]`
+/// become `%XX`, so `.`, `..`, separators, NUL, drive letters and
+/// case-folding file systems can do no harm.
+fn encode_component(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if out.is_empty() {
+        out.push('%');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names_encode_to_one_component() {
+        for name in [
+            "local",
+            "ghcr.io",
+            "localhost:5000",
+            "..",
+            ".",
+            "a/b",
+            "A\\b",
+            "",
+            "x\0y",
+        ] {
+            let enc = encode_component(name);
+            assert!(is_single_component(&enc), "{name:?} -> {enc:?}");
+        }
+        assert_eq!(encode_component("local"), "local");
+        assert_eq!(encode_component("localhost:5000"), "localhost%3A5000");
+        assert_ne!(encode_component("A"), encode_component("a"));
+    }
+}

@@ -1,0 +1,60 @@
+//! Where packages come from.
+//!
+//! This crate owns the [`Source`] trait that the solver and the compose
+//! passes use and never look past, the sources behind it (a local directory
+//! in wkg's layout, the embedded default; an in-memory source for tests and
+//! loaders), the namespace-to-registry configuration, and the caches (content
+//! by digest, and scanned metadata by digest). It must not solve, compose or
+//! print: it answers "which versions exist", "what does this release depend
+//! on" and "give me these bytes", and checks every byte it hands out against
+//! its digest.
+//!
+//! | item | what |
+//! | --- | --- |
+//! | [`Source`] | the trait: versions (with yanked flags), metadata, fetch by digest, prefetch hints |
+//! | [`ReleaseMetadata::from_component`] | scan a component: digest, size, registry dependencies, interface exports |
+//! | [`LocalRegistry`] | `<root>/<ns>/<name>/<version>.wasm` (wkg's local layout); publish, yank, unyank |
+//! | [`MemorySource`] | releases from bytes, or synthetic ones from metadata alone |
+//! | [`Config`], [`load_config`] | wkg-shaped `config.toml`: `default_registry`, `namespace_registries`, `package_registry_overrides`, `[registry."name".local]` |
+//! | [`Registries`] | a [`Source`] routing each package to its configured registry |
+//! | [`Cache`], [`CachedSource`] | content and metadata by digest, last-seen version lists, offline mode |
+//!
+//! A typical setup, as the command line does it:
+//!
+//! ```
+//! use warg_depsolve_registry::{load_config, Cache, CachedSource, ConfigInputs, Registries, Source};
+//! # let dir = tempfile::tempdir().unwrap();
+//! let inputs = ConfigInputs {
+//!     default_local_root: dir.path().join("registry"),
+//!     ..ConfigInputs::default()
+//! };
+//! let config = load_config(&inputs).unwrap(); // no file: the built-in default
+//! let registries = Registries::from_config(&config);
+//! let source = CachedSource::new(registries, Cache::new(dir.path().join("cache")));
+//! assert_eq!(source.registry_for(&"test:add".parse().unwrap()), "local");
+//! ```
+
+// `SourceError` names package, version and registry in every variant (about
+// 160 bytes); errors are rare and never on a hot path, so it is returned by
+// value rather than boxed.
+#![allow(clippy::result_large_err)]
+
+pub mod cache;
+pub mod config;
+mod fsutil;
+pub mod local;
+pub mod memory;
+pub mod metadata;
+pub mod router;
+pub mod source;
+
+pub use cache::{Cache, CacheError, CacheStats, CachedSource, ContentStore, MetadataCache};
+pub use config::{
+    load_config, Backend, Config, ConfigError, ConfigInputs, ConfigOrigin, CONFIG_ENV,
+    DEFAULT_REGISTRY_NAME,
+};
+pub use local::LocalRegistry;
+pub use memory::MemorySource;
+pub use metadata::ExtractError;
+pub use router::Registries;
+pub use source::{Dependency, Release, ReleaseMetadata, Source, SourceError};

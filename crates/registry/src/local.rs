@@ -1,0 +1,402 @@
+//! The local source: a directory in wkg's local layout. The embedded
+//! default registry; needs nothing running.
+//!
+//! # Layout
+//!
+//! ```text
+//! <root>/<namespace>/<name>/<version>.wasm          one release's bytes
+//! <root>/<namespace>/<name>/<version>.wasm.yanked   marker: that release is yanked
+//! ```
+//!
+//! This is the layout of wkg's local backend (`wasm-pkg-client`), so a
+//! directory written by either tool is read by the other. In a package
+//! directory, only files named `<semver>.wasm` are releases, where
+//! `<semver>` is the canonical form of a semantic version (what
+//! [`semver::Version`] prints); everything else (non-semver names such as
+//! `latest.wasm`, temporary files, `README`s) is ignored.
+//!
+//! **Yanking** creates the marker file `<version>.wasm.yanked` next to the
+//! release and never touches the release's bytes, so a lock file that pins
+//! a yanked release can still fetch it; unyanking deletes the marker. One
+//! marker per release (rather than one list per package) means yanking is a
+//! single atomic file creation that needs no lock and cannot lose a
+//! concurrent yank of another version, and the state is visible with `ls`.
+//! wkg only reads files whose extension is `wasm`, so it ignores markers
+//! (and shows yanked releases as not yanked).
+//!
+//! **Releases are immutable**: publishing a version that exists with other
+//! bytes is [`SourceError::AlreadyPublished`]; publishing the same bytes
+//! again is a no-op. A release is written to a temporary file in its
+//! package directory and renamed into place without replacing anything, so
+//! readers never see a partial file and two concurrent publishers of one
+//! version cannot both win.
+//!
+//! **Paths are built only from validated parts**: a [`PackageName`]'s two
+//! labels (kebab-case by construction: no `/`, `\`, `.`, `..`, NUL or
+//! absolute path can pass), and a version's canonical string plus `.wasm`,
+//! each checked again to be exactly one normal path component, so no name
+//! can read or write outside the root.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use semver::Version;
+use warg_depsolve_names::{Integrity, PackageName};
+
+use crate::fsutil::{join_inside, write_atomic, Existing};
+use crate::source::{Release, ReleaseMetadata, Source, SourceError};
+
+/// Suffix of release files.
+const RELEASE_SUFFIX: &str = ".wasm";
+/// Suffix of yank markers (appended to the release file's name).
+const YANKED_SUFFIX: &str = ".wasm.yanked";
+/// What a yank marker contains (informational only; its existence is what
+/// counts).
+const YANKED_NOTE: &[u8] =
+    b"This release is yanked: kept for lock files that pin it, never chosen afresh.\n";
+
+/// A registry in a local directory (see the [module docs](self) for the
+/// layout, yanking and immutability rules).
+///
+/// ```
+/// use warg_depsolve_registry::{LocalRegistry, Source};
+/// let dir = tempfile::tempdir().unwrap();
+/// let registry = LocalRegistry::new("local", dir.path());
+/// let package = "test:empty".parse().unwrap();
+/// let version = "1.0.0".parse().unwrap();
+/// let meta = registry.publish(&package, &version, &wat::parse_str("(component)").unwrap()).unwrap();
+/// assert!(dir.path().join("test/empty/1.0.0.wasm").is_file());
+/// registry.yank(&package, &version).unwrap();
+/// let releases = registry.versions(&package).unwrap();
+/// assert!(releases[0].yanked);
+/// assert_eq!(registry.fetch(&package, &meta.digest).unwrap().len() as u64, meta.size);
+/// ```
+#[derive(Debug)]
+pub struct LocalRegistry {
+    name: String,
+    root: PathBuf,
+    scans: AtomicU64,
+    /// Digests seen by this instance, to the release they belong to, so
+    /// [`Source::fetch`] finds content without hashing a whole package.
+    seen: Mutex<HashMap<Integrity, (PackageName, Version)>>,
+}
+
+impl LocalRegistry {
+    /// A local registry named `name` (as configuration and lock files call
+    /// it) over the directory `root`. The directory need not exist yet:
+    /// reading from a missing root finds no packages, and publishing
+    /// creates it.
+    pub fn new(name: impl Into<String>, root: impl Into<PathBuf>) -> Self {
+        LocalRegistry {
+            name: name.into(),
+            root: root.into(),
+            scans: AtomicU64::new(0),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The registry's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// How many times this registry has parsed a component (in
+    /// [`Source::metadata`] and [`LocalRegistry::publish`]).
+    pub fn scans(&self) -> u64 {
+        self.scans.load(Ordering::Relaxed)
+    }
+
+    /// The directory of `package`: `<root>/<namespace>/<name>`.
+    pub fn package_dir(&self, package: &PackageName) -> Result<PathBuf, SourceError> {
+        join_inside(&self.root, &[package.namespace(), package.name()]).ok_or_else(|| {
+            SourceError::Other(format!(
+                "registry `{}`: package name `{package}` cannot be used as a path under `{}`",
+                self.name,
+                self.root.display()
+            ))
+        })
+    }
+
+    /// The file of one release: `<root>/<namespace>/<name>/<version>.wasm`,
+    /// checked to stay inside the root.
+    pub fn release_path(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<PathBuf, SourceError> {
+        self.file_in_package(package, version, RELEASE_SUFFIX)
+    }
+
+    fn yank_marker(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<PathBuf, SourceError> {
+        self.file_in_package(package, version, YANKED_SUFFIX)
+    }
+
+    fn file_in_package(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        suffix: &str,
+    ) -> Result<PathBuf, SourceError> {
+        let file = format!("{version}{suffix}");
+        join_inside(&self.root, &[package.namespace(), package.name(), &file]).ok_or_else(|| {
+            SourceError::Other(format!(
+                "registry `{}`: `{package}@{version}` cannot be used as a path under `{}`",
+                self.name,
+                self.root.display()
+            ))
+        })
+    }
+
+    /// Publishes `bytes` as `package@version` and returns its metadata.
+    ///
+    /// The bytes must be a readable component whose dependency references
+    /// are well formed ([`SourceError::InvalidComponent`] otherwise).
+    /// Publishing the same bytes again is a no-op (a yanked release stays
+    /// yanked); other bytes for an existing version are
+    /// [`SourceError::AlreadyPublished`].
+    pub fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        let path = self.release_path(package, version)?;
+        let meta = self.extract(package, version, bytes)?;
+        match write_atomic(&path, bytes, Existing::Keep) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let existing = std::fs::read(&path)
+                    .map_err(|e| self.io_error(package, Some(version), &path, e))?;
+                if existing != bytes {
+                    return Err(SourceError::AlreadyPublished {
+                        source_name: self.name.clone(),
+                        package: package.clone(),
+                        version: version.clone(),
+                        existing: Integrity::sha256(&existing).to_oci(),
+                        new: meta.digest.to_oci(),
+                    });
+                }
+            }
+            Err(e) => return Err(self.io_error(package, Some(version), &path, e)),
+        }
+        self.remember(&meta.digest, package, version);
+        Ok(meta)
+    }
+
+    /// Marks `package@version` yanked (idempotent). Its bytes stay.
+    pub fn yank(&self, package: &PackageName, version: &Version) -> Result<(), SourceError> {
+        self.require_release(package, version)?;
+        let marker = self.yank_marker(package, version)?;
+        write_atomic(&marker, YANKED_NOTE, Existing::Replace)
+            .map_err(|e| self.io_error(package, Some(version), &marker, e))
+    }
+
+    /// Clears the yanked mark of `package@version` (idempotent).
+    pub fn unyank(&self, package: &PackageName, version: &Version) -> Result<(), SourceError> {
+        self.require_release(package, version)?;
+        let marker = self.yank_marker(package, version)?;
+        match std::fs::remove_file(&marker) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io_error(package, Some(version), &marker, e)),
+        }
+    }
+
+    fn require_release(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<PathBuf, SourceError> {
+        let path = self.release_path(package, version)?;
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(path),
+            Ok(_) => Err(self.not_found(package, version)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(self.not_found(package, version)),
+            Err(e) => Err(self.io_error(package, Some(version), &path, e)),
+        }
+    }
+
+    /// Reads one release's bytes, mapping "no such file" to the right
+    /// not-found error.
+    fn read_release(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Vec<u8>, SourceError> {
+        let path = self.release_path(package, version)?;
+        std::fs::read(&path).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                self.not_found(package, version)
+            } else {
+                self.io_error(package, Some(version), &path, e)
+            }
+        })
+    }
+
+    fn not_found(&self, package: &PackageName, version: &Version) -> SourceError {
+        let package_exists = self.package_dir(package).is_ok_and(|dir| dir.is_dir());
+        if package_exists {
+            SourceError::VersionNotFound {
+                source_name: self.name.clone(),
+                package: package.clone(),
+                version: version.clone(),
+            }
+        } else {
+            SourceError::PackageNotFound {
+                source_name: self.name.clone(),
+                package: package.clone(),
+            }
+        }
+    }
+
+    fn io_error(
+        &self,
+        package: &PackageName,
+        version: Option<&Version>,
+        path: &Path,
+        e: io::Error,
+    ) -> SourceError {
+        let release = match version {
+            Some(v) => format!("{package}@{v}"),
+            None => package.to_string(),
+        };
+        SourceError::Unavailable {
+            source_name: self.name.clone(),
+            what: format!("`{release}` at `{}`", path.display()),
+            message: e.to_string(),
+        }
+    }
+
+    fn extract(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        ReleaseMetadata::from_component(package, version, bytes)
+            .map_err(|e| e.into_source_error(&self.name, package, version))
+    }
+
+    fn remember(&self, digest: &Integrity, package: &PackageName, version: &Version) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert(digest.clone(), (package.clone(), version.clone()));
+        }
+    }
+}
+
+impl Source for LocalRegistry {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+        let dir = self.package_dir(package)?;
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(SourceError::PackageNotFound {
+                    source_name: self.name.clone(),
+                    package: package.clone(),
+                })
+            }
+            Err(e) => return Err(self.io_error(package, None, &dir, e)),
+        };
+        let mut releases = BTreeSet::new();
+        let mut yanked = BTreeSet::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io_error(package, None, &dir, e))?;
+            let Some(file) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if let Some(v) = file.strip_suffix(YANKED_SUFFIX).and_then(canonical_version) {
+                yanked.insert(v);
+            } else if let Some(v) = file
+                .strip_suffix(RELEASE_SUFFIX)
+                .and_then(canonical_version)
+            {
+                // Follows symlinks: a linked release file is a release.
+                if entry.path().is_file() {
+                    releases.insert(v);
+                }
+            }
+        }
+        Ok(releases
+            .into_iter()
+            .map(|version| Release {
+                yanked: yanked.contains(&version),
+                version,
+            })
+            .collect())
+    }
+
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        let bytes = self.read_release(package, version)?;
+        let meta = self.extract(package, version, &bytes)?;
+        self.remember(&meta.digest, package, version);
+        Ok(Arc::new(meta))
+    }
+
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Integrity, SourceError> {
+        let bytes = self.read_release(package, version)?;
+        let digest = Integrity::sha256(&bytes);
+        self.remember(&digest, package, version);
+        Ok(digest)
+    }
+
+    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
+        let known = self
+            .seen
+            .lock()
+            .ok()
+            .and_then(|seen| seen.get(digest).cloned())
+            .filter(|(p, _)| p == package);
+        if let Some((_, version)) = known {
+            let path = self.release_path(package, &version)?;
+            let bytes = self.read_release(package, &version)?;
+            if !digest.matches(&bytes) {
+                return Err(SourceError::DigestMismatch {
+                    source_name: self.name.clone(),
+                    package: format!("{package}@{version}` at `{}", path.display()),
+                    expected: digest.to_oci(),
+                    actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
+                });
+            }
+            return Ok(bytes.into());
+        }
+        // Not seen yet: look through the package's releases.
+        for release in self.versions(package)? {
+            let bytes = self.read_release(package, &release.version)?;
+            if digest.matches(&bytes) {
+                self.remember(digest, package, &release.version);
+                return Ok(bytes.into());
+            }
+        }
+        Err(SourceError::ContentNotFound {
+            source_name: self.name.clone(),
+            package: package.clone(),
+            digest: digest.to_oci(),
+        })
+    }
+}
+
+/// The version a file stem names, if it is a version in canonical form.
+fn canonical_version(stem: &str) -> Option<Version> {
+    let v = Version::parse(stem).ok()?;
+    (v.to_string() == stem).then_some(v)
+}

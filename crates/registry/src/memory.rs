@@ -1,0 +1,323 @@
+//! The memory source: releases held in memory, for tests and for loaders
+//! that already hold the bytes.
+//!
+//! Releases come in two kinds:
+//!
+//! - **real** ones ([`MemorySource::add`]): component bytes, scanned once
+//!   when added, exactly as a local registry would scan them;
+//! - **synthetic** ones ([`MemorySource::add_synthetic`],
+//!   [`MemorySource::add_metadata`]): metadata given directly, for solver
+//!   tests that generate thousands of random registries. Their "content" is
+//!   a short deterministic text describing the release (not a component),
+//!   so digests, [`Source::fetch`] and every digest check still work, and
+//!   adding one costs a hash of a few hundred bytes.
+//!
+//! Releases are immutable as in every registry: adding a version again with
+//! the same content is a no-op, with other content
+//! [`SourceError::AlreadyPublished`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use semver::Version;
+use warg_depsolve_names::{ImportClass, Integrity, PackageName};
+
+use crate::source::{Dependency, Release, ReleaseMetadata, Source, SourceError};
+
+#[derive(Debug)]
+struct Entry {
+    meta: Arc<ReleaseMetadata>,
+    yanked: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    packages: BTreeMap<PackageName, BTreeMap<Version, Entry>>,
+    content: HashMap<Integrity, Arc<[u8]>>,
+}
+
+/// An in-memory registry. Cheap to fill, safe to share between threads.
+///
+/// ```
+/// use warg_depsolve_registry::{MemorySource, Source};
+/// let source = MemorySource::new("memory");
+/// let base = "test:base".parse().unwrap();
+/// for v in ["1.0.0", "1.2.0"] {
+///     source.add_synthetic(&base, &v.parse().unwrap(), vec![]).unwrap();
+/// }
+/// source.yank(&base, &"1.2.0".parse().unwrap()).unwrap();
+/// let releases = source.versions(&base).unwrap();
+/// assert_eq!((releases.len(), releases[1].yanked), (2, true));
+/// ```
+#[derive(Debug)]
+pub struct MemorySource {
+    name: String,
+    state: RwLock<State>,
+    scans: AtomicU64,
+}
+
+impl MemorySource {
+    /// An empty source named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        MemorySource {
+            name: name.into(),
+            state: RwLock::new(State::default()),
+            scans: AtomicU64::new(0),
+        }
+    }
+
+    /// How many components this source has parsed (one per
+    /// [`MemorySource::add`] of new bytes).
+    pub fn scans(&self) -> u64 {
+        self.scans.load(Ordering::Relaxed)
+    }
+
+    /// Adds a real release: `bytes` is scanned for its metadata.
+    pub fn add(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: impl Into<Arc<[u8]>>,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        let bytes: Arc<[u8]> = bytes.into();
+        let digest = Integrity::sha256(&bytes);
+        if let Some(existing) = self.existing(package, version, &digest)? {
+            return Ok(existing);
+        }
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        let meta = ReleaseMetadata::from_component(package, version, &bytes)
+            .map_err(|e| e.into_source_error(&self.name, package, version))?;
+        self.insert(meta, bytes)
+    }
+
+    /// Adds a synthetic release with the given dependencies and no
+    /// interface exports. Its content is a short text naming the release
+    /// and its dependencies, so its digest changes with them.
+    ///
+    /// A dependency whose class is [`ImportClass::Host`] is rejected
+    /// ([`SourceError::InvalidComponent`]): metadata never lists host
+    /// imports.
+    pub fn add_synthetic(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        dependencies: Vec<Dependency>,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        self.add_metadata(package, version, dependencies, Vec::new())
+    }
+
+    /// Adds a synthetic release with the given dependencies and interface
+    /// exports (see [`MemorySource::add_synthetic`]).
+    pub fn add_metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        dependencies: Vec<Dependency>,
+        interface_exports: Vec<warg_depsolve_names::InterfaceName>,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        if let Some(host) = dependencies.iter().find(|d| d.class == ImportClass::Host) {
+            return Err(SourceError::InvalidComponent {
+                source_name: self.name.clone(),
+                package: package.clone(),
+                version: version.clone(),
+                message: format!(
+                    "import `{}` is a host import, not a registry dependency",
+                    host.import
+                ),
+            });
+        }
+        let mut text = format!("synthetic release {package}@{version}\n");
+        for d in &dependencies {
+            text.push_str(&format!(
+                "import {} {}\n",
+                d.import,
+                serde_json::to_string(&d.class).unwrap_or_default()
+            ));
+        }
+        for i in &interface_exports {
+            text.push_str(&format!("export {i}\n"));
+        }
+        let bytes: Arc<[u8]> = text.into_bytes().into();
+        let digest = Integrity::sha256(&bytes);
+        if let Some(existing) = self.existing(package, version, &digest)? {
+            return Ok(existing);
+        }
+        let meta = ReleaseMetadata {
+            package: package.clone(),
+            version: version.clone(),
+            digest,
+            size: bytes.len() as u64,
+            dependencies,
+            interface_exports,
+        };
+        self.insert(meta, bytes)
+    }
+
+    /// Marks `package@version` yanked (idempotent).
+    pub fn yank(&self, package: &PackageName, version: &Version) -> Result<(), SourceError> {
+        self.set_yanked(package, version, true)
+    }
+
+    /// Clears the yanked mark of `package@version` (idempotent).
+    pub fn unyank(&self, package: &PackageName, version: &Version) -> Result<(), SourceError> {
+        self.set_yanked(package, version, false)
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        let mut state = self.write();
+        let entry = state
+            .packages
+            .get_mut(package)
+            .ok_or_else(|| self.package_not_found(package))?
+            .get_mut(version)
+            .ok_or_else(|| self.version_not_found(package, version))?;
+        entry.yanked = yanked;
+        Ok(())
+    }
+
+    /// The release already stored as `package@version`, if its content has
+    /// this digest; an error if it has another.
+    fn existing(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Option<Arc<ReleaseMetadata>>, SourceError> {
+        let state = self.read();
+        let Some(entry) = state.packages.get(package).and_then(|p| p.get(version)) else {
+            return Ok(None);
+        };
+        if entry.meta.digest == *digest {
+            Ok(Some(entry.meta.clone()))
+        } else {
+            Err(SourceError::AlreadyPublished {
+                source_name: self.name.clone(),
+                package: package.clone(),
+                version: version.clone(),
+                existing: entry.meta.digest.to_oci(),
+                new: digest.to_oci(),
+            })
+        }
+    }
+
+    fn insert(
+        &self,
+        meta: ReleaseMetadata,
+        bytes: Arc<[u8]>,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        let meta = Arc::new(meta);
+        let mut state = self.write();
+        let versions = state.packages.entry(meta.package.clone()).or_default();
+        if let Some(entry) = versions.get(&meta.version) {
+            // Someone added it between our check and now.
+            if entry.meta.digest == meta.digest {
+                return Ok(entry.meta.clone());
+            }
+            return Err(SourceError::AlreadyPublished {
+                source_name: self.name.clone(),
+                package: meta.package.clone(),
+                version: meta.version.clone(),
+                existing: entry.meta.digest.to_oci(),
+                new: meta.digest.to_oci(),
+            });
+        }
+        versions.insert(
+            meta.version.clone(),
+            Entry {
+                meta: meta.clone(),
+                yanked: false,
+            },
+        );
+        state.content.insert(meta.digest.clone(), bytes);
+        Ok(meta)
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        // A panic while holding the lock cannot leave `State` half-updated
+        // (every update is one insert), so a poisoned lock is still usable.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn package_not_found(&self, package: &PackageName) -> SourceError {
+        SourceError::PackageNotFound {
+            source_name: self.name.clone(),
+            package: package.clone(),
+        }
+    }
+
+    fn version_not_found(&self, package: &PackageName, version: &Version) -> SourceError {
+        SourceError::VersionNotFound {
+            source_name: self.name.clone(),
+            package: package.clone(),
+            version: version.clone(),
+        }
+    }
+}
+
+impl Source for MemorySource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+        let state = self.read();
+        let versions = state
+            .packages
+            .get(package)
+            .ok_or_else(|| self.package_not_found(package))?;
+        Ok(versions
+            .iter()
+            .map(|(version, entry)| Release {
+                version: version.clone(),
+                yanked: entry.yanked,
+            })
+            .collect())
+    }
+
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        let state = self.read();
+        let versions = state
+            .packages
+            .get(package)
+            .ok_or_else(|| self.package_not_found(package))?;
+        versions
+            .get(version)
+            .map(|e| e.meta.clone())
+            .ok_or_else(|| self.version_not_found(package, version))
+    }
+
+    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
+        let state = self.read();
+        let bytes = state
+            .content
+            .get(digest)
+            .ok_or_else(|| SourceError::ContentNotFound {
+                source_name: self.name.clone(),
+                package: package.clone(),
+                digest: digest.to_oci(),
+            })?;
+        if !digest.matches(bytes) {
+            return Err(SourceError::DigestMismatch {
+                source_name: self.name.clone(),
+                package: package.to_string(),
+                expected: digest.to_oci(),
+                actual: Integrity::compute(digest.algorithm, bytes).to_oci(),
+            });
+        }
+        Ok(bytes.clone())
+    }
+}

@@ -1,0 +1,117 @@
+//! Reading a release's [`ReleaseMetadata`] from its bytes.
+//!
+//! [`ReleaseMetadata::from_component`] scans the component's top level
+//! (never its code), classifies every top-level import, and keeps the ones
+//! that name another package: declared references (`external-id`), legacy
+//! depnames and interface imports. Host imports are dropped. An import
+//! that *claims* to be a dependency reference but does not parse is an
+//! error naming the import, never silently a host import.
+//!
+//! Every call is one parse: sources count them ([`crate::LocalRegistry::scans`],
+//! [`crate::MemorySource::scans`]) so tests can show a cache doing its job.
+
+use semver::Version;
+use warg_depsolve_names::scan::{scan, ExternName, ScanError};
+use warg_depsolve_names::{
+    classify, ClassifyError, ImportClass, Integrity, InterfaceName, PackageName,
+};
+
+use crate::source::{Dependency, ReleaseMetadata, SourceError};
+
+/// Why a release's bytes could not be read as a component.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExtractError {
+    /// The bytes are not a readable component.
+    #[error("{0}")]
+    Scan(#[from] ScanError),
+    /// An import's dependency reference is malformed (the error names the
+    /// import).
+    #[error("malformed dependency reference: {0}")]
+    Import(#[from] ClassifyError),
+}
+
+impl ExtractError {
+    /// The error as a [`SourceError::InvalidComponent`] naming the release
+    /// and the registry it came from.
+    pub fn into_source_error(
+        self,
+        source_name: &str,
+        package: &PackageName,
+        version: &Version,
+    ) -> SourceError {
+        SourceError::InvalidComponent {
+            source_name: source_name.to_string(),
+            package: package.clone(),
+            version: version.clone(),
+            message: self.to_string(),
+        }
+    }
+}
+
+impl ReleaseMetadata {
+    /// Reads the metadata of `package@version` from the component in
+    /// `bytes`: its SHA-256 digest and size, its registry dependencies in
+    /// import order, and the versioned interfaces it exports.
+    ///
+    /// An import is classified by its full name (the name with any
+    /// `version-suffix` attribute applied) and its `external-id`; the
+    /// dependency records the name as stored in the binary, which is what
+    /// a composition wires. An export counts as an interface export when
+    /// its full name, or else its `implements` attribute, is a
+    /// `ns:pkg/iface[@version]` name.
+    ///
+    /// ```
+    /// use warg_depsolve_registry::ReleaseMetadata;
+    /// let bytes = wat::parse_str(r#"(component
+    ///     (import "wasi:cli/stdout@0.2.3" (instance))
+    ///     (import "add" (external-id "unlocked-dep=<test:add@{>=1.0.0}>") (instance))
+    /// )"#).unwrap();
+    /// let meta = ReleaseMetadata::from_component(
+    ///     &"test:inc".parse().unwrap(), &"1.0.0".parse().unwrap(), &bytes,
+    /// ).unwrap();
+    /// assert_eq!(meta.dependencies.len(), 2); // the wasi interface and `add`
+    /// assert_eq!(meta.dependencies[1].import, "add");
+    /// assert_eq!(meta.size, bytes.len() as u64);
+    /// ```
+    pub fn from_component(
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<Self, ExtractError> {
+        let scanned = scan(bytes)?;
+        let mut dependencies = Vec::new();
+        for import in &scanned.imports {
+            let full = import.name.full_name();
+            let class = classify(&full, import.name.external_id.as_deref()).map_err(|mut e| {
+                e.import = import.name.name.clone();
+                e
+            })?;
+            if class != ImportClass::Host {
+                dependencies.push(Dependency {
+                    import: import.name.name.clone(),
+                    class,
+                });
+            }
+        }
+        let interface_exports = scanned
+            .exports
+            .iter()
+            .filter_map(|export| interface_of(&export.name))
+            .collect();
+        Ok(ReleaseMetadata {
+            package: package.clone(),
+            version: version.clone(),
+            digest: Integrity::sha256(bytes),
+            size: bytes.len() as u64,
+            dependencies,
+            interface_exports,
+        })
+    }
+}
+
+fn interface_of(name: &ExternName) -> Option<InterfaceName> {
+    InterfaceName::parse(&name.full_name()).or_else(|| {
+        name.full_implements()
+            .and_then(|i| InterfaceName::parse(&i))
+    })
+}

@@ -1,0 +1,282 @@
+//! [`Registries`]: one [`Source`] over several registries, routing each
+//! package to the registry the configuration maps it to.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use semver::Version;
+use warg_depsolve_names::{Integrity, PackageName};
+
+use crate::config::{Backend, Config, ConfigOrigin};
+use crate::local::LocalRegistry;
+use crate::source::{Release, ReleaseMetadata, Source, SourceError};
+
+/// What the router name reports when it has no default registry.
+const ROUTER_NAME: &str = "registries";
+
+#[derive(Clone)]
+enum Entry {
+    /// A registry that can serve packages.
+    Ready(Arc<dyn Source>),
+    /// A registry that is configured but cannot be used; the message says
+    /// why (and where it is configured).
+    Unusable(String),
+}
+
+/// A router over named registries, implementing [`Source`] by sending each
+/// package to its registry: a package override, else the namespace's
+/// registry, else the default (wkg's rule). One resolution can so draw
+/// `test:*` from one directory and `acme:*` from another.
+///
+/// [`Source::registry_for`] answers the registry name a lock file should
+/// record; [`Source::name`] is the default registry's name.
+///
+/// ```
+/// use std::sync::Arc;
+/// use warg_depsolve_registry::{MemorySource, Registries, Source};
+/// let test = Arc::new(MemorySource::new("test-reg"));
+/// let acme = Arc::new(MemorySource::new("acme-reg"));
+/// let mut registries = Registries::new(Some("test-reg".into()));
+/// registries.insert("test-reg", test.clone());
+/// registries.insert("acme-reg", acme.clone());
+/// registries.map_namespace("acme", "acme-reg");
+/// let kv = "acme:kv".parse().unwrap();
+/// acme.add_synthetic(&kv, &"1.0.0".parse().unwrap(), vec![]).unwrap();
+/// assert_eq!(registries.registry_for(&kv), "acme-reg");
+/// assert_eq!(registries.versions(&kv).unwrap().len(), 1);
+/// ```
+#[derive(Clone)]
+pub struct Registries {
+    origin: ConfigOrigin,
+    default: Option<String>,
+    namespaces: HashMap<String, String>,
+    packages: HashMap<PackageName, String>,
+    entries: BTreeMap<String, Entry>,
+    locals: BTreeMap<String, Arc<LocalRegistry>>,
+}
+
+impl std::fmt::Debug for Registries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registries")
+            .field("origin", &self.origin)
+            .field("default", &self.default)
+            .field("namespaces", &self.namespaces)
+            .field("packages", &self.packages)
+            .field("registries", &self.entries.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Registries {
+    /// An empty router whose unmapped packages go to `default` (a registry
+    /// name added later with [`Registries::insert`]).
+    pub fn new(default: Option<String>) -> Self {
+        Registries {
+            origin: ConfigOrigin::BuiltIn,
+            default,
+            namespaces: HashMap::new(),
+            packages: HashMap::new(),
+            entries: BTreeMap::new(),
+            locals: BTreeMap::new(),
+        }
+    }
+
+    /// The router a configuration describes: a [`LocalRegistry`] for each
+    /// local backend; OCI and warg backends, and registries the mappings
+    /// name without a `[registry."..."]` section, fail with
+    /// [`SourceError::BackendUnavailable`] when a package routed to them is
+    /// used.
+    pub fn from_config(config: &Config) -> Self {
+        let mut router = Registries::new(config.default_registry.clone());
+        router.origin = config.origin.clone();
+        router.namespaces = config
+            .namespace_registries
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        router.packages = config
+            .package_registry_overrides
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (name, backend) in &config.registries {
+            match backend {
+                Backend::Local { root } => {
+                    let local = Arc::new(LocalRegistry::new(name.clone(), root.clone()));
+                    router.locals.insert(name.clone(), local.clone());
+                    router.entries.insert(name.clone(), Entry::Ready(local));
+                }
+                other => {
+                    let message = format!(
+                        "the {} backend is not available yet (configured as `[registry.\"{name}\".{}]` in {})",
+                        other.kind(),
+                        other.kind(),
+                        config.origin
+                    );
+                    router
+                        .entries
+                        .insert(name.clone(), Entry::Unusable(message));
+                }
+            }
+        }
+        router
+    }
+
+    /// Adds (or replaces) the registry `name`.
+    pub fn insert(&mut self, name: impl Into<String>, source: Arc<dyn Source>) {
+        let name = name.into();
+        self.locals.remove(&name);
+        self.entries.insert(name, Entry::Ready(source));
+    }
+
+    /// Adds (or replaces) the local registry `name`, which
+    /// [`Registries::local_for`] can then hand out for publishing.
+    pub fn insert_local(&mut self, local: Arc<LocalRegistry>) {
+        let name = local.name().to_string();
+        self.entries
+            .insert(name.clone(), Entry::Ready(local.clone()));
+        self.locals.insert(name, local);
+    }
+
+    /// Routes the namespace `namespace` to the registry `registry`.
+    pub fn map_namespace(&mut self, namespace: impl Into<String>, registry: impl Into<String>) {
+        self.namespaces.insert(namespace.into(), registry.into());
+    }
+
+    /// Routes the package `package` to the registry `registry` (wins over
+    /// its namespace's route).
+    pub fn map_package(&mut self, package: PackageName, registry: impl Into<String>) {
+        self.packages.insert(package, registry.into());
+    }
+
+    /// Sets the registry for packages no other route maps.
+    pub fn set_default(&mut self, registry: Option<String>) {
+        self.default = registry;
+    }
+
+    /// Replaces every usable registry's source by `wrap(name, source)`:
+    /// e.g. to put each behind a [`CachedSource`](crate::CachedSource).
+    /// Local registries stay available to [`Registries::local_for`].
+    pub fn map_sources(
+        mut self,
+        mut wrap: impl FnMut(&str, Arc<dyn Source>) -> Arc<dyn Source>,
+    ) -> Self {
+        for (name, entry) in self.entries.iter_mut() {
+            if let Entry::Ready(source) = entry {
+                *source = wrap(name, source.clone());
+            }
+        }
+        self
+    }
+
+    /// Where the configuration came from.
+    pub fn origin(&self) -> &ConfigOrigin {
+        &self.origin
+    }
+
+    /// The registry name `package` is routed to, if any route applies.
+    pub fn route(&self, package: &PackageName) -> Option<&str> {
+        self.packages
+            .get(package)
+            .or_else(|| self.namespaces.get(package.namespace()))
+            .or(self.default.as_ref())
+            .map(String::as_str)
+    }
+
+    /// The names of every configured registry.
+    pub fn registry_names(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    /// The source serving `package`, or why there is none.
+    pub fn source_for(&self, package: &PackageName) -> Result<&Arc<dyn Source>, SourceError> {
+        let Some(name) = self.route(package) else {
+            return Err(SourceError::BackendUnavailable {
+                source_name: ROUTER_NAME.to_string(),
+                package: package.clone(),
+                message: format!(
+                    "no registry is configured for it: {} maps neither it nor namespace `{}` and has no `default_registry`",
+                    self.origin,
+                    package.namespace()
+                ),
+            });
+        };
+        match self.entries.get(name) {
+            Some(Entry::Ready(source)) => Ok(source),
+            Some(Entry::Unusable(message)) => Err(SourceError::BackendUnavailable {
+                source_name: name.to_string(),
+                package: package.clone(),
+                message: message.clone(),
+            }),
+            None => Err(SourceError::BackendUnavailable {
+                source_name: name.to_string(),
+                package: package.clone(),
+                message: format!(
+                    "{} names registry `{name}` but has no `[registry.\"{name}\"]` section configuring its backend \
+                     (registry discovery is not supported)",
+                    self.origin
+                ),
+            }),
+        }
+    }
+
+    /// The local registry `package` is routed to, for publishing and
+    /// yanking: `None` if it is routed elsewhere (or nowhere).
+    pub fn local_for(&self, package: &PackageName) -> Option<&Arc<LocalRegistry>> {
+        self.locals.get(self.route(package)?)
+    }
+
+    /// The root of the local registry `name`, if it is one.
+    pub fn local_root(&self, name: &str) -> Option<&Path> {
+        self.locals.get(name).map(|l| l.root())
+    }
+}
+
+impl Source for Registries {
+    fn name(&self) -> &str {
+        self.default.as_deref().unwrap_or(ROUTER_NAME)
+    }
+
+    fn registry_for(&self, package: &PackageName) -> &str {
+        self.route(package).unwrap_or(ROUTER_NAME)
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+        self.source_for(package)?.versions(package)
+    }
+
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        self.source_for(package)?.metadata(package, version)
+    }
+
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Integrity, SourceError> {
+        self.source_for(package)?.release_digest(package, version)
+    }
+
+    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
+        self.source_for(package)?.fetch(package, digest)
+    }
+
+    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
+        let mut by_registry: BTreeMap<&str, Vec<(PackageName, Option<Version>)>> = BTreeMap::new();
+        for item in wanted {
+            if let Some(name) = self.route(&item.0) {
+                by_registry.entry(name).or_default().push(item.clone());
+            }
+        }
+        for (name, items) in by_registry {
+            if let Some(Entry::Ready(source)) = self.entries.get(name) {
+                source.prefetch(&items);
+            }
+        }
+    }
+}

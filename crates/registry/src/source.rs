@@ -1,0 +1,251 @@
+//! The one trait every package source implements.
+
+use std::sync::Arc;
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+use warg_depsolve_names::{ImportClass, Integrity, InterfaceName, PackageName};
+
+/// One published version of a package.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Release {
+    /// The version.
+    pub version: Version,
+    /// Yanked releases stay fetchable (a lock may pin them) but are never
+    /// chosen afresh.
+    pub yanked: bool,
+}
+
+/// One registry dependency of a release: a top-level import that names
+/// another package (declared, legacy or interface; host imports are not
+/// listed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dependency {
+    /// The import's name in the dependent component.
+    pub import: String,
+    /// What the import refers to. Never [`ImportClass::Host`].
+    pub class: ImportClass,
+}
+
+/// What the solver needs to know about one release, read from its bytes
+/// once and cached by digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReleaseMetadata {
+    /// The package.
+    pub package: PackageName,
+    /// The version.
+    pub version: Version,
+    /// The SHA-256 digest of the release's bytes.
+    pub digest: Integrity,
+    /// Size of the release's bytes.
+    pub size: u64,
+    /// Its registry dependencies, in import order.
+    pub dependencies: Vec<Dependency>,
+    /// The versioned interfaces it exports (so an interface import can be
+    /// matched to a provider on the same canonical track).
+    pub interface_exports: Vec<InterfaceName>,
+}
+
+/// A failure of a source, always naming the source and what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The package is not known to the source.
+    #[error("package `{package}` not found in registry `{source_name}`")]
+    PackageNotFound {
+        /// Registry name.
+        source_name: String,
+        /// The package asked for.
+        package: PackageName,
+    },
+    /// The package exists but not at this version.
+    #[error("`{package}@{version}` not found in registry `{source_name}`")]
+    VersionNotFound {
+        /// Registry name.
+        source_name: String,
+        /// The package.
+        package: PackageName,
+        /// The version asked for.
+        version: Version,
+    },
+    /// Bytes did not hash to the digest they were asked for by.
+    #[error(
+        "digest mismatch for `{package}` from `{source_name}`: expected {expected}, found {actual}"
+    )]
+    DigestMismatch {
+        /// Registry (or cache) name.
+        source_name: String,
+        /// The package whose bytes were read.
+        package: String,
+        /// The digest asked for.
+        expected: String,
+        /// The digest of the bytes actually read.
+        actual: String,
+    },
+    /// A release's bytes are not a readable component.
+    #[error("`{package}@{version}` from `{source_name}` is not a usable component: {message}")]
+    InvalidComponent {
+        /// Registry name.
+        source_name: String,
+        /// The package.
+        package: PackageName,
+        /// The version.
+        version: Version,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The source could not be reached or read (I/O, network).
+    #[error("registry `{source_name}` unavailable while reading `{what}`: {message}")]
+    Unavailable {
+        /// Registry name.
+        source_name: String,
+        /// What was being read (a package, version or path).
+        what: String,
+        /// The underlying failure.
+        message: String,
+    },
+    /// Offline mode, and the item is not cached.
+    #[error("offline: `{what}` is not in the cache of registry `{source_name}`")]
+    NotCached {
+        /// Registry name.
+        source_name: String,
+        /// What was missing.
+        what: String,
+    },
+    /// Publishing would change an immutable release: the version exists
+    /// with other bytes.
+    #[error("`{package}@{version}` is already published in registry `{source_name}` with other content ({existing}; the new bytes are {new}); releases are immutable, publish a new version instead")]
+    AlreadyPublished {
+        /// Registry name.
+        source_name: String,
+        /// The package.
+        package: PackageName,
+        /// The version.
+        version: Version,
+        /// Digest of the bytes already published (OCI form, `sha256:<hex>`).
+        existing: String,
+        /// Digest of the bytes that were offered (OCI form).
+        new: String,
+    },
+    /// No release of the package has content with this digest.
+    #[error("no release of `{package}` in registry `{source_name}` has content {digest}")]
+    ContentNotFound {
+        /// Registry name.
+        source_name: String,
+        /// The package whose content was asked for.
+        package: PackageName,
+        /// The digest asked for (OCI form).
+        digest: String,
+    },
+    /// The package is routed to a registry whose backend cannot serve it
+    /// (not implemented yet, or not configured).
+    #[error("`{package}` is routed to registry `{source_name}`, which cannot be used: {message}")]
+    BackendUnavailable {
+        /// Registry name.
+        source_name: String,
+        /// The package asked for.
+        package: PackageName,
+        /// Why, naming the configuration file and key where there is one.
+        message: String,
+    },
+    /// Anything else, with its context already in the message.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A package source: list versions, read a release's metadata, fetch bytes
+/// by digest.
+///
+/// Implementations are shared across threads (`Send + Sync`) and may be
+/// slow (remote). The solver tells a source what it is about to need with
+/// [`Source::prefetch`], which must not block: a remote source starts the
+/// requests (bounded concurrency) and answers later calls from what arrived;
+/// a local one may ignore it.
+pub trait Source: Send + Sync {
+    /// The registry's name, used in errors and recorded in lock files.
+    fn name(&self) -> &str;
+
+    /// Every release of `package`, yanked ones flagged, in ascending version
+    /// order. An unknown package is [`SourceError::PackageNotFound`].
+    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError>;
+
+    /// The metadata of one release.
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError>;
+
+    /// The bytes with this digest, checked against it before they are
+    /// returned. `package` is for routing and error messages.
+    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError>;
+
+    /// The content digest of one release, without its dependency metadata.
+    ///
+    /// Caches use it to find a release's metadata by digest without asking
+    /// the source to parse anything: a source that can learn a digest more
+    /// cheaply than it can scan the bytes (a local file is hashed, an OCI
+    /// manifest names its layer) overrides it. The default asks
+    /// [`Source::metadata`].
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Integrity, SourceError> {
+        Ok(self.metadata(package, version)?.digest.clone())
+    }
+
+    /// The name of the registry that serves `package`, as a lock file
+    /// records it. A single registry answers its own [`Source::name`] (the
+    /// default); a router such as [`Registries`](crate::Registries) answers
+    /// the registry its configuration maps the package to.
+    fn registry_for(&self, package: &PackageName) -> &str {
+        let _ = package;
+        self.name()
+    }
+
+    /// A hint that the caller will soon want the version lists of these
+    /// packages and the metadata of these releases (`None`: the newest few).
+    /// Must return at once; the default does nothing.
+    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
+        let _ = wanted;
+    }
+}
+
+/// Forwards every method to the source behind a pointer.
+macro_rules! forward_source {
+    ($($ptr:ty),*) => {$(
+        impl<S: Source + ?Sized> Source for $ptr {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+            fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+                (**self).versions(package)
+            }
+            fn metadata(
+                &self,
+                package: &PackageName,
+                version: &Version,
+            ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+                (**self).metadata(package, version)
+            }
+            fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
+                (**self).fetch(package, digest)
+            }
+            fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
+                (**self).prefetch(wanted)
+            }
+            fn release_digest(
+                &self,
+                package: &PackageName,
+                version: &Version,
+            ) -> Result<Integrity, SourceError> {
+                (**self).release_digest(package, version)
+            }
+            fn registry_for(&self, package: &PackageName) -> &str {
+                (**self).registry_for(package)
+            }
+        }
+    )*};
+}
+
+forward_source!(Arc<S>, Box<S>, &S);
