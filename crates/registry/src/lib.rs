@@ -38,6 +38,7 @@
 // 160 bytes); errors are rare and never on a hot path, so it is returned by
 // value rather than boxed.
 #![allow(clippy::result_large_err)]
+#![warn(missing_docs)]
 
 pub mod cache;
 pub mod config;

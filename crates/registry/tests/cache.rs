@@ -1,0 +1,369 @@
+//! The caches: parse counting through the trait, content integrity, offline
+//! mode, and two real processes filling one cache at once.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use common::{component, fixture_registry, leaf, pkg, ver};
+use warg_depsolve_names::{Integrity, PackageName};
+use warg_depsolve_registry::{
+    Cache, CacheStats, CachedSource, LocalRegistry, MemorySource, Source, SourceError,
+};
+
+#[test]
+fn second_metadata_read_of_a_digest_parses_nothing() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let local = LocalRegistry::new("fixtures", fixture_registry());
+    let (inc, v1) = (pkg("test:inc"), ver("1.0.0"));
+
+    let first = CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let source: &dyn Source = &first;
+    let meta = source.metadata(&inc, &v1).unwrap();
+    assert_eq!(local.scans(), 1);
+    assert_eq!(first.stats().metadata_misses, 1);
+    // Same instance: answered from memory.
+    assert_eq!(source.metadata(&inc, &v1).unwrap(), meta);
+    assert_eq!(local.scans(), 1);
+
+    // A new instance over the same cache directory (as a second run would
+    // be): the digest is looked up, the metadata read back, nothing parsed.
+    let second = CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let source: &dyn Source = &second;
+    assert_eq!(source.metadata(&inc, &v1).unwrap(), meta);
+    assert_eq!(local.scans(), 1);
+    assert_eq!(
+        second.stats(),
+        CacheStats {
+            metadata_hits: 1,
+            ..CacheStats::default()
+        }
+    );
+    // A release not seen before is parsed once.
+    source.metadata(&pkg("test:add"), &ver("1.0.0")).unwrap();
+    assert_eq!(local.scans(), 2);
+}
+
+#[test]
+fn metadata_is_shared_by_digest_and_filled_in_per_release() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let reg_dir = tempfile::tempdir().unwrap();
+    let local = LocalRegistry::new("local", reg_dir.path());
+    let bytes = component(&[("d", Some("unlocked-dep=<test:base@*>"))], "same");
+    local
+        .publish(&pkg("test:one"), &ver("1.0.0"), &bytes)
+        .unwrap();
+    local
+        .publish(&pkg("test:two"), &ver("3.0.0"), &bytes)
+        .unwrap();
+    let before = local.scans();
+
+    let cached = CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let one = cached.metadata(&pkg("test:one"), &ver("1.0.0")).unwrap();
+    let two = cached.metadata(&pkg("test:two"), &ver("3.0.0")).unwrap();
+    assert_eq!(local.scans(), before + 1, "same bytes, one parse");
+    assert_eq!(
+        (two.package.clone(), two.version.clone()),
+        (pkg("test:two"), ver("3.0.0"))
+    );
+    assert_eq!(
+        (one.digest.clone(), one.dependencies.clone()),
+        (two.digest.clone(), two.dependencies.clone())
+    );
+}
+
+#[test]
+fn content_is_stored_by_digest_and_checked_on_every_read() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let local = LocalRegistry::new("fixtures", fixture_registry());
+    let add = pkg("test:add");
+    let cached = CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let meta = cached.metadata(&add, &ver("1.1.0")).unwrap();
+    let bytes = cached.fetch(&add, &meta.digest).unwrap();
+    assert_eq!(Integrity::sha256(&bytes), meta.digest);
+    assert_eq!(cached.stats().content_misses, 1);
+
+    let hex = meta.digest.to_oci().split_once(':').unwrap().1.to_string();
+    let stored = cache_dir.path().join("sha256").join(&hex);
+    assert_eq!(std::fs::read(&stored).unwrap(), &*bytes);
+    assert_eq!(&*cached.fetch(&add, &meta.digest).unwrap(), &*bytes);
+    assert_eq!(cached.stats().content_hits, 1);
+
+    // Flip a byte in the stored file: the next read is a mismatch naming
+    // both digests, the package, the registry and the file.
+    let mut damaged = bytes.to_vec();
+    damaged[10] ^= 0x80;
+    std::fs::write(&stored, &damaged).unwrap();
+    let err = cached.fetch(&add, &meta.digest).unwrap_err();
+    let text = err.to_string();
+    match err {
+        SourceError::DigestMismatch {
+            source_name,
+            expected,
+            actual,
+            ..
+        } => {
+            assert_eq!(source_name, "fixtures");
+            assert_eq!(expected, meta.digest.to_oci());
+            assert_eq!(actual, Integrity::sha256(&damaged).to_oci());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        text.contains("test:add") && text.contains(&stored.display().to_string()),
+        "{text}"
+    );
+
+    // The store on its own says the same.
+    let store = Cache::new(cache_dir.path());
+    assert!(store.content().get(&meta.digest).is_err());
+    // Inserting bytes under a digest they do not match is refused.
+    assert!(store.content().insert(&meta.digest, b"other").is_err());
+    // Inserting the right bytes heals the file.
+    store.content().insert(&meta.digest, &bytes).unwrap();
+    assert_eq!(store.content().get(&meta.digest).unwrap().unwrap(), &*bytes);
+}
+
+#[test]
+fn offline_answers_from_the_cache_alone() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let reg_dir = tempfile::tempdir().unwrap();
+    let local = LocalRegistry::new("local", reg_dir.path());
+    let add = pkg("test:add");
+    local.publish(&add, &ver("1.0.0"), &leaf("1")).unwrap();
+    local.publish(&add, &ver("1.1.0"), &leaf("2")).unwrap();
+    local
+        .publish(&pkg("test:other"), &ver("1.0.0"), &leaf("3"))
+        .unwrap();
+    local.yank(&add, &ver("1.1.0")).unwrap();
+
+    // One online pass: versions, one release's metadata and content.
+    let online = CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let versions = online.versions(&add).unwrap();
+    let meta = online.metadata(&add, &ver("1.0.0")).unwrap();
+    let bytes = online.fetch(&add, &meta.digest).unwrap();
+
+    // Offline, with the registry gone entirely.
+    drop(online);
+    std::fs::remove_dir_all(reg_dir.path()).unwrap();
+    let gone = LocalRegistry::new("local", reg_dir.path());
+    let offline = CachedSource::offline(&gone, Cache::new(cache_dir.path()));
+    assert!(offline.is_offline());
+    assert_eq!(offline.versions(&add).unwrap(), versions);
+    assert!(offline.versions(&add).unwrap()[1].yanked);
+    assert_eq!(offline.metadata(&add, &ver("1.0.0")).unwrap(), meta);
+    assert_eq!(offline.fetch(&add, &meta.digest).unwrap(), bytes);
+    assert_eq!(gone.scans(), 0);
+
+    // What was never seen is NotCached, naming it and the registry.
+    let not_cached = |err: SourceError, needle: &str| match err {
+        SourceError::NotCached { source_name, what } => {
+            assert_eq!(source_name, "local");
+            assert!(what.contains(needle), "{what}");
+        }
+        other => panic!("{other:?}"),
+    };
+    not_cached(
+        offline.versions(&pkg("test:other")).unwrap_err(),
+        "version list of `test:other`",
+    );
+    not_cached(
+        offline.metadata(&add, &ver("1.1.0")).unwrap_err(),
+        "test:add@1.1.0",
+    );
+    let unseen = Integrity::sha256(&leaf("2"));
+    not_cached(offline.fetch(&add, &unseen).unwrap_err(), &unseen.to_oci());
+}
+
+#[test]
+fn cached_router_and_memory_sources_work_too() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let memory = Arc::new(MemorySource::new("mem"));
+    let base = pkg("test:base");
+    memory.add_synthetic(&base, &ver("1.0.0"), vec![]).unwrap();
+    let mut registries = warg_depsolve_registry::Registries::new(Some("mem".into()));
+    registries.insert("mem", memory.clone());
+    let cached = CachedSource::new(registries, Cache::new(cache_dir.path()));
+    let meta = cached.metadata(&base, &ver("1.0.0")).unwrap();
+    cached.versions(&base).unwrap();
+    cached.fetch(&base, &meta.digest).unwrap();
+    assert_eq!(cached.registry_for(&base), "mem");
+
+    let offline = CachedSource::offline(cached.inner(), Cache::new(cache_dir.path()));
+    assert_eq!(offline.metadata(&base, &ver("1.0.0")).unwrap(), meta);
+    assert_eq!(offline.versions(&base).unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------------
+// Two processes filling one cache.
+
+const CHILD_ENV: &str = "WARG_DEPSOLVE_REGISTRY_CACHE_CHILD";
+
+fn packages() -> Vec<(PackageName, Vec<semver::Version>)> {
+    (0..10)
+        .map(|p| {
+            let versions = (0..6).map(|v| ver(&format!("1.{v}.0"))).collect();
+            (pkg(&format!("test:p{p}")), versions)
+        })
+        .collect()
+}
+
+/// What one child does: several rounds over every release, each round with
+/// a fresh `CachedSource` (as a new process would have), from several
+/// threads, in an order that depends on the child's id.
+fn fill_cache(registry: &Path, cache: &Path, id: usize) {
+    let local = Arc::new(LocalRegistry::new("local", registry));
+    let mut work = packages();
+    if id % 2 == 1 {
+        work.reverse();
+    }
+    for _round in 0..3 {
+        let cached = Arc::new(CachedSource::new(local.clone(), Cache::new(cache)));
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (cached, work) = (cached.clone(), work.clone());
+                std::thread::spawn(move || {
+                    for (i, (package, versions)) in work.iter().enumerate() {
+                        if i % 4 != t {
+                            continue;
+                        }
+                        cached.versions(package).unwrap();
+                        for v in versions {
+                            let meta = cached.metadata(package, v).unwrap();
+                            cached.fetch(package, &meta.digest).unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+}
+
+/// Not a test on its own: the body of the child processes of
+/// `two_processes_fill_one_cache`, which runs this test binary again with
+/// this test's name and the environment variable set.
+#[test]
+fn cache_child_worker() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut parts = spec.split('\n');
+    let (registry, cache, id, done) = (
+        PathBuf::from(parts.next().unwrap()),
+        PathBuf::from(parts.next().unwrap()),
+        parts.next().unwrap().parse::<usize>().unwrap(),
+        PathBuf::from(parts.next().unwrap()),
+    );
+    fill_cache(&registry, &cache, id);
+    std::fs::write(done, b"done").unwrap();
+}
+
+#[test]
+fn two_processes_fill_one_cache() {
+    let reg_dir = tempfile::tempdir().unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let marks = tempfile::tempdir().unwrap();
+    let publisher = LocalRegistry::new("local", reg_dir.path());
+    for (package, versions) in packages() {
+        for v in versions {
+            let dep = format!("unlocked-dep=<test:base@{{>={v}}}>");
+            let bytes = component(&[("base", Some(&dep))], &format!("{package}-{v}"));
+            publisher.publish(&package, &v, &bytes).unwrap();
+        }
+    }
+    publisher.yank(&pkg("test:p3"), &ver("1.2.0")).unwrap();
+
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|id| {
+            let spec = format!(
+                "{}\n{}\n{id}\n{}",
+                reg_dir.path().display(),
+                cache_dir.path().display(),
+                marks.path().join(format!("child-{id}")).display()
+            );
+            Command::new(&exe)
+                .args([
+                    "cache_child_worker",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
+                .env(CHILD_ENV, spec)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    // Both run at once; their output is shown only if one fails.
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "child failed: {}\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for id in 0..2 {
+        assert!(
+            marks.path().join(format!("child-{id}")).is_file(),
+            "child {id} did not run"
+        );
+    }
+
+    // Every content file hashes to its name; no temporary file is left.
+    let mut stored = 0;
+    for entry in std::fs::read_dir(cache_dir.path().join("sha256")).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        assert!(!name.starts_with(".tmp"), "leftover {name}");
+        let digest = Integrity::parse_oci(&format!("sha256:{name}")).unwrap();
+        assert!(
+            digest.matches(&std::fs::read(entry.path()).unwrap()),
+            "{name}"
+        );
+        stored += 1;
+    }
+    assert_eq!(stored, 60);
+    assert_no_temp_files(cache_dir.path());
+
+    // The cache alone answers everything, and agrees with the registry.
+    let gone = LocalRegistry::new("local", reg_dir.path().join("absent"));
+    let offline = CachedSource::offline(&gone, Cache::new(cache_dir.path()));
+    for (package, versions) in packages() {
+        assert_eq!(
+            offline.versions(&package).unwrap(),
+            publisher.versions(&package).unwrap()
+        );
+        for v in versions {
+            let meta = offline.metadata(&package, &v).unwrap();
+            assert_eq!(*meta, *publisher.metadata(&package, &v).unwrap());
+            offline.fetch(&package, &meta.digest).unwrap();
+        }
+    }
+    assert_eq!(gone.scans(), 0);
+}
+
+fn assert_no_temp_files(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        assert!(
+            !name.starts_with(".tmp"),
+            "leftover {}",
+            entry.path().display()
+        );
+        if entry.file_type().unwrap().is_dir() {
+            assert_no_temp_files(&entry.path());
+        }
+    }
+}
