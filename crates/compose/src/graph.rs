@@ -1,0 +1,521 @@
+//! The composition graph and the locked form.
+//!
+//! One wasm-compose [`CompositionGraph`] per composition: one component and
+//! one instance per resolved (package, track), added and instantiated in
+//! dependency order, then the root; every edge of the resolution connected
+//! (a whole instance for declared dependencies, the named export for
+//! interface imports); every other import of every member left unconnected,
+//! which wasm-compose turns into one import of the output per name. The
+//! graph is encoded with `define_components: false`, so each member is an
+//! import of a component type, and then rewritten into the locked form: the
+//! root's import becomes the root itself (its original bytes, nested), and
+//! each dependency import gains its `external-id` reference.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use warg_depsolve_names::{classify, scan, DepRef, ImportClass, Integrity, PackageName, Track};
+use warg_depsolve_registry::{Source, SourceError};
+use warg_depsolve_solver::Resolution;
+use wasm_compose::graph::{Component, ComponentId, CompositionGraph, EncodeOptions, InstanceId};
+use wasmparser::component_types::{ComponentEntityType, SubtypeCx};
+use wasmparser::{Validator, WasmFeatures};
+
+use crate::error::ComposeError;
+use crate::sections::{self, Name, COMPONENT, IMPORT};
+
+/// The name the root has in the composition graph. It never reaches an
+/// output: the root is nested, not imported.
+const ROOT_BASE_NAME: &str = "warg-depsolve-root";
+
+/// Fetches the bytes of every resolved package through `source`, by digest,
+/// and checks each against its digest (whatever the source already checked).
+///
+/// The result is indexed like [`Resolution::packages`].
+///
+/// # Errors
+///
+/// [`ComposeError::DigestMismatch`] naming the package and both digests
+/// when bytes do not match; [`ComposeError::Fetch`] when the source fails.
+pub fn fetch_packages(
+    resolution: &Resolution,
+    source: &dyn Source,
+) -> Result<Vec<Arc<[u8]>>, ComposeError> {
+    resolution
+        .packages
+        .iter()
+        .map(|p| {
+            fetch_verified(
+                source,
+                &p.package,
+                &format!("{}@{}", p.package, p.version),
+                &p.digest,
+            )
+        })
+        .collect()
+}
+
+/// Fetches one package by digest and checks it.
+pub(crate) fn fetch_verified(
+    source: &dyn Source,
+    package: &PackageName,
+    label: &str,
+    digest: &Integrity,
+) -> Result<Arc<[u8]>, ComposeError> {
+    let bytes = source.fetch(package, digest).map_err(|e| match e {
+        SourceError::DigestMismatch {
+            package: what,
+            expected,
+            actual,
+            ..
+        } => ComposeError::DigestMismatch {
+            // Keep what the source adds after the package (the file it read).
+            package: format!(
+                "{label}{}",
+                what.strip_prefix(&package.to_string()).unwrap_or_default()
+            ),
+            expected: sri(expected),
+            actual: sri(actual),
+        },
+        source => ComposeError::Fetch {
+            package: label.to_string(),
+            source: Box::new(source),
+        },
+    })?;
+    check_digest(label, digest, &bytes)?;
+    Ok(bytes)
+}
+
+/// A digest in SRI form (`sha256-<base64>`, as dependency references write
+/// it), whether it came in that form or in OCI form (`sha256:<hex>`).
+fn sri(digest: String) -> String {
+    Integrity::parse_oci(&digest)
+        .or_else(|_| Integrity::parse_sri(&digest))
+        .map(|i| i.to_string())
+        .unwrap_or(digest)
+}
+
+/// Checks `bytes` against `digest`.
+pub(crate) fn check_digest(
+    label: &str,
+    digest: &Integrity,
+    bytes: &[u8],
+) -> Result<(), ComposeError> {
+    if digest.matches(bytes) {
+        Ok(())
+    } else {
+        Err(ComposeError::DigestMismatch {
+            package: label.to_string(),
+            expected: digest.to_string(),
+            actual: Integrity::compute(digest.algorithm, bytes).to_string(),
+        })
+    }
+}
+
+/// The import name a resolved package gets in the locked form:
+/// `<namespace>-<name>-<track>` with the track's dots as dashes
+/// (`test-add-1`, `wasi-io-0-2`), a valid kebab name that differs per
+/// package and track. Should two packages map to one name (`a-b:c` and
+/// `a:b-c`), or a name be taken by another import of a member, the later
+/// one gets `-2`, `-3`, ... in resolution order, so names stay unique and
+/// deterministic.
+pub fn import_names(resolution: &Resolution, taken: &BTreeSet<String>) -> Vec<String> {
+    let mut used = taken.clone();
+    resolution
+        .packages
+        .iter()
+        .map(|p| unique(&base_import_name(&p.package, p.track), &mut used))
+        .collect()
+}
+
+fn base_import_name(package: &PackageName, track: Track) -> String {
+    format!(
+        "{}-{}-{}",
+        package.namespace(),
+        package.name(),
+        track.to_string().replace('.', "-")
+    )
+    .to_ascii_lowercase()
+}
+
+/// `base`, or `base-2`, `base-3`, ... whichever is not yet in `used`; the
+/// result is added to `used`.
+pub(crate) fn unique(base: &str, used: &mut BTreeSet<String>) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while used.contains(&name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    used.insert(name.clone());
+    name
+}
+
+/// One member of a composition: the root or a resolved package.
+struct Member<'b> {
+    /// `ns:pkg@version` or `root `name``, for messages.
+    label: String,
+    /// Its name in the graph (the import name in the locked form).
+    graph_name: String,
+    bytes: &'b [u8],
+    /// `external-id` of its import in the locked form (`None`: the root).
+    reference: Option<String>,
+}
+
+/// Composes `root` with the packages of `resolution` into the locked form.
+///
+/// `packages` holds the bytes of every resolved package, indexed like
+/// [`Resolution::packages`] (see [`fetch_packages`]); each is checked
+/// against its digest again here.
+///
+/// The output imports each resolved (package, track) as a component named
+/// as [`import_names`] says, carrying
+/// `external-id "locked-dep=<ns:pkg@1.2.3>,integrity=<sha256-...>"`; nests
+/// the root's original bytes; instantiates every member once, in dependency
+/// order, wired as the resolution says; imports every other import of every
+/// member once (merged by name); and exports the root's exports. It
+/// validates with all wasmparser features (the attributes are gated) and is
+/// deterministic.
+///
+/// # Errors
+///
+/// Digest mismatches, members that are not components, a resolution that
+/// does not fit the components ([`ComposeError::Wiring`]), host imports of
+/// one name at incompatible types ([`ComposeError::HostImportConflict`]).
+pub fn lock_with(
+    root: &[u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+) -> Result<Vec<u8>, ComposeError> {
+    if packages.len() != resolution.packages.len() {
+        return Err(ComposeError::Wiring {
+            component: resolution.root.clone(),
+            message: format!(
+                "{} package binaries given for {} resolved packages",
+                packages.len(),
+                resolution.packages.len()
+            ),
+        });
+    }
+    let root_label = format!("root `{}`", resolution.root);
+    let mut labels: Vec<String> = (0..resolution.packages.len())
+        .map(|i| resolution.label(i))
+        .collect();
+    for (i, p) in resolution.packages.iter().enumerate() {
+        check_digest(&labels[i], &p.digest, &packages[i])?;
+    }
+
+    // Every import name of every member, so that member names avoid them.
+    let mut taken = BTreeSet::new();
+    let mut scans = Vec::with_capacity(packages.len() + 1);
+    for (label, bytes) in labels
+        .iter()
+        .map(String::as_str)
+        .chain([root_label.as_str()])
+        .zip(packages.iter().map(|b| &b[..]).chain([root]))
+    {
+        let scanned = scan::scan(bytes).map_err(|e| ComposeError::InvalidComponent {
+            component: label.to_string(),
+            message: e.to_string(),
+        })?;
+        taken.extend(scanned.imports.iter().map(|i| i.name.name.clone()));
+        scans.push(scanned);
+    }
+    let names = import_names(resolution, &taken);
+    let root_name = unique(
+        ROOT_BASE_NAME,
+        &mut names.iter().cloned().chain(taken).collect(),
+    );
+
+    let mut members: Vec<Member<'_>> = resolution
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Member {
+            label: std::mem::take(&mut labels[i]),
+            graph_name: names[i].clone(),
+            bytes: &packages[i],
+            reference: Some(
+                DepRef::Locked {
+                    package: p.package.clone(),
+                    version: p.version.clone(),
+                    integrity: vec![p.digest.clone()],
+                }
+                .to_string(),
+            ),
+        })
+        .collect();
+    members.push(Member {
+        label: root_label,
+        graph_name: root_name,
+        bytes: root,
+        reference: None,
+    });
+    let root_index = members.len() - 1;
+
+    // Which imports of each member the resolution wires, and to what.
+    let edges_of = |m: usize| {
+        if m == root_index {
+            &resolution.root_edges
+        } else {
+            &resolution.packages[m].edges
+        }
+    };
+    for (m, scanned) in scans.iter().enumerate() {
+        for import in &scanned.imports {
+            let class = classify(&import.name.name, import.name.external_id.as_deref());
+            let declared = matches!(class, Ok(ImportClass::Declared(_) | ImportClass::Legacy(_)));
+            if declared && !edges_of(m).iter().any(|e| e.import == import.name.name) {
+                return Err(ComposeError::Wiring {
+                    component: members[m].label.clone(),
+                    message: format!(
+                        "its dependency import `{}` has no provider in the resolution",
+                        import.name.name
+                    ),
+                });
+            }
+        }
+    }
+
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut graph = CompositionGraph::new();
+    let mut order = resolution.dependency_order();
+    order.push(root_index);
+    let mut ids: Vec<Option<ComponentId>> = vec![None; members.len()];
+    let mut instances: Vec<Option<InstanceId>> = vec![None; members.len()];
+    for &m in &order {
+        let member = &members[m];
+        let component =
+            Component::from_bytes(&mut validator, member.graph_name.clone(), member.bytes)
+                .map_err(|e| ComposeError::InvalidComponent {
+                    component: member.label.clone(),
+                    message: format!("{e:#}"),
+                })?;
+        let id = graph
+            .add_component(component)
+            .map_err(|e| ComposeError::Compose {
+                root: resolution.root.clone(),
+                message: format!("{e:#}"),
+            })?;
+        ids[m] = Some(id);
+        instances[m] = Some(graph.instantiate(id).map_err(|e| ComposeError::Compose {
+            root: resolution.root.clone(),
+            message: format!("{e:#}"),
+        })?);
+    }
+    let component = |m: usize| {
+        graph
+            .get_component(ids[m].expect("every member was added"))
+            .expect("added components stay in the graph")
+    };
+
+    // Wire every edge.
+    let mut wired: Vec<Vec<String>> = vec![Vec::new(); members.len()];
+    let mut connections = Vec::new();
+    for m in 0..members.len() {
+        for edge in edges_of(m) {
+            let bad = |message: String| ComposeError::Wiring {
+                component: members[m].label.clone(),
+                message,
+            };
+            if edge.target >= resolution.packages.len() || edge.target == m {
+                return Err(bad(format!(
+                    "import `{}` points at package #{}, which is not a provider",
+                    edge.import, edge.target
+                )));
+            }
+            let (import_index, _) = component(m)
+                .import_by_name(&edge.import)
+                .ok_or_else(|| bad(format!("it has no import named `{}`", edge.import)))?;
+            let export_index = match &edge.export {
+                None => None,
+                Some(name) => Some(
+                    component(edge.target)
+                        .export_by_name(name)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "import `{}` is wired to export `{name}` of `{}`, which has no such export",
+                                edge.import, members[edge.target].label
+                            ))
+                        })?
+                        .0,
+                ),
+            };
+            wired[m].push(edge.import.clone());
+            connections.push((
+                m,
+                edge.target,
+                export_index,
+                import_index,
+                edge.import.clone(),
+            ));
+        }
+    }
+    check_host_imports(&members, &wired, &order, |m| component(m))?;
+
+    for (m, target, export_index, import_index, import) in connections {
+        let source = instances[target].expect("instantiated");
+        let dest = instances[m].expect("instantiated");
+        graph
+            .connect(source, export_index, dest, import_index)
+            .map_err(|e| ComposeError::Wiring {
+                component: members[m].label.clone(),
+                message: format!(
+                    "import `{import}` cannot take `{}`{}: {e:#}",
+                    members[target].label,
+                    match export_index {
+                        Some(_) => " (the wired export)",
+                        None => " (its instance)",
+                    }
+                ),
+            })?;
+    }
+
+    let encoded = graph
+        .encode(EncodeOptions {
+            define_components: false,
+            export: instances[root_index],
+            validate: false,
+        })
+        .map_err(|e| ComposeError::Compose {
+            root: resolution.root.clone(),
+            message: format!("{e:#}"),
+        })?;
+
+    let locked = rewrite_shell(&encoded, &members, root_index, &resolution.root)?;
+    crate::validate(&locked, WasmFeatures::all(), "locked form", "")?;
+    Ok(locked)
+}
+
+/// Composes `root` with the packages of `resolution`, fetched from `source`,
+/// into the locked form. See [`lock_with`].
+pub fn lock(
+    root: &[u8],
+    resolution: &Resolution,
+    source: &dyn Source,
+) -> Result<Vec<u8>, ComposeError> {
+    let packages = fetch_packages(resolution, source)?;
+    lock_with(root, resolution, &packages)
+}
+
+/// Fails when two members import one unwired name at types that cannot be
+/// merged into one import (instances merge export by export).
+fn check_host_imports<'g>(
+    members: &[Member<'_>],
+    wired: &[Vec<String>],
+    order: &[usize],
+    component: impl Fn(usize) -> &'g Component<'g>,
+) -> Result<(), ComposeError> {
+    let mut seen: Vec<(String, usize, ComponentEntityType)> = Vec::new();
+    for &m in order {
+        let c = component(m);
+        for (_, name, _) in c.imports() {
+            if wired[m].iter().any(|w| w == name) {
+                continue;
+            }
+            let Some(item) = c.types().component_item_for_import(name) else {
+                continue;
+            };
+            for (other_name, other, other_ty) in &seen {
+                if other_name != name {
+                    continue;
+                }
+                if let Err(message) = compatible(component(*other), *other_ty, c, item.ty) {
+                    return Err(ComposeError::HostImportConflict {
+                        name: name.to_string(),
+                        first: members[*other].label.clone(),
+                        second: members[m].label.clone(),
+                        message,
+                    });
+                }
+            }
+            seen.push((name.to_string(), m, item.ty));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two imports of one name can be one import: both subtypes of each
+/// other, or, for instances, so for every export they share.
+fn compatible(
+    a: &Component<'_>,
+    a_ty: ComponentEntityType,
+    b: &Component<'_>,
+    b_ty: ComponentEntityType,
+) -> Result<(), String> {
+    let both_ways = |x: &ComponentEntityType, y: &ComponentEntityType| -> Result<(), String> {
+        let mut cx = SubtypeCx::new_with_refs(a.types(), b.types());
+        cx.component_entity_type(x, y, 0)
+            .map_err(|e| e.message().to_string())?;
+        cx.swap();
+        cx.component_entity_type(y, x, 0)
+            .map_err(|e| e.message().to_string())
+    };
+    match (a_ty, b_ty) {
+        (ComponentEntityType::Instance(ai), ComponentEntityType::Instance(bi)) => {
+            let a_types = a.types();
+            let b_types = b.types();
+            for (export, a_item) in a_types[ai].exports.iter() {
+                if let Some(b_item) = b_types[bi].exports.get(export) {
+                    both_ways(&a_item.ty, &b_item.ty)
+                        .map_err(|e| format!("export `{export}`: {e}"))?;
+                }
+            }
+            Ok(())
+        }
+        (x, y) => both_ways(&x, &y),
+    }
+}
+
+/// Turns wasm-compose's output (every member imported as a component) into
+/// the locked form: the root's import becomes the root component itself,
+/// each dependency import gets its `external-id`, everything else is kept
+/// byte for byte.
+fn rewrite_shell(
+    shell: &[u8],
+    members: &[Member<'_>],
+    root_index: usize,
+    root: &str,
+) -> Result<Vec<u8>, ComposeError> {
+    let what = format!("composition of `{root}`");
+    let mut out = Vec::with_capacity(shell.len() + members[root_index].bytes.len());
+    out.extend_from_slice(&shell[..8]);
+    for section in sections::split(shell, &what)? {
+        if section.id != IMPORT {
+            out.extend_from_slice(&shell[section.whole.clone()]);
+            continue;
+        }
+        let mut pending: Vec<Vec<u8>> = Vec::new();
+        for entry in sections::entries(shell, &section, &what)? {
+            let member = members
+                .iter()
+                .position(|m| m.graph_name == entry.name.name && !entry.attributed);
+            match member {
+                Some(m) if m == root_index => {
+                    if !pending.is_empty() {
+                        out.extend_from_slice(&sections::entry_section(IMPORT, &pending));
+                        pending.clear();
+                    }
+                    sections::write_section(&mut out, COMPONENT, members[m].bytes);
+                }
+                Some(m) => {
+                    let mut e = Vec::new();
+                    sections::write_name(
+                        &mut e,
+                        &Name {
+                            external_id: members[m].reference.clone(),
+                            ..Name::new(entry.name.name.clone())
+                        },
+                    );
+                    e.extend_from_slice(&shell[entry.rest.clone()]);
+                    pending.push(e);
+                }
+                None => pending.push(shell[entry.whole.clone()].to_vec()),
+            }
+        }
+        if !pending.is_empty() {
+            out.extend_from_slice(&sections::entry_section(IMPORT, &pending));
+        }
+    }
+    Ok(out)
+}

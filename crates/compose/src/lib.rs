@@ -1,0 +1,111 @@
+//! Composing a component with its resolved dependencies.
+//!
+//! This crate owns the compose passes of `warg-depsolve`:
+//!
+//! - [`lock`]: the **locked form**, one composition graph (wasm-compose)
+//!   over the root and every resolved (package, track), instantiated once
+//!   each in dependency order and wired as the [`Resolution`] says; each
+//!   dependency is *imported* as a component named like `test-add-1` and
+//!   carrying `external-id "locked-dep=<ns:pkg@1.2.3>,integrity=<sha256-...>"`;
+//!   the root is nested; host imports of every member surface once.
+//! - [`bundle`] / [`bundle_locked`]: the **bundled form**, the same binary
+//!   with every dependency import replaced by the dependency itself, nested
+//!   as a component: the registry's bytes with the gated name attributes of
+//!   their top-level names stripped (so the bundle runs on a runtime's
+//!   default configuration), recorded in the `warg-depsolve-bundle` custom
+//!   section ([`BundleRecord`]).
+//! - [`unbundle`]: the exact inverse of [`bundle_locked`]: the locked form and
+//!   the registry's bytes of each nested dependency, checked against their
+//!   digests.
+//! - [`migrate`]: warg-era binaries whose import names are raw depnames
+//!   into the current form.
+//!
+//! Outputs validate with wasmparser 0.263 (the bundle with its default
+//! features too), are deterministic, and are returned as bytes.
+//!
+//! It must not solve (the [`Resolution`] comes from
+//! `warg-depsolve-solver`), and does no I/O beyond what it is handed: package
+//! bytes come through the [`Source`] trait (and are checked against their
+//! digests), and writing files is the caller's job.
+//!
+//! [`Resolution`]: warg_depsolve_solver::Resolution
+//! [`Source`]: warg_depsolve_registry::Source
+//!
+//! ```
+//! use warg_depsolve_compose::{bundle, lock, unbundle, bundle_locked};
+//! use warg_depsolve_registry::MemorySource;
+//! use warg_depsolve_solver::{Edge, Resolution, ResolvedPackage};
+//! use warg_depsolve_names::{Integrity, Track};
+//!
+//! // A dependency `test:add@1.0.0` and a root that imports it.
+//! let add = wat::parse_str(r#"(component
+//!     (core module $m (func (export "add") (param i32 i32) (result i32)
+//!         (i32.add (local.get 0) (local.get 1))))
+//!     (core instance $i (instantiate $m))
+//!     (func $add (param "left" u32) (param "right" u32) (result u32)
+//!         (canon lift (core func $i "add")))
+//!     (export "add" (func $add)))"#).unwrap();
+//! let root = wat::parse_str(r#"(component
+//!     (import "add" (external-id "unlocked-dep=<test:add@{>=1.0.0}>")
+//!         (instance (export "add" (func (param "left" u32) (param "right" u32) (result u32)))))
+//!     (export "sum" (instance 0)))"#).unwrap();
+//!
+//! let source = MemorySource::new("memory");
+//! let package = "test:add".parse().unwrap();
+//! let version: semver::Version = "1.0.0".parse().unwrap();
+//! source.add(&package, &version, add.clone()).unwrap();
+//! let resolution = Resolution {
+//!     root: "root".into(),
+//!     root_edges: vec![Edge { import: "add".into(), target: 0, export: None }],
+//!     packages: vec![ResolvedPackage {
+//!         track: Track::of(&version),
+//!         digest: Integrity::sha256(&add),
+//!         package,
+//!         version,
+//!         registry: "memory".into(),
+//!         yanked: false,
+//!         required_by: vec![],
+//!         edges: vec![],
+//!     }],
+//! };
+//!
+//! let bundled = bundle(&root, &resolution, &source).unwrap();
+//! let unbundled = unbundle(&bundled).unwrap();
+//! assert_eq!(unbundled.packages[0].bytes, add);
+//! assert_eq!(unbundled.locked, lock(&root, &resolution, &source).unwrap());
+//! assert_eq!(bundle_locked(&unbundled.locked, &source).unwrap(), bundled);
+//! ```
+
+mod bundle;
+mod error;
+mod graph;
+mod migrate;
+mod sections;
+pub mod strip;
+
+pub use bundle::{
+    bundle, bundle_locked, bundle_with, read_record, unbundle, BundleRecord, DefinedComponent,
+    ExtractedPackage, ImportGroup, NestedDependency, Unbundled, BUNDLE_FORMAT, BUNDLE_SECTION,
+};
+pub use error::ComposeError;
+pub use graph::{fetch_packages, import_names, lock, lock_with};
+pub use migrate::migrate;
+
+use wasmparser::{Validator, WasmFeatures};
+
+/// Validates an output, or says which output failed with which features.
+fn validate(
+    bytes: &[u8],
+    features: WasmFeatures,
+    form: &'static str,
+    features_label: &'static str,
+) -> Result<(), ComposeError> {
+    Validator::new_with_features(features)
+        .validate_all(bytes)
+        .map(|_| ())
+        .map_err(|e| ComposeError::InvalidOutput {
+            form,
+            features: features_label,
+            message: e.to_string(),
+        })
+}

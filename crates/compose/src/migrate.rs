@@ -1,0 +1,99 @@
+//! Migrating warg-era binaries whose import names are raw depnames.
+
+use std::collections::BTreeSet;
+
+use warg_depsolve_names::DepRef;
+use wasmparser::WasmFeatures;
+
+use crate::error::ComposeError;
+use crate::graph::unique;
+use crate::sections::{self, Name, IMPORT};
+
+/// Rewrites every top-level import named by a raw dependency reference
+/// (`unlocked-dep=<test:inc@{>=1.0.0}>`, `locked-dep=<...>`) into the
+/// current form: a plain kebab name taken from the package (`inc`; `inc-2`,
+/// ... if taken) carrying the old string as its `external-id`.
+///
+/// Every other byte is kept: untouched sections verbatim, and in a rewritten
+/// import section every other entry and every type reference verbatim. A
+/// binary with no such import comes back unchanged. The result validates
+/// with all wasmparser features.
+///
+/// # Errors
+///
+/// [`ComposeError::InvalidComponent`] when the input is not a component or
+/// a depname does not parse (or already has an `external-id`);
+/// [`ComposeError::InvalidOutput`] when the migrated binary does not
+/// validate.
+pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
+    let what = "legacy component";
+    let sections = sections::split(legacy, what)?;
+
+    // Names in use, so that new names do not collide with them.
+    let mut used = BTreeSet::new();
+    let mut all = Vec::new();
+    for section in &sections {
+        if section.id == IMPORT {
+            let entries = sections::entries(legacy, section, what)?;
+            used.extend(
+                entries
+                    .iter()
+                    .filter(|e| !DepRef::looks_like(&e.name.name))
+                    .map(|e| e.name.name.clone()),
+            );
+            all.push(Some(entries));
+        } else {
+            all.push(None);
+        }
+    }
+
+    let mut out = Vec::with_capacity(legacy.len() + 64);
+    out.extend_from_slice(&legacy[..8]);
+    let mut changed = false;
+    for (section, entries) in sections.iter().zip(all) {
+        let Some(entries) =
+            entries.filter(|es| es.iter().any(|e| DepRef::looks_like(&e.name.name)))
+        else {
+            out.extend_from_slice(&legacy[section.whole.clone()]);
+            continue;
+        };
+        let mut rewritten = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            if !DepRef::looks_like(&entry.name.name) {
+                rewritten.push(legacy[entry.whole.clone()].to_vec());
+                continue;
+            }
+            let old = &entry.name.name;
+            let reference = DepRef::parse(old).map_err(|e| ComposeError::InvalidComponent {
+                component: what.to_string(),
+                message: format!("import `{old}`: {e}"),
+            })?;
+            if entry.name.external_id.is_some() {
+                return Err(ComposeError::InvalidComponent {
+                    component: what.to_string(),
+                    message: format!("import `{old}` is a depname and already has an external-id"),
+                });
+            }
+            let name = unique(&reference.package().name().to_ascii_lowercase(), &mut used);
+            let mut e = Vec::with_capacity(entry.whole.len() + name.len());
+            sections::write_name(
+                &mut e,
+                &Name {
+                    external_id: Some(old.clone()),
+                    ..Name {
+                        name,
+                        ..entry.name.clone()
+                    }
+                },
+            );
+            e.extend_from_slice(&legacy[entry.rest.clone()]);
+            rewritten.push(e);
+        }
+        out.extend_from_slice(&sections::entry_section(IMPORT, &rewritten));
+        changed = true;
+    }
+    if changed {
+        crate::validate(&out, WasmFeatures::all(), "migrated component", "")?;
+    }
+    Ok(out)
+}
