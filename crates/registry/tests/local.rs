@@ -277,6 +277,10 @@ fn names_that_would_leave_the_root_are_rejected() {
     ] {
         assert!(bad.parse::<semver::Version>().is_err(), "{bad:?}");
     }
+    for bad in ["..", "a/b", "a\\b", "\0", "/x"] {
+        assert!(semver::Prerelease::new(bad).is_err(), "{bad:?}");
+        assert!(semver::BuildMetadata::new(bad).is_err(), "{bad:?}");
+    }
     let dir = tempfile::tempdir().unwrap();
     let reg = LocalRegistry::new("local", dir.path().join("root"));
     let weird = ver("1.0.0-rc.1.a-b+build.5.x-y");
