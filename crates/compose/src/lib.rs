@@ -76,6 +76,8 @@
 //! assert_eq!(bundle_locked(&unbundled.locked, &source).unwrap(), bundled);
 //! ```
 
+#![warn(missing_docs)]
+
 mod bundle;
 mod error;
 mod graph;
