@@ -1,0 +1,120 @@
+//! The `warg-depsolve` command line.
+//!
+//! One file per subcommand. Each file `src/cli/<name>.rs` defines
+//! `pub struct Args` (clap's `#[derive(clap::Args)]`, with a doc comment that
+//! becomes the subcommand's help) and
+//! `pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()>`,
+//! which writes its result to `out` in `global.format`. To add one: create
+//! the file, add `pub mod <name>;` and a [`Command`] variant below, and one
+//! arm in [`Cli::run`]. Shared text rendering lives in [`text`].
+//!
+//! Errors are returned, never printed: `main` prints them as
+//! `error: <message>: <cause>: ...` and exits with status 1. A command that
+//! has output worth showing despite an error (such as `inspect` on an import
+//! with a malformed dependency reference) writes it first, then returns the
+//! error.
+
+use std::io::{self, Write};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub mod inspect;
+pub mod text;
+
+/// Resolve, lock, bundle and unbundle WebAssembly component dependencies.
+#[derive(Debug, Parser)]
+#[command(name = "warg-depsolve", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub global: Global,
+    /// The subcommand to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output format of a subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for a person at a terminal.
+    Text,
+    /// JSON on one document, in the shape each subcommand documents.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a component's imports (classified), exports, nested modules and
+    /// components, and metadata.
+    Inspect(inspect::Args),
+}
+
+impl Cli {
+    /// Runs the subcommand, writing its output to stdout.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the subcommand reports, with context naming the files
+    /// involved; also a failure to write to stdout.
+    pub fn run(self) -> anyhow::Result<()> {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        let result = self.run_to(&mut out);
+        // Output written before an error is still shown.
+        let flushed = out.flush().context("failed to write to stdout");
+        result.and(flushed)
+    }
+
+    /// Runs the subcommand, writing its output to `out`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Cli::run`].
+    pub fn run_to(&self, out: &mut dyn Write) -> anyhow::Result<()> {
+        match &self.command {
+            Command::Inspect(args) => inspect::run(args, &self.global, out),
+        }
+    }
+}
+
+/// Writes `value` as pretty JSON followed by a newline.
+///
+/// # Errors
+///
+/// Serialization or writing failed.
+pub fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).context("failed to write JSON")?;
+    writeln!(out)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn format_is_global() {
+        let cli = Cli::try_parse_from(["warg-depsolve", "inspect", "x.wasm", "--format", "json"])
+            .unwrap();
+        assert_eq!(cli.global.format, Format::Json);
+        let cli =
+            Cli::try_parse_from(["warg-depsolve", "--format=json", "inspect", "x.wasm"]).unwrap();
+        assert_eq!(cli.global.format, Format::Json);
+    }
+}

@@ -1,0 +1,108 @@
+//! Text rendering shared by subcommands: aligned tables with notes.
+
+use std::io::{self, Write};
+
+/// A table whose columns are padded to their widest cell, each row
+/// optionally followed by indented note lines (`key: value`).
+///
+/// ```
+/// use warg_depsolve::cli::text::Table;
+/// let mut t = Table::new("  ");
+/// t.row(["inc", "instance", "declared"]);
+/// t.note("external-id", "unlocked-dep=<test:inc@{>=1.0.0}>");
+/// t.row(["log", "func", "host"]);
+/// let mut out = Vec::new();
+/// t.write(&mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), [
+///     "  inc  instance  declared\n",
+///     "       external-id: unlocked-dep=<test:inc@{>=1.0.0}>\n",
+///     "  log  func      host\n",
+/// ].concat());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    indent: String,
+    rows: Vec<Row>,
+}
+
+/// One row: its cells, then its notes.
+#[derive(Debug, Clone, Default)]
+struct Row {
+    cells: Vec<String>,
+    notes: Vec<(String, String)>,
+}
+
+impl Table {
+    /// An empty table whose lines start with `indent`.
+    pub fn new(indent: &str) -> Self {
+        Table {
+            indent: indent.to_string(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn row<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.rows.push(Row {
+            cells: cells.into_iter().map(Into::into).collect(),
+            notes: Vec::new(),
+        });
+    }
+
+    /// Adds a note under the last row, aligned with its second column.
+    ///
+    /// # Panics
+    ///
+    /// If no row has been added.
+    pub fn note(&mut self, key: &str, value: impl Into<String>) {
+        let row = self.rows.last_mut().expect("a note needs a row");
+        row.notes.push((key.to_string(), value.into()));
+    }
+
+    /// Whether no row has been added.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Writes the table; trailing spaces are trimmed from every line.
+    ///
+    /// # Errors
+    ///
+    /// Writing failed.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let columns = self
+            .rows
+            .iter()
+            .map(|row| row.cells.len())
+            .max()
+            .unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .filter_map(|row| row.cells.get(i))
+                    .map(|cell| cell.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let note_indent = widths.first().map_or(0, |w| w + 2);
+        for Row { cells, notes } in &self.rows {
+            let mut line = self.indent.clone();
+            for (cell, width) in cells.iter().zip(&widths) {
+                line.push_str(cell);
+                let pad = width - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+            writeln!(out, "{}", line.trim_end())?;
+            for (key, value) in notes {
+                writeln!(out, "{}{:note_indent$}{key}: {value}", self.indent, "")?;
+            }
+        }
+        Ok(())
+    }
+}

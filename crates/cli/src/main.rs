@@ -1,0 +1,27 @@
+//! The `warg-depsolve` binary: parse the command line, run it, and report
+//! any error (with its chain of causes) on stderr with exit status 1.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use warg_depsolve::cli::Cli;
+
+fn main() -> ExitCode {
+    match Cli::parse().run() {
+        Ok(()) => ExitCode::SUCCESS,
+        // Output piped into `head` and the like: stop quietly.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
