@@ -316,7 +316,15 @@ impl DepRange {
             DepRange::Any => VersionSet::full(),
             DepRange::AtLeast(a) => VersionSet::higher_than(a.clone()),
             DepRange::Below(b) => VersionSet::strictly_lower_than(exclusive_upper(b)),
-            DepRange::Between(a, b) => VersionSet::between(a.clone(), exclusive_upper(b)),
+            DepRange::Between(a, b) => {
+                // `{>=2.0.0 <1.0.0}` is well formed and simply empty.
+                let hi = exclusive_upper(b);
+                if *a < hi {
+                    VersionSet::between(a.clone(), hi)
+                } else {
+                    VersionSet::empty()
+                }
+            }
             DepRange::Req(req) => req.comparators.iter().fold(VersionSet::full(), |acc, c| {
                 acc.intersection(&comparator_ranges(c))
             }),

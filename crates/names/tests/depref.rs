@@ -79,6 +79,18 @@ fn cargo_style_requirements() {
 }
 
 #[test]
+fn inverted_range_is_empty_not_a_panic() {
+    let set = unlocked("unlocked-dep=<a:b@{>=2.0.0 <1.0.0}>")
+        .1
+        .to_ranges();
+    assert!(set.is_empty());
+    let same = unlocked("unlocked-dep=<a:b@{>=1.0.0 <1.0.0}>")
+        .1
+        .to_ranges();
+    assert!(same.is_empty());
+}
+
+#[test]
 fn exclusive_upper_bounds_exclude_prereleases_of_the_bound() {
     let set = unlocked("unlocked-dep=<a:b@{>=1.0.0 <2.0.0}>")
         .1

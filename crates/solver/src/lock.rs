@@ -1,0 +1,219 @@
+//! The lock file: one pin per resolved (package, canonical track).
+//!
+//! # Format
+//!
+//! TOML, a superset of wkg's `wkg.lock` schema (`version = 1`,
+//! `[[packages]]` with `name` and `registry`, each with
+//! `[[packages.versions]]` holding `requirement`, `version`, `digest`), so
+//! wkg-style tooling can read it. What wkg's schema cannot say is kept in
+//! extra keys, which readers of the plain schema ignore:
+//!
+//! - one `[[packages.versions]]` entry per canonical track (wkg allows several
+//!   versions per package; here each one is a track) with `track = "1"`;
+//! - `requirement` is the caret requirement of that track (`^1`, `^0.2`,
+//!   `=0.0.4`), a valid cargo-style requirement as wkg expects; the
+//!   requirements that actually led to the pin are listed in `required-by`
+//!   (`"root: inc {>=1.0.0}"`, `"test:inc@1.0.0: add {>=1.0.0 <2.0.0}"`).
+//!
+//! Entries are sorted by package name, then track; the output is byte-stable.
+//!
+//! ```
+//! use warg_depsolve_solver::LockFile;
+//! let text = r#"
+//! version = 1
+//! [[packages]]
+//! name = "test:add"
+//! registry = "local"
+//! [[packages.versions]]
+//! requirement = "^1"
+//! version = "1.1.0"
+//! digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+//! "#;
+//! let lock = LockFile::parse(text).unwrap();
+//! let pins: Vec<_> = lock.pins().collect();
+//! assert_eq!(pins[0].2.to_string(), "1.1.0");
+//! ```
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+use warg_depsolve_names::{Integrity, PackageName, Track};
+
+use crate::resolution::Resolution;
+
+/// The lock file format version this crate writes and reads.
+pub const LOCK_VERSION: u32 = 1;
+
+/// A parsed lock file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockFile {
+    /// Format version (`1`).
+    pub version: u32,
+    /// One entry per package name.
+    #[serde(default)]
+    pub packages: Vec<LockedPackage>,
+}
+
+/// All pins of one package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockedPackage {
+    /// `ns:name`.
+    pub name: PackageName,
+    /// The registry it was resolved from.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// One entry per canonical track.
+    #[serde(default)]
+    pub versions: Vec<LockedVersion>,
+}
+
+/// One pinned release.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LockedVersion {
+    /// Cargo-style requirement of the track (`^1`), as wkg reads it.
+    pub requirement: String,
+    /// The pinned version.
+    pub version: Version,
+    /// `sha256:<hex>` of the release's bytes.
+    pub digest: Integrity,
+    /// The canonical track; derived from `version` when absent (wkg locks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track: Option<Track>,
+    /// The requirements that led here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_by: Vec<String>,
+}
+
+/// A lock file that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Not TOML, or not the schema.
+    #[error("malformed lock file: {0}")]
+    Malformed(String),
+    /// A format version this build does not understand.
+    #[error(
+        "lock file format version {0} is not supported (this build reads version {LOCK_VERSION})"
+    )]
+    UnsupportedVersion(u32),
+}
+
+fn track_requirement(track: Track) -> String {
+    match track {
+        Track::Major(m) => format!("^{m}"),
+        Track::Minor(m) => format!("^0.{m}"),
+        Track::Patch(p) => format!("=0.0.{p}"),
+    }
+}
+
+impl LockFile {
+    /// The lock that records a resolution.
+    pub fn from_resolution(resolution: &Resolution) -> Self {
+        let mut packages: Vec<LockedPackage> = Vec::new();
+        // `resolution.packages` is sorted by (name, track) already.
+        for p in &resolution.packages {
+            let entry = LockedVersion {
+                requirement: track_requirement(p.track),
+                version: p.version.clone(),
+                digest: p.digest.clone(),
+                track: Some(p.track),
+                required_by: p
+                    .required_by
+                    .iter()
+                    .map(|r| format!("{}: {} {}", r.dependent, r.import, r.requirement))
+                    .collect(),
+            };
+            match packages.last_mut() {
+                Some(last) if last.name == p.package => last.versions.push(entry),
+                _ => packages.push(LockedPackage {
+                    name: p.package.clone(),
+                    registry: Some(p.registry.clone()),
+                    versions: vec![entry],
+                }),
+            }
+        }
+        LockFile {
+            version: LOCK_VERSION,
+            packages,
+        }
+    }
+
+    /// Parses lock-file text.
+    pub fn parse(text: &str) -> Result<Self, LockError> {
+        let lock: LockFile =
+            toml::from_str(text).map_err(|e| LockError::Malformed(e.to_string()))?;
+        if lock.version != LOCK_VERSION {
+            return Err(LockError::UnsupportedVersion(lock.version));
+        }
+        Ok(lock)
+    }
+
+    /// Deterministic TOML text.
+    pub fn to_toml(&self) -> String {
+        let mut sorted = self.clone();
+        sorted.packages.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in &mut sorted.packages {
+            p.versions.sort_by(|a, b| a.version.cmp(&b.version));
+        }
+        let body = toml::to_string(&sorted).expect("a lock file always serializes");
+        format!("# Generated by warg-depsolve: one pin per package and canonical track.\n# Edit with `warg-depsolve update`, not by hand.\n{body}")
+    }
+
+    /// Every pin: (package, track, version).
+    pub fn pins(&self) -> impl Iterator<Item = (PackageName, Track, Version)> + '_ {
+        self.packages.iter().flat_map(|p| {
+            p.versions.iter().map(move |v| {
+                let track = v.track.unwrap_or_else(|| Track::of(&v.version));
+                (p.name.clone(), track, v.version.clone())
+            })
+        })
+    }
+
+    /// What would change going from `self` to `new`, one line per package
+    /// and track (`test:add (track 1): 1.0.0 -> 1.1.0`); empty when the pins
+    /// and digests are the same.
+    pub fn changes_to(&self, new: &LockFile) -> Vec<String> {
+        use std::collections::BTreeMap;
+        let index = |l: &LockFile| -> BTreeMap<(PackageName, Track), (Version, Integrity)> {
+            l.packages
+                .iter()
+                .flat_map(|p| {
+                    p.versions.iter().map(move |v| {
+                        let track = v.track.unwrap_or_else(|| Track::of(&v.version));
+                        (
+                            (p.name.clone(), track),
+                            (v.version.clone(), v.digest.clone()),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let (old, new) = (index(self), index(new));
+        let mut changes = Vec::new();
+        for (key, (v, d)) in &old {
+            match new.get(key) {
+                None => changes.push(format!(
+                    "{} (track {}): {} would be removed",
+                    key.0, key.1, v
+                )),
+                Some((nv, _)) if nv != v => {
+                    changes.push(format!("{} (track {}): {} -> {}", key.0, key.1, v, nv))
+                }
+                Some((_, nd)) if nd != d => changes.push(format!(
+                    "{} (track {}): {} digest {} -> {}",
+                    key.0,
+                    key.1,
+                    v,
+                    d.to_oci(),
+                    nd.to_oci()
+                )),
+                Some(_) => {}
+            }
+        }
+        for (key, (v, _)) in &new {
+            if !old.contains_key(key) {
+                changes.push(format!("{} (track {}): {} would be added", key.0, key.1, v));
+            }
+        }
+        changes
+    }
+}

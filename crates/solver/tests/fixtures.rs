@@ -1,0 +1,442 @@
+//! The solver on the fixture registry (`testdata/registry`) and on small
+//! registries built for one rule each.
+
+use std::path::PathBuf;
+
+use semver::Version;
+use warg_depsolve_names::{classify, PackageName, Track};
+use warg_depsolve_registry::{Dependency, LocalRegistry, MemorySource, ReleaseMetadata};
+use warg_depsolve_solver::graph::{render_tree, why};
+use warg_depsolve_solver::{resolve, LockFile, Resolution, Root, SolveError, SolveOptions};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture_registry() -> LocalRegistry {
+    LocalRegistry::new("local", repo().join("testdata/registry"))
+}
+
+fn root(name: &str) -> Root {
+    let bytes = wat::parse_file(repo().join("testdata/roots").join(name)).unwrap();
+    let meta = ReleaseMetadata::from_component(
+        &"root:component".parse().unwrap(),
+        &Version::new(0, 0, 0),
+        &bytes,
+    )
+    .unwrap();
+    Root::new(name, meta.dependencies)
+}
+
+fn versions(r: &Resolution) -> Vec<String> {
+    r.packages
+        .iter()
+        .map(|p| format!("{}@{}", p.package, p.version))
+        .collect()
+}
+
+fn pkg(s: &str) -> PackageName {
+    s.parse().unwrap()
+}
+
+fn v(s: &str) -> Version {
+    s.parse().unwrap()
+}
+
+fn dep(import: &str, reference: &str) -> Dependency {
+    Dependency {
+        import: import.into(),
+        class: classify(import, Some(reference)).unwrap(),
+    }
+}
+
+#[test]
+fn meet_shares_one_add_and_skips_the_prerelease() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("meet.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        versions(&r),
+        ["test:add@1.1.0", "test:five@1.0.0", "test:inc@1.0.0"]
+    );
+    let add = &r.packages[0];
+    // inc's declared dependency and five's interface import share add 1.x.
+    let deps: Vec<_> = add
+        .required_by
+        .iter()
+        .map(|q| (q.dependent.as_str(), q.requirement.as_str()))
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            ("test:five@1.0.0", "test:add/api@1.0.0"),
+            ("test:inc@1.0.0", "{>=1.0.0 <2.0.0}")
+        ]
+    );
+    let five = &r.packages[1];
+    assert_eq!(five.edges[0].export.as_deref(), Some("test:add/api@1.1.0"));
+    assert_eq!(five.edges[0].target, 0);
+    let inc = &r.packages[2];
+    assert_eq!(inc.edges[0].export, None);
+    let tree = render_tree(&r);
+    assert!(tree.contains("(*)"), "add is shared:\n{tree}");
+    assert_eq!(why(&r, &pkg("test:add")).len(), 2);
+}
+
+#[test]
+fn interface_imports_resolve_to_the_exporting_package() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("meet-iface.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        versions(&r),
+        ["test:add@1.1.0", "test:five@1.0.0", "test:inc@1.0.0"]
+    );
+    let exports: Vec<_> = r
+        .root_edges
+        .iter()
+        .map(|e| e.export.clone().unwrap())
+        .collect();
+    assert_eq!(exports, ["test:inc/api@1.0.0", "test:five/api@1.0.0"]);
+}
+
+#[test]
+fn diamond_puts_two_tracks_of_base_side_by_side() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("app.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        versions(&r),
+        [
+            "test:base@1.2.0",
+            "test:base@2.0.0",
+            "test:left@1.1.0",
+            "test:right@1.0.0"
+        ]
+    );
+    assert_eq!(r.packages[0].track, Track::Major(1));
+    assert_eq!(r.packages[1].track, Track::Major(2));
+}
+
+#[test]
+fn backtracks_to_an_older_top() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("backtrack.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        versions(&r),
+        ["test:base@1.0.0", "test:low@1.0.0", "test:top@1.0.0"]
+    );
+}
+
+#[test]
+fn two_tracks_for_one_dependent() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("tracks.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(versions(&r), ["test:add@1.1.0", "test:add@2.0.0"]);
+    let targets: Vec<_> = r
+        .root_edges
+        .iter()
+        .map(|e| (e.import.as_str(), r.label(e.target)))
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            ("add-one", "test:add@1.1.0".to_string()),
+            ("add-two", "test:add@2.0.0".to_string())
+        ]
+    );
+}
+
+#[test]
+fn prerelease_only_where_named() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("prerelease.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(versions(&r), ["test:add@1.1.0", "test:five@1.1.0-rc.1"]);
+    // A range that names no pre-release never gets one, even when it is
+    // the highest match.
+    let plain = Root::new(
+        "plain",
+        vec![dep("five", "unlocked-dep=<test:five@{>=1.0.0}>")],
+    );
+    let r = resolve(&fixture_registry(), &plain, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&r)[1], "test:five@1.0.0");
+    // A pre-release of another major.minor.patch is not named.
+    let other = Root::new(
+        "other",
+        vec![dep("five", "unlocked-dep=<test:five@{>=1.0.1-alpha}>")],
+    );
+    let err = resolve(&fixture_registry(), &other, &SolveOptions::default()).unwrap_err();
+    assert!(matches!(err, SolveError::NoSolution { .. }), "{err}");
+}
+
+#[test]
+fn host_imports_are_not_looked_up() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("host.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(versions(&r), ["test:add@1.1.0", "test:inc@1.0.0"]);
+    assert_eq!(r.root_edges.len(), 1);
+}
+
+#[test]
+fn yanked_releases_are_skipped_unless_locked() {
+    let source = MemorySource::new("memory");
+    for ver in ["1.0.0", "1.1.0"] {
+        source.add_synthetic(&pkg("a:x"), &v(ver), vec![]).unwrap();
+    }
+    let root = Root::new("r", vec![dep("x", "unlocked-dep=<a:x@{>=1.0.0}>")]);
+    let first = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&first), ["a:x@1.1.0"]);
+    let lock = LockFile::from_resolution(&first);
+
+    source.yank(&pkg("a:x"), &v("1.1.0")).unwrap();
+    let fresh = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(
+        versions(&fresh),
+        ["a:x@1.0.0"],
+        "yanked 1.1.0 is not chosen afresh"
+    );
+
+    let options = SolveOptions {
+        lock: Some(lock),
+        ..Default::default()
+    };
+    let kept = resolve(&source, &root, &options).unwrap();
+    assert_eq!(
+        versions(&kept),
+        ["a:x@1.1.0"],
+        "the lock's yanked pin is kept"
+    );
+    assert!(kept.packages[0].yanked);
+}
+
+#[test]
+fn lock_pins_are_kept_and_only_what_must_move_moves() {
+    let source = MemorySource::new("memory");
+    for ver in ["1.0.0", "1.1.0"] {
+        source.add_synthetic(&pkg("a:x"), &v(ver), vec![]).unwrap();
+        source.add_synthetic(&pkg("a:y"), &v(ver), vec![]).unwrap();
+    }
+    let root = Root::new(
+        "r",
+        vec![
+            dep("x", "unlocked-dep=<a:x@{>=1.0.0}>"),
+            dep("y", "unlocked-dep=<a:y@{>=1.0.0}>"),
+        ],
+    );
+    let old = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    let lock = LockFile::from_resolution(&old);
+    source
+        .add_synthetic(&pkg("a:x"), &v("1.2.0"), vec![])
+        .unwrap();
+    source
+        .add_synthetic(&pkg("a:y"), &v("1.2.0"), vec![])
+        .unwrap();
+
+    let options = SolveOptions {
+        lock: Some(lock.clone()),
+        ..Default::default()
+    };
+    let again = resolve(&source, &root, &options).unwrap();
+    assert_eq!(versions(&again), ["a:x@1.1.0", "a:y@1.1.0"]);
+    assert!(lock
+        .changes_to(&LockFile::from_resolution(&again))
+        .is_empty());
+
+    // A requirement that no longer fits the pin moves that pin only.
+    let root2 = Root::new(
+        "r",
+        vec![
+            dep("x", "unlocked-dep=<a:x@{>=1.2.0}>"),
+            dep("y", "unlocked-dep=<a:y@{>=1.0.0}>"),
+        ],
+    );
+    let moved = resolve(&source, &root2, &options).unwrap();
+    assert_eq!(versions(&moved), ["a:x@1.2.0", "a:y@1.1.0"]);
+    let changes = lock.changes_to(&LockFile::from_resolution(&moved));
+    assert_eq!(changes, ["a:x (track 1): 1.1.0 -> 1.2.0"]);
+
+    // `update a:y` releases only that pin.
+    let update = SolveOptions {
+        lock: Some(lock),
+        unpin: vec![pkg("a:y")],
+        ..Default::default()
+    };
+    let updated = resolve(&source, &root, &update).unwrap();
+    assert_eq!(versions(&updated), ["a:x@1.1.0", "a:y@1.2.0"]);
+}
+
+#[test]
+fn cross_track_range_uses_a_span_and_backtracks_across_tracks() {
+    let source = MemorySource::new("memory");
+    for ver in ["1.5.0", "1.6.0", "2.0.0", "2.1.0", "3.0.0"] {
+        source.add_synthetic(&pkg("a:kv"), &v(ver), vec![]).unwrap();
+    }
+    // The span `{>=1.5.0 <3.0.0}` wants 2.1.0 first, but `b` pins 2.x to
+    // 2.0.0 and `c` needs exactly... the 1.x track is free.
+    source
+        .add_synthetic(
+            &pkg("a:b"),
+            &v("1.0.0"),
+            vec![dep("kv", "unlocked-dep=<a:kv@{>=2.0.0 <2.1.0}>")],
+        )
+        .unwrap();
+    let root = Root::new(
+        "r",
+        vec![
+            dep("kv", "unlocked-dep=<a:kv@{>=1.5.0 <3.0.0}>"),
+            dep("b", "unlocked-dep=<a:b@*>"),
+        ],
+    );
+    let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(
+        versions(&r),
+        ["a:b@1.0.0", "a:kv@2.0.0"],
+        "the span shares b's 2.0.0"
+    );
+    // The root's span import is wired to the chosen track.
+    assert_eq!(r.label(r.root_edges[0].target), "a:kv@2.0.0");
+
+    // When the span's whole 2.x part is excluded, it moves to 1.x.
+    let root = Root::new(
+        "r",
+        vec![
+            dep("kv", "unlocked-dep=<a:kv@{>=1.5.0 <2.0.0}>"),
+            dep("kv2", "unlocked-dep=<a:kv@{>=1.5.0 <3.0.0}>"),
+        ],
+    );
+    let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&r), ["a:kv@1.6.0", "a:kv@2.1.0"]);
+}
+
+#[test]
+fn missing_package_names_the_dependent() {
+    let source = MemorySource::new("memory");
+    source
+        .add_synthetic(
+            &pkg("a:x"),
+            &v("1.0.0"),
+            vec![dep("ghost", "unlocked-dep=<a:ghost@*>")],
+        )
+        .unwrap();
+    let root = Root::new("app.wasm", vec![dep("x", "unlocked-dep=<a:x@*>")]);
+    let err = resolve(&source, &root, &SolveOptions::default()).unwrap_err();
+    assert!(matches!(err, SolveError::MissingPackage { .. }));
+    assert_eq!(
+        err.to_string(),
+        "a:x@1.0.0 imports `ghost` from package `a:ghost`, which registry `memory` does not have"
+    );
+}
+
+#[test]
+fn cycle_in_the_chosen_graph_is_reported_with_its_path() {
+    let source = MemorySource::new("memory");
+    source
+        .add_synthetic(
+            &pkg("a:p"),
+            &v("1.0.0"),
+            vec![dep("q", "unlocked-dep=<a:q@*>")],
+        )
+        .unwrap();
+    source
+        .add_synthetic(
+            &pkg("a:q"),
+            &v("1.0.0"),
+            vec![dep("p", "unlocked-dep=<a:p@*>")],
+        )
+        .unwrap();
+    // An older q without the back edge: a registry cycle the solution can
+    // avoid when the root asks for it.
+    source
+        .add_synthetic(&pkg("a:q"), &v("0.9.0"), vec![])
+        .unwrap();
+    let root = Root::new("r", vec![dep("p", "unlocked-dep=<a:p@*>")]);
+    let err = resolve(&source, &root, &SolveOptions::default()).unwrap_err();
+    let SolveError::Cycle { path } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(path, &["a:p@1.0.0", "a:q@1.0.0", "a:p@1.0.0"]);
+    assert_eq!(
+        err.to_string(),
+        "dependency cycle: a:p@1.0.0 -> a:q@1.0.0 -> a:p@1.0.0"
+    );
+
+    source
+        .add_synthetic(
+            &pkg("a:p"),
+            &v("2.0.0"),
+            vec![dep("q", "unlocked-dep=<a:q@{<1.0.0}>")],
+        )
+        .unwrap();
+    let root = Root::new("r", vec![dep("p", "unlocked-dep=<a:p@{>=2.0.0}>")]);
+    let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&r), ["a:p@2.0.0", "a:q@0.9.0"]);
+}
+
+#[test]
+fn locked_reference_integrity_is_checked() {
+    let source = MemorySource::new("memory");
+    let meta = source
+        .add_synthetic(&pkg("a:x"), &v("1.0.0"), vec![])
+        .unwrap();
+    let good = format!("locked-dep=<a:x@1.0.0>,integrity=<{}>", meta.digest);
+    let ok = Root::new("r", vec![dep("x", &good)]);
+    assert!(resolve(&source, &ok, &SolveOptions::default()).is_ok());
+    let wrong = warg_depsolve_names::Integrity::sha256(b"something else");
+    let bad = Root::new(
+        "r",
+        vec![dep(
+            "x",
+            &format!("locked-dep=<a:x@1.0.0>,integrity=<{wrong}>"),
+        )],
+    );
+    let err = resolve(&source, &bad, &SolveOptions::default()).unwrap_err();
+    assert!(matches!(err, SolveError::DigestMismatch { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&wrong.to_string()) && msg.contains(&meta.digest.to_string()),
+        "{msg}"
+    );
+}
+
+#[test]
+fn lock_file_text_is_stable_and_round_trips() {
+    let r = resolve(
+        &fixture_registry(),
+        &root("app.wat"),
+        &SolveOptions::default(),
+    )
+    .unwrap();
+    let lock = LockFile::from_resolution(&r);
+    let text = lock.to_toml();
+    assert_eq!(LockFile::parse(&text).unwrap(), lock);
+    assert_eq!(LockFile::parse(&text).unwrap().to_toml(), text);
+    assert!(text.contains("name = \"test:base\""));
+    assert!(text.contains("track = \"2\""));
+    assert!(text.contains("requirement = \"^1\""));
+    assert!(text.contains("\"root: left {>=1.0.0}\""), "{text}");
+}

@@ -1,0 +1,257 @@
+//! On thousands of random small registries (seeded): every solution the
+//! solver returns satisfies every constraint, and every "no solution" is
+//! confirmed by exhaustive search.
+
+use std::collections::BTreeMap;
+
+use semver::Version;
+use warg_depsolve_names::{classify, DepRef, PackageName, Track};
+use warg_depsolve_registry::{Dependency, MemorySource};
+use warg_depsolve_solver::{resolve, Resolution, Root, SolveError, SolveOptions};
+
+/// SplitMix64: a tiny deterministic generator, so every run sees the same
+/// registries.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const VERSIONS: [&str; 7] = [
+    "0.1.0", "0.2.0", "1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0",
+];
+
+struct Registry {
+    /// package -> version -> (yanked, dependencies)
+    releases: BTreeMap<PackageName, BTreeMap<Version, (bool, Vec<Dependency>)>>,
+    root: Vec<Dependency>,
+}
+
+fn random_range(rng: &mut Rng) -> String {
+    let a = rng.pick(&VERSIONS).to_string();
+    let b = rng.pick(&VERSIONS).to_string();
+    match rng.below(6) {
+        0 => "*".into(),
+        1 => format!("{{>={a}}}"),
+        2 => format!("{{<{b}}}"),
+        3 | 4 => format!("{{>={a} <{b}}}"),
+        _ => format!("{{^{a}}}"),
+    }
+}
+
+/// Packages `t:p0..`; dependencies only point to higher indices, so the
+/// registry has no cycles (cycles have their own test).
+fn random_registry(seed: u64) -> Registry {
+    let mut rng = Rng(seed);
+    let n = 2 + rng.below(4) as usize;
+    let names: Vec<PackageName> = (0..n).map(|i| format!("t:p{i}").parse().unwrap()).collect();
+    let mut releases = BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let mut versions = BTreeMap::new();
+        for _ in 0..1 + rng.below(4) {
+            let version: Version = rng.pick(&VERSIONS).parse().unwrap();
+            let mut deps = Vec::new();
+            if i + 1 < n {
+                for d in 0..rng.below(3) {
+                    let target = &names[i + 1 + rng.below((n - i - 1) as u64) as usize];
+                    let reference = format!("unlocked-dep=<{target}@{}>", random_range(&mut rng));
+                    let import = format!("d{d}");
+                    deps.push(Dependency {
+                        class: classify(&import, Some(&reference)).unwrap(),
+                        import,
+                    });
+                }
+            }
+            versions.insert(version, (rng.below(10) == 0, deps));
+        }
+        releases.insert(name.clone(), versions);
+    }
+    let mut root = Vec::new();
+    for d in 0..1 + rng.below(3) {
+        let target = rng.pick(&names);
+        let reference = format!("unlocked-dep=<{target}@{}>", random_range(&mut rng));
+        let import = format!("r{d}");
+        root.push(Dependency {
+            class: classify(&import, Some(&reference)).unwrap(),
+            import,
+        });
+    }
+    Registry { releases, root }
+}
+
+fn allowed(dep: &Dependency, version: &Version) -> bool {
+    let warg_depsolve_names::ImportClass::Declared(r) = &dep.class else {
+        unreachable!()
+    };
+    r.versions().contains(version)
+}
+
+fn dep_package(dep: &Dependency) -> &PackageName {
+    let warg_depsolve_names::ImportClass::Declared(r @ DepRef::Unlocked { .. }) = &dep.class else {
+        unreachable!()
+    };
+    r.package()
+}
+
+/// Checks a returned resolution against the registry's own data.
+fn check_solution(reg: &Registry, r: &Resolution) -> Result<(), String> {
+    let mut seen = BTreeMap::new();
+    for p in &r.packages {
+        if seen.insert((p.package.clone(), p.track), ()).is_some() {
+            return Err(format!("{} track {} chosen twice", p.package, p.track));
+        }
+        if Track::of(&p.version) != p.track {
+            return Err(format!(
+                "{} {} is not on track {}",
+                p.package, p.version, p.track
+            ));
+        }
+        let (yanked, _) = &reg.releases[&p.package][&p.version];
+        if *yanked {
+            return Err(format!("yanked {} {} chosen", p.package, p.version));
+        }
+    }
+    let check = |who: &str,
+                 deps: &[Dependency],
+                 edges: &[warg_depsolve_solver::Edge]|
+     -> Result<(), String> {
+        if deps.len() != edges.len() {
+            return Err(format!(
+                "{who}: {} deps but {} edges",
+                deps.len(),
+                edges.len()
+            ));
+        }
+        for (d, e) in deps.iter().zip(edges) {
+            let target = &r.packages[e.target];
+            if &target.package != dep_package(d)
+                || !allowed(d, &target.version)
+                || e.import != d.import
+            {
+                return Err(format!(
+                    "{who}: import {} wired to {} {}",
+                    d.import, target.package, target.version
+                ));
+            }
+        }
+        Ok(())
+    };
+    check("root", &reg.root, &r.root_edges)?;
+    for p in &r.packages {
+        let (_, deps) = &reg.releases[&p.package][&p.version];
+        check(&format!("{} {}", p.package, p.version), deps, &p.edges)?;
+    }
+    Ok(())
+}
+
+/// Exhaustive search: is there any assignment of at most one version per
+/// (package, track) such that the root's and every chosen release's
+/// dependencies are each met by a chosen release in range?
+fn exists_solution(reg: &Registry) -> bool {
+    let slots: Vec<(PackageName, Track, Vec<Version>)> = {
+        let mut by_slot: BTreeMap<(PackageName, Track), Vec<Version>> = BTreeMap::new();
+        for (name, versions) in &reg.releases {
+            for (v, (yanked, _)) in versions {
+                if !yanked {
+                    by_slot
+                        .entry((name.clone(), Track::of(v)))
+                        .or_default()
+                        .push(v.clone());
+                }
+            }
+        }
+        by_slot.into_iter().map(|((p, t), vs)| (p, t, vs)).collect()
+    };
+    let mut choice = vec![None::<usize>; slots.len()];
+    fn met(
+        slots: &[(PackageName, Track, Vec<Version>)],
+        choice: &[Option<usize>],
+        deps: &[Dependency],
+    ) -> bool {
+        deps.iter().all(|d| {
+            slots
+                .iter()
+                .zip(choice)
+                .any(|((p, _, vs), c)| p == dep_package(d) && c.is_some_and(|i| allowed(d, &vs[i])))
+        })
+    }
+    fn search(
+        reg: &Registry,
+        slots: &[(PackageName, Track, Vec<Version>)],
+        choice: &mut Vec<Option<usize>>,
+        k: usize,
+    ) -> bool {
+        if k == slots.len() {
+            if !met(slots, choice, &reg.root) {
+                return false;
+            }
+            return slots
+                .iter()
+                .zip(choice.iter())
+                .all(|((p, _, vs), c)| match c {
+                    None => true,
+                    Some(i) => met(slots, choice, &reg.releases[p][&vs[*i]].1),
+                });
+        }
+        for option in std::iter::once(None).chain((0..slots[k].2.len()).map(Some)) {
+            choice[k] = option;
+            if search(reg, slots, choice, k + 1) {
+                return true;
+            }
+        }
+        choice[k] = None;
+        false
+    }
+    search(reg, &slots, &mut choice, 0)
+}
+
+#[test]
+fn solutions_satisfy_every_constraint_and_failures_are_real() {
+    let (mut solved, mut unsolvable) = (0, 0);
+    for seed in 0..3000u64 {
+        let reg = random_registry(seed);
+        let source = MemorySource::new("memory");
+        for (name, versions) in &reg.releases {
+            for (v, (yanked, deps)) in versions {
+                source.add_synthetic(name, v, deps.clone()).unwrap();
+                if *yanked {
+                    source.yank(name, v).unwrap();
+                }
+            }
+        }
+        let root = Root::new("root", reg.root.clone());
+        match resolve(&source, &root, &SolveOptions::default()) {
+            Ok(r) => {
+                if let Err(why) = check_solution(&reg, &r) {
+                    panic!("seed {seed}: invalid solution: {why}\n{r:#?}");
+                }
+                solved += 1;
+            }
+            Err(SolveError::NoSolution { report }) => {
+                assert!(
+                    !exists_solution(&reg),
+                    "seed {seed}: solver said no solution but one exists:\n{report}"
+                );
+                unsolvable += 1;
+            }
+            Err(e) => panic!("seed {seed}: unexpected error {e}"),
+        }
+    }
+    // The generator must exercise both outcomes for the test to mean much.
+    assert!(
+        solved > 500 && unsolvable > 300,
+        "solved {solved}, unsolvable {unsolvable}"
+    );
+}
