@@ -611,6 +611,36 @@ impl<S: Source> Source for CachedSource<S> {
         self.inner.name()
     }
 
+    /// Publishing goes to the registry itself (never in offline mode); the
+    /// new bytes are also kept in the content store.
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        if self.offline {
+            return Err(SourceError::NotCached {
+                source_name: self.inner.name().to_string(),
+                what: format!("publishing `{package}@{version}` needs the registry"),
+            });
+        }
+        let meta = self.inner.publish(package, version, bytes)?;
+        // Best effort: the release is published; a full cache disk must not
+        // turn that into an error.
+        let _ = self.cache.content().insert(&meta.digest, bytes);
+        Ok(meta)
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        self.inner.set_yanked(package, version, yanked)
+    }
+
     fn registry_for(&self, package: &PackageName) -> &str {
         self.inner.registry_for(package)
     }

@@ -297,6 +297,28 @@ impl Source for LocalRegistry {
         &self.name
     }
 
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        LocalRegistry::publish(self, package, version, bytes)
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        if yanked {
+            self.yank(package, version)
+        } else {
+            self.unyank(package, version)
+        }
+    }
+
     fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
         let dir = self.package_dir(package)?;
         let entries = match std::fs::read_dir(&dir) {

@@ -156,15 +156,15 @@ impl MemorySource {
 
     /// Marks `package@version` yanked (idempotent).
     pub fn yank(&self, package: &PackageName, version: &Version) -> Result<(), SourceError> {
-        self.set_yanked(package, version, true)
+        self.mark_yanked(package, version, true)
     }
 
     /// Clears the yanked mark of `package@version` (idempotent).
     pub fn unyank(&self, package: &PackageName, version: &Version) -> Result<(), SourceError> {
-        self.set_yanked(package, version, false)
+        self.mark_yanked(package, version, false)
     }
 
-    fn set_yanked(
+    fn mark_yanked(
         &self,
         package: &PackageName,
         version: &Version,
@@ -267,6 +267,25 @@ impl MemorySource {
 impl Source for MemorySource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        self.add(package, version, bytes.to_vec())
+            .map(|m| (*m).clone())
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        self.mark_yanked(package, version, yanked)
     }
 
     fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {

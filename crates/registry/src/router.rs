@@ -266,6 +266,25 @@ impl Source for Registries {
         self.source_for(package)?.fetch(package, digest)
     }
 
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        self.source_for(package)?.publish(package, version, bytes)
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        self.source_for(package)?
+            .set_yanked(package, version, yanked)
+    }
+
     fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
         let mut by_registry: BTreeMap<&str, Vec<(PackageName, Option<Version>)>> = BTreeMap::new();
         for item in wanted {

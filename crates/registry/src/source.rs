@@ -147,6 +147,14 @@ pub enum SourceError {
         /// Why, naming the configuration file and key where there is one.
         message: String,
     },
+    /// The source cannot do this (a read-only source asked to publish).
+    #[error("registry `{source_name}` does not support {operation}")]
+    Unsupported {
+        /// Registry name.
+        source_name: String,
+        /// What was asked (`publish`, `yank`).
+        operation: &'static str,
+    },
     /// Anything else, with its context already in the message.
     #[error("{0}")]
     Other(String),
@@ -209,6 +217,39 @@ pub trait Source: Send + Sync {
     fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
         let _ = wanted;
     }
+
+    /// Publishes `bytes` as `package@version`. Releases are immutable:
+    /// the same bytes again are a no-op, other bytes an
+    /// [`SourceError::AlreadyPublished`]. Read-only sources answer
+    /// [`SourceError::Unsupported`] (the default).
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        let _ = (package, version, bytes);
+        Err(SourceError::Unsupported {
+            source_name: self.name().to_string(),
+            operation: "publish",
+        })
+    }
+
+    /// Marks a release yanked (or not). The bytes stay: a lock may pin a
+    /// yanked release. Read-only sources answer
+    /// [`SourceError::Unsupported`] (the default).
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        let _ = (package, version, yanked);
+        Err(SourceError::Unsupported {
+            source_name: self.name().to_string(),
+            operation: "yank",
+        })
+    }
 }
 
 /// Forwards every method to the source behind a pointer.
@@ -243,6 +284,22 @@ macro_rules! forward_source {
             }
             fn registry_for(&self, package: &PackageName) -> &str {
                 (**self).registry_for(package)
+            }
+            fn publish(
+                &self,
+                package: &PackageName,
+                version: &Version,
+                bytes: &[u8],
+            ) -> Result<ReleaseMetadata, SourceError> {
+                (**self).publish(package, version, bytes)
+            }
+            fn set_yanked(
+                &self,
+                package: &PackageName,
+                version: &Version,
+                yanked: bool,
+            ) -> Result<(), SourceError> {
+                (**self).set_yanked(package, version, yanked)
             }
         }
     )*};

@@ -277,7 +277,7 @@ impl<'a> Provider<'a> {
                 package: package.clone(),
                 required_by: dependent.to_string(),
                 import: dep.import.clone(),
-                registry: self.source.name().to_string(),
+                registry: self.source.registry_for(package).to_string(),
             })
         };
         let lookup = |package: &PackageName| match self.versions(package) {
@@ -611,7 +611,7 @@ fn build_resolution(
             track: *track,
             version: version.clone(),
             digest: meta.digest.clone(),
-            registry: provider.source.name().to_string(),
+            registry: provider.source.registry_for(package).to_string(),
             yanked,
             required_by: Vec::new(),
             edges: Vec::new(),
