@@ -55,7 +55,7 @@ use serde::Serialize;
 use warg_depsolve_names::scan::{
     scan, ComponentMetadata, InstanceCount, ItemKind, NestedKind, ScanError,
 };
-use warg_depsolve_names::{classify, ClassifyError, ImportClass, Integrity};
+use warg_depsolve_names::{ClassifyError, ImportClass, Integrity};
 
 /// The version of the JSON shape documented in this module.
 pub const FORMAT_VERSION: u32 = 1;
@@ -198,12 +198,9 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, ScanError> {
         .into_iter()
         .map(|import| {
             let full_name = import.name.full_name().into_owned();
-            let class = match classify(&full_name, import.name.external_id.as_deref()) {
+            let class = match import.name.classify() {
                 Ok(class) => Classification::Valid(class),
-                Err(mut e) => {
-                    e.import = import.name.name.clone();
-                    Classification::Invalid(e)
-                }
+                Err(e) => Classification::Invalid(e),
             };
             ImportInfo {
                 name: import.name.name,

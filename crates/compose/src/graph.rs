@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use warg_depsolve_names::{classify, scan, DepRef, ImportClass, Integrity, PackageName, Track};
+use warg_depsolve_names::{scan, DepRef, ImportClass, Integrity, PackageName, Track};
 use warg_depsolve_registry::{Source, SourceError};
 use warg_depsolve_solver::Resolution;
 use wasm_compose::graph::{Component, ComponentId, CompositionGraph, EncodeOptions, InstanceId};
@@ -263,7 +263,7 @@ pub fn lock_with(
     };
     for (m, scanned) in scans.iter().enumerate() {
         for import in &scanned.imports {
-            let class = classify(&import.name.name, import.name.external_id.as_deref());
+            let class = import.name.classify();
             let declared = matches!(class, Ok(ImportClass::Declared(_) | ImportClass::Legacy(_)));
             if declared && !edges_of(m).iter().any(|e| e.import == import.name.name) {
                 return Err(ComposeError::Wiring {

@@ -39,6 +39,9 @@ use std::fmt;
 use std::ops::Range;
 
 use serde::Serialize;
+
+use crate::classify::{classify, ClassifyError, ImportClass};
+use crate::interface::InterfaceName;
 use wasmparser::{
     BinaryReaderError, Chunk, ComponentAlias, ComponentExternalKind, ComponentName,
     ComponentOuterAliasKind, ComponentTypeRef, ComponentValType, Encoding, KnownCustom, Parser,
@@ -118,6 +121,35 @@ impl ExternName {
             implements,
             self.version_suffix.as_deref(),
         ))
+    }
+
+    /// What this import is: a declared dependency (its `external-id`), a
+    /// legacy depname, an interface import (its full name, or else the
+    /// interface it `implements`), or a host import. The one place imports
+    /// are classified from their binary names; errors name `name`.
+    ///
+    /// ```
+    /// use warg_depsolve_names::{scan::ExternName, ImportClass};
+    /// let mut store = ExternName::new("store");
+    /// store.implements = Some("acme:kv/store@1".into());
+    /// store.version_suffix = Some(".2.0".into());
+    /// let ImportClass::Interface(i) = store.classify().unwrap() else { panic!() };
+    /// assert_eq!(i.to_string(), "acme:kv/store@1.2.0");
+    /// ```
+    pub fn classify(&self) -> Result<ImportClass, ClassifyError> {
+        let class = classify(&self.full_name(), self.external_id.as_deref()).map_err(|mut e| {
+            e.import = self.name.clone();
+            e
+        })?;
+        if class == ImportClass::Host {
+            if let Some(interface) = self
+                .full_implements()
+                .and_then(|i| InterfaceName::parse(&i))
+            {
+                return Ok(ImportClass::Interface(interface));
+            }
+        }
+        Ok(class)
     }
 }
 

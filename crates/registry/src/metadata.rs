@@ -12,9 +12,7 @@
 
 use semver::Version;
 use warg_depsolve_names::scan::{scan, ExternName, ScanError};
-use warg_depsolve_names::{
-    classify, ClassifyError, ImportClass, Integrity, InterfaceName, PackageName,
-};
+use warg_depsolve_names::{ClassifyError, ImportClass, Integrity, InterfaceName, PackageName};
 
 use crate::source::{Dependency, ReleaseMetadata, SourceError};
 
@@ -81,11 +79,7 @@ impl ReleaseMetadata {
         let scanned = scan(bytes)?;
         let mut dependencies = Vec::new();
         for import in &scanned.imports {
-            let full = import.name.full_name();
-            let class = classify(&full, import.name.external_id.as_deref()).map_err(|mut e| {
-                e.import = import.name.name.clone();
-                e
-            })?;
+            let class = import.name.classify()?;
             if class != ImportClass::Host {
                 dependencies.push(Dependency {
                     import: import.name.name.clone(),

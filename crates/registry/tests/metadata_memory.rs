@@ -252,3 +252,26 @@ fn memory_source_scales_to_large_synthetic_registries() {
     // 10,000 releases; generous bound so a debug build on a slow machine passes.
     assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
 }
+
+#[test]
+fn plain_named_import_that_implements_an_interface_is_an_interface_import() {
+    let bytes = wat::parse_str(
+        r#"(component
+            (import "store" (implements "acme:kv/store@1.2.0") (instance))
+            (import "other" (instance))
+        )"#,
+    )
+    .unwrap();
+    let meta = ReleaseMetadata::from_component(
+        &"test:user".parse().unwrap(),
+        &"1.0.0".parse().unwrap(),
+        &bytes,
+    )
+    .unwrap();
+    assert_eq!(meta.dependencies.len(), 1, "{:?}", meta.dependencies);
+    assert_eq!(meta.dependencies[0].import, "store");
+    let ImportClass::Interface(i) = &meta.dependencies[0].class else {
+        panic!("{:?}", meta.dependencies[0].class)
+    };
+    assert_eq!(i.to_string(), "acme:kv/store@1.2.0");
+}
