@@ -1,17 +1,302 @@
-//! The `warg-depsolve` command line and the library facade loaders call.
+//! Resolve, lock, bundle and unbundle the registry dependencies of
+//! WebAssembly components: the library a loader (a runtime, a plugin host)
+//! calls, and the `warg-depsolve` command line built on it.
 //!
-//! This crate owns what a user or a loader touches directly: the
-//! `warg-depsolve` binary's subcommands ([`cli`]), reading component files
-//! from disk in binary or text form ([`input`]), and the reports built from
-//! them ([`inspect`]). It wires the other crates together
-//! (`warg-depsolve-names` for classifying imports, and in time the registry,
-//! solver and compose crates) and must not grow logic of its own for
-//! classifying names, solving versions or composing binaries: when a
-//! subcommand needs such logic, it belongs in the crate that owns that
-//! concern, and this crate only calls it and presents the result.
+//! A loader holds a component's bytes and a place packages come from (any
+//! [`Source`]: bytes it already holds in a [`MemorySource`], a
+//! [`LocalRegistry`] directory, or the configured registries of
+//! [`sources::Sources`]). It resolves the component's dependencies, bundles
+//! them into one self-contained component and runs that. Nothing here writes
+//! a file unless asked ([`output::write_atomic`] is for callers that want
+//! one):
+//!
+//! ```
+//! use warg_depsolve::registry::MemorySource;
+//! use warg_depsolve::SolveOptions;
+//! use wasmtime::component::{Component, Linker};
+//! use wasmtime::{Engine, Store};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
+//!
+//! // 1. The component to load: `meet` imports `test:inc` (which imports
+//! //    `test:add`) and `test:five` (which imports `test:add`'s interface).
+//! let root = wat::parse_file(format!("{testdata}/roots/meet.wat"))?;
+//!
+//! // 2. Where its packages come from: here, bytes the loader already holds.
+//! let packages = MemorySource::new("memory");
+//! for (name, version) in [
+//!     ("test:add", "1.0.0"), ("test:add", "1.1.0"), ("test:add", "2.0.0"),
+//!     ("test:inc", "1.0.0"),
+//!     ("test:five", "1.0.0"), ("test:five", "1.1.0-rc.1"),
+//! ] {
+//!     let file = format!("{testdata}/registry/{}/{version}.wasm", name.replace(':', "/"));
+//!     packages.add(&name.parse()?, &version.parse()?, std::fs::read(file)?)?;
+//! }
+//! // (A directory in wkg's layout works the same way:
+//! // `LocalRegistry::new("local", format!("{testdata}/registry"))`.)
+//!
+//! // 3. Resolve: highest versions that satisfy every import, no pre-release
+//! //    unless asked for, one `test:add` 1.x shared by `inc` and `five`.
+//! let resolution = warg_depsolve::resolve(&packages, "meet", &root, &SolveOptions::default())?;
+//! let chosen: Vec<String> = resolution.packages.iter()
+//!     .map(|p| format!("{}@{}", p.package, p.version))
+//!     .collect();
+//! assert_eq!(chosen, ["test:add@1.1.0", "test:five@1.0.0", "test:inc@1.0.0"]);
+//!
+//! // 4. Bundle: one self-contained component, every dependency nested.
+//! let bundled = warg_depsolve::bundle(&root, &resolution, &packages)?;
+//!
+//! // 5. Run it on wasmtime's default configuration.
+//! let engine = Engine::default();
+//! let component = Component::new(&engine, &bundled)?;
+//! let linker = Linker::<()>::new(&engine);
+//! let mut store = Store::new(&engine, ());
+//! let instance = linker.instantiate(&mut store, &component)?;
+//! let full = instance.get_typed_func::<(u32, u32), (u32,)>(&mut store, "full")?;
+//! assert_eq!(full.call(&mut store, (1, 2))?.0, 10);
+//!
+//! // The bundle comes apart again, byte for byte.
+//! let unbundled = warg_depsolve::unbundle(&bundled)?;
+//! assert_eq!(warg_depsolve::bundle_locked(&unbundled.locked, &packages)?, bundled);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`bundle_component`] does steps 3 and 4 in one call, and also accepts a
+//! component that is already in the locked form.
+//!
+//! # What is here
+//!
+//! | item | what |
+//! | --- | --- |
+//! | [`root_from_component`], [`resolve`], [`resolve_root`] | the registry dependencies of a component, solved |
+//! | [`lock`], [`bundle`], [`bundle_locked`], [`bundle_component`], [`unbundle`], [`migrate`] | the compose passes, over bytes |
+//! | [`is_locked_form`] | whether a component is a locked form (bundle it with [`bundle_locked`]) |
+//! | [`sources`] | the configured registries behind the cache, as the command line opens them |
+//! | [`output`] | atomic file writes |
+//! | [`names`], [`registry`], [`solver`], [`compose`] | the sub-crates, re-exported, so a loader needs one dependency |
+//! | [`cli`], [`input`], [`inspect`] | the `warg-depsolve` command line, reading files, `inspect` reports |
+//!
+//! This crate wires the other crates together and must not grow logic of
+//! its own for classifying names, solving versions or composing binaries:
+//! that belongs in the crate that owns the concern; this one calls it and
+//! presents the result.
 
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod input;
 pub mod inspect;
+pub mod output;
+pub mod sources;
+
+/// Package names, dependency references, canonical tracks, the top-level
+/// scan (`warg-depsolve-names`).
+pub use warg_depsolve_names as names;
+/// Sources, caches, configuration (`warg-depsolve-registry`).
+pub use warg_depsolve_registry as registry;
+/// The solver, resolutions, lock files, reports (`warg-depsolve-solver`).
+pub use warg_depsolve_solver as solver;
+/// The compose passes (`warg-depsolve-compose`).
+pub use warg_depsolve_compose as compose;
+
+pub use warg_depsolve_compose::{ComposeError, ExtractedPackage, Unbundled};
+pub use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};
+pub use warg_depsolve_solver::{LockFile, Resolution, Root, SolveError, SolveOptions};
+
+use semver::Version;
+use warg_depsolve_names::scan::{scan, ItemKind};
+use warg_depsolve_names::{DepRef, PackageName};
+use warg_depsolve_registry::{ConfigError, ExtractError, ReleaseMetadata};
+
+/// Why a facade call failed. Every variant names what it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The root component cannot be read (not a component, malformed, or
+    /// with a malformed dependency reference).
+    #[error("`{name}` is not a usable root component: {source}")]
+    Root {
+        /// The root's name as given.
+        name: String,
+        /// What is wrong.
+        #[source]
+        source: ExtractError,
+    },
+    /// Solving failed: no solution (with the derivation), a missing
+    /// package, a cycle, or the source's error.
+    #[error(transparent)]
+    Solve(#[from] SolveError),
+    /// A compose pass failed (a digest mismatch names the package and both
+    /// digests).
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    /// A configuration file is wrong (naming the file and key).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The environment lacks something needed to set up sources.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// The package name root components are scanned under (they are not
+/// registry packages; the name only labels the metadata).
+const ROOT_PACKAGE: &str = "root:component";
+
+/// The solver's view of a component: its registry dependencies (declared
+/// references, legacy depnames, interface imports; host imports left out),
+/// under `name` for reports.
+///
+/// # Errors
+///
+/// [`Error::Root`]: the bytes are not a component ("not a component: ..."),
+/// or an import's dependency reference is malformed (naming the import).
+pub fn root_from_component(name: impl Into<String>, bytes: &[u8]) -> Result<Root, Error> {
+    let name = name.into();
+    let package: PackageName = ROOT_PACKAGE.parse().expect("a valid package name");
+    match ReleaseMetadata::from_component(&package, &Version::new(0, 0, 0), bytes) {
+        Ok(meta) => Ok(Root::new(name, meta.dependencies)),
+        Err(source) => Err(Error::Root { name, source }),
+    }
+}
+
+/// Resolves the dependencies of the component `root` (named `name` in
+/// reports) against `source`.
+///
+/// # Errors
+///
+/// [`Error::Root`] for bytes that are not a usable component;
+/// [`Error::Solve`] when no versions fit (its message is the derivation),
+/// a package is missing, the chosen graph has a cycle, or the source fails.
+pub fn resolve(
+    source: &dyn Source,
+    name: &str,
+    root: &[u8],
+    options: &SolveOptions,
+) -> Result<Resolution, Error> {
+    resolve_root(source, &root_from_component(name, root)?, options)
+}
+
+/// [`resolve`] for a root already read with [`root_from_component`].
+///
+/// # Errors
+///
+/// [`Error::Solve`], as for [`resolve`].
+pub fn resolve_root(
+    source: &dyn Source,
+    root: &Root,
+    options: &SolveOptions,
+) -> Result<Resolution, Error> {
+    Ok(warg_depsolve_solver::resolve(source, root, options)?)
+}
+
+/// The locked form of `root` under `resolution`: every dependency imported
+/// as a component pinned by `locked-dep=<ns:pkg@x.y.z>,integrity=<...>`.
+/// Packages are fetched from `source` by digest and checked.
+///
+/// # Errors
+///
+/// [`Error::Compose`]: a digest mismatch (naming the package and both
+/// digests), a fetch failure, a resolution that does not fit the components.
+pub fn lock(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Result<Vec<u8>, Error> {
+    Ok(warg_depsolve_compose::lock(root, resolution, source)?)
+}
+
+/// The bundled form of `root` under `resolution`: one component with every
+/// dependency nested, runnable on a runtime's default configuration.
+///
+/// # Errors
+///
+/// As [`lock`].
+pub fn bundle(
+    root: &[u8],
+    resolution: &Resolution,
+    source: &dyn Source,
+) -> Result<Vec<u8>, Error> {
+    Ok(warg_depsolve_compose::bundle(root, resolution, source)?)
+}
+
+/// The bundled form of a locked form, each dependency fetched from `source`
+/// by the digest its import pins.
+///
+/// # Errors
+///
+/// As [`lock`].
+pub fn bundle_locked(locked: &[u8], source: &dyn Source) -> Result<Vec<u8>, Error> {
+    Ok(warg_depsolve_compose::bundle_locked(locked, source)?)
+}
+
+/// Whether `component` is a locked form: it has a component-typed import
+/// whose `external-id` is a `locked-dep=` reference.
+///
+/// # Errors
+///
+/// [`Error::Root`] when the bytes are not a readable component.
+pub fn is_locked_form(component: &[u8]) -> Result<bool, Error> {
+    let scanned = scan(component).map_err(|e| Error::Root {
+        name: "component".into(),
+        source: e.into(),
+    })?;
+    Ok(scanned.imports.iter().any(|import| {
+        import.kind == ItemKind::Component
+            && import
+                .name
+                .external_id
+                .as_deref()
+                .is_some_and(|id| matches!(DepRef::parse(id), Ok(DepRef::Locked { .. })))
+    }))
+}
+
+/// What a loader usually wants in one call: a runnable bundle of
+/// `component`. A locked form is bundled as it pins ([`bundle_locked`]);
+/// any other component is resolved against `source` with `options` and
+/// bundled ([`resolve`], [`bundle`]).
+///
+/// # Errors
+///
+/// As [`resolve`] and [`bundle`].
+pub fn bundle_component(
+    source: &dyn Source,
+    name: &str,
+    component: &[u8],
+    options: &SolveOptions,
+) -> Result<Vec<u8>, Error> {
+    if is_locked_form(component).map_err(|e| rename_root(e, name))? {
+        return bundle_locked(component, source);
+    }
+    let resolution = resolve(source, name, component, options)?;
+    bundle(component, &resolution, source)
+}
+
+fn rename_root(e: Error, name: &str) -> Error {
+    match e {
+        Error::Root { source, .. } => Error::Root {
+            name: name.to_string(),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// The inverse of [`bundle_locked`]: the locked form, and the registry's
+/// bytes of every nested dependency (checked against their digests).
+///
+/// # Errors
+///
+/// [`Error::Compose`] when the input is not a bundle made by this tool or
+/// a restored dependency does not match its digest.
+pub fn unbundle(bundled: &[u8]) -> Result<Unbundled, Error> {
+    Ok(warg_depsolve_compose::unbundle(bundled)?)
+}
+
+/// Rewrites a warg-era binary whose imports are raw depnames into the
+/// current form (a kebab import name carrying the old string as its
+/// `external-id`); every other command then works on it.
+///
+/// # Errors
+///
+/// [`Error::Compose`] when the input is not a component or a depname does
+/// not parse.
+pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, Error> {
+    Ok(warg_depsolve_compose::migrate(legacy)?)
+}

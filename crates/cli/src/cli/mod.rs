@@ -19,12 +19,16 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod common;
 pub mod inspect;
+pub mod publish;
 pub mod text;
+pub mod versions;
+pub mod yank;
 
 /// Resolve, lock, bundle and unbundle WebAssembly component dependencies.
 #[derive(Debug, Parser)]
-#[command(name = "warg-depsolve", version, about, propagate_version = true)]
+#[command(name = "warg-depsolve", version, about)]
 pub struct Cli {
     /// Options every subcommand accepts.
     #[command(flatten)]
@@ -57,6 +61,12 @@ pub enum Command {
     /// Show a component's imports (classified), exports, nested modules and
     /// components, and metadata.
     Inspect(inspect::Args),
+    /// Publish a component as a release of a package in a registry.
+    Publish(publish::Args),
+    /// Mark a release yanked (or, with --undo, not).
+    Yank(yank::Args),
+    /// List a package's releases, yanked ones marked.
+    Versions(versions::Args),
 }
 
 impl Cli {
@@ -83,6 +93,9 @@ impl Cli {
     pub fn run_to(&self, out: &mut dyn Write) -> anyhow::Result<()> {
         match &self.command {
             Command::Inspect(args) => inspect::run(args, &self.global, out),
+            Command::Publish(args) => publish::run(args, &self.global, out),
+            Command::Yank(args) => yank::run(args, &self.global, out),
+            Command::Versions(args) => versions::run(args, &self.global, out),
         }
     }
 }

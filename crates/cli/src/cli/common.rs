@@ -1,0 +1,257 @@
+//! Options and steps shared by several subcommands: opening the
+//! registries, reading a root component, solving with a lock file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use warg_depsolve_names::PackageName;
+use warg_depsolve_solver::{LockFile, Resolution, SolveOptions};
+
+use crate::input::read_wasm_file;
+use crate::sources::{SourceSettings, Sources};
+
+/// Where packages come from: `--registry`, `--config`, `--cache`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RegistryArgs {
+    /// A local registry directory (wkg layout `<ns>/<name>/<version>.wasm`)
+    /// serving every package. Wins over `$WARG_DEPSOLVE_CONFIG` and wkg's
+    /// `$XDG_CONFIG_HOME/wasm-pkg/config.toml`. Default, when no config file
+    /// is found: `$XDG_DATA_HOME/warg-depsolve/registry` (or
+    /// `~/.local/share/warg-depsolve/registry`).
+    #[arg(long, value_name = "DIR", conflicts_with = "config")]
+    pub registry: Option<PathBuf>,
+    /// A wkg-shaped `config.toml` mapping namespaces and packages to
+    /// registries (else `$WARG_DEPSOLVE_CONFIG`, else wkg's file).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The cache directory (content and metadata by digest, version
+    /// lists). Default: `$XDG_CACHE_HOME/warg-depsolve` (or
+    /// `~/.cache/warg-depsolve`).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    /// Opens the configured registries behind the cache.
+    ///
+    /// # Errors
+    ///
+    /// A configuration file that cannot be read or is wrong (naming it), or
+    /// no default directory available.
+    pub fn open(&self, offline: bool) -> anyhow::Result<Sources> {
+        Ok(Sources::open(&SourceSettings {
+            registry: self.registry.clone(),
+            config: self.config.clone(),
+            cache: self.cache.clone(),
+            offline,
+        })?)
+    }
+}
+
+/// How the lock file is used: `--lock`, `--locked`, `--offline`,
+/// `--frozen`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LockArgs {
+    /// The lock file. Default: `<root-stem>.lock` in the current directory
+    /// (`meet.lock` for `testdata/roots/meet.wat`). Its pins are kept
+    /// wherever they still satisfy.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Fail if the lock file is missing or would change (naming what would
+    /// change); write nothing.
+    #[arg(long)]
+    pub locked: bool,
+    /// Use only the cache; never ask a registry.
+    #[arg(long)]
+    pub offline: bool,
+    /// `--locked` and `--offline`.
+    #[arg(long)]
+    pub frozen: bool,
+}
+
+impl LockArgs {
+    /// Whether `--locked` (or `--frozen`) was given.
+    pub fn is_locked(&self) -> bool {
+        self.locked || self.frozen
+    }
+
+    /// Whether `--offline` (or `--frozen`) was given.
+    pub fn is_offline(&self) -> bool {
+        self.offline || self.frozen
+    }
+
+    /// The lock file path for `root`.
+    pub fn path_for(&self, root: &Path) -> PathBuf {
+        self.lock.clone().unwrap_or_else(|| default_lock_path(root))
+    }
+}
+
+/// `<root-stem>.lock` in the current directory.
+pub fn default_lock_path(root: &Path) -> PathBuf {
+    let stem = root
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "component".into());
+    PathBuf::from(format!("{stem}.lock"))
+}
+
+/// A component read from a file.
+#[derive(Debug, Clone)]
+pub struct RootFile {
+    /// The path as given.
+    pub path: PathBuf,
+    /// The file name (`meet.wat`), used in reports.
+    pub name: String,
+    /// The component binary (compiled if the file was text).
+    pub bytes: Vec<u8>,
+}
+
+impl RootFile {
+    /// Reads `path` (`.wasm` or `.wat`).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read or is text that does not parse; the error
+    /// names it.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let wasm = read_wasm_file(path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Ok(RootFile {
+            path: path.to_path_buf(),
+            name,
+            bytes: wasm.bytes,
+        })
+    }
+
+    /// The path for messages.
+    pub fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// The result of a solve against a lock file.
+#[derive(Debug)]
+pub struct Solved {
+    /// The chosen graph.
+    pub resolution: Resolution,
+    /// The lock file consulted (and written by `resolve` / `update`).
+    pub lock_path: PathBuf,
+    /// Its text before this run, if it existed.
+    pub old_text: Option<String>,
+    /// The lock that records `resolution`.
+    pub new_lock: LockFile,
+    /// What changed relative to the old lock (every pin is "added" when
+    /// there was none).
+    pub changes: Vec<String>,
+}
+
+impl Solved {
+    /// The new lock file text.
+    pub fn new_text(&self) -> String {
+        self.new_lock.to_toml()
+    }
+
+    /// Whether writing the lock file would change it.
+    pub fn lock_differs(&self) -> bool {
+        self.old_text.as_deref() != Some(self.new_text().as_str())
+    }
+
+    /// Prints a note on stderr when the lock file is out of date and this
+    /// command does not write it.
+    pub fn note_stale_lock(&self) {
+        if self.old_text.is_some() && !self.changes.is_empty() {
+            eprintln!(
+                "note: the lock file `{}` is out of date ({}); `warg-depsolve resolve` updates it",
+                self.lock_path.display(),
+                self.changes.join("; ")
+            );
+        }
+    }
+}
+
+/// Which pins a solve releases.
+#[derive(Debug, Clone)]
+pub enum Unpin {
+    /// Keep every pin that still satisfies.
+    Nothing,
+    /// Release these packages' pins (`update PKG...`).
+    Packages(Vec<PackageName>),
+    /// Ignore the lock's pins altogether (`update` with no package).
+    All,
+}
+
+/// Solves `root` with the lock file's pins, honouring `--locked`.
+///
+/// # Errors
+///
+/// The lock file cannot be read or parsed (naming it); `--locked` without
+/// a lock file or with one that would change (naming each change); the
+/// root is not a component; the solve fails (the no-solution derivation,
+/// a missing package with the registry, ...).
+pub fn solve(
+    root: &RootFile,
+    sources: &Sources,
+    lock: &LockArgs,
+    unpin: Unpin,
+) -> anyhow::Result<Solved> {
+    let lock_path = lock.path_for(&root.path);
+    let old_text = match std::fs::read_to_string(&lock_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!("failed to read lock file `{}`", lock_path.display())
+            })
+        }
+    };
+    let old_lock = match &old_text {
+        Some(text) => Some(LockFile::parse(text).with_context(|| {
+            format!("cannot use lock file `{}`", lock_path.display())
+        })?),
+        None => None,
+    };
+    if lock.is_locked() && old_lock.is_none() {
+        anyhow::bail!(
+            "--locked: the lock file `{}` does not exist (run `warg-depsolve resolve {}` first)",
+            lock_path.display(),
+            root.display()
+        );
+    }
+    let options = SolveOptions {
+        lock: match unpin {
+            Unpin::All => None,
+            _ => old_lock.clone(),
+        },
+        unpin: match unpin {
+            Unpin::Packages(p) => p,
+            _ => Vec::new(),
+        },
+        ..SolveOptions::default()
+    };
+    let resolution = crate::resolve(sources.source(), &root.name, &root.bytes, &options)
+        .with_context(|| format!("cannot resolve `{}`", root.display()))?;
+    let new_lock = LockFile::from_resolution(&resolution);
+    let empty = LockFile {
+        version: warg_depsolve_solver::lock::LOCK_VERSION,
+        packages: Vec::new(),
+    };
+    let changes = old_lock.as_ref().unwrap_or(&empty).changes_to(&new_lock);
+    if lock.is_locked() && !changes.is_empty() {
+        anyhow::bail!(
+            "--locked: the lock file `{}` would change, and was left as it is:\n  {}",
+            lock_path.display(),
+            changes.join("\n  ")
+        );
+    }
+    Ok(Solved {
+        resolution,
+        lock_path,
+        old_text,
+        new_lock,
+        changes,
+    })
+}

@@ -1,0 +1,205 @@
+//! Opening the registries a command (or a loader) is configured with.
+//!
+//! [`Sources::open`] turns [`SourceSettings`] (the command line's
+//! `--registry`, `--config`, `--cache` and `--offline`) into one
+//! [`Source`]: the [`Registries`] router of the configuration, with every
+//! registry behind a [`CachedSource`] on one shared [`Cache`].
+//!
+//! # Which configuration
+//!
+//! 1. `--registry DIR` given: the built-in configuration, every package
+//!    from the local registry (wkg layout) at `DIR`. An explicit directory
+//!    on the command line wins over `$WARG_DEPSOLVE_CONFIG` and over a wkg
+//!    config found in `$XDG_CONFIG_HOME`: what the user typed for this run
+//!    beats what the environment says for every run. It cannot be combined
+//!    with `--config` (the command line rejects both).
+//! 2. Otherwise [`load_config`]'s precedence: `--config FILE`, else
+//!    `$WARG_DEPSOLVE_CONFIG`, else `$XDG_CONFIG_HOME/wasm-pkg/config.toml`
+//!    if it exists, else the built-in configuration at the default local
+//!    registry directory ([`default_registry_dir`]).
+//!
+//! # Defaults
+//!
+//! - local registry: `$XDG_DATA_HOME/warg-depsolve/registry`, else
+//!   `~/.local/share/warg-depsolve/registry`;
+//! - cache: `$XDG_CACHE_HOME/warg-depsolve`, else `~/.cache/warg-depsolve`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use warg_depsolve_names::PackageName;
+use warg_depsolve_registry::{
+    load_config, Cache, CachedSource, ConfigInputs, ConfigOrigin, Registries, Source,
+};
+
+use crate::Error;
+
+/// What [`Sources::open`] needs to know; every field may be left at its
+/// default.
+#[derive(Clone, Debug, Default)]
+pub struct SourceSettings {
+    /// `--registry DIR`: a local registry that serves every package, chosen
+    /// over any configuration file except an explicit `config`.
+    pub registry: Option<PathBuf>,
+    /// `--config FILE`: a wkg-shaped `config.toml`.
+    pub config: Option<PathBuf>,
+    /// `--cache DIR`; [`default_cache_dir`] when `None`.
+    pub cache: Option<PathBuf>,
+    /// `--offline`: answer from the cache only, never asking a registry.
+    pub offline: bool,
+}
+
+/// `$XDG_CACHE_HOME/warg-depsolve`, else `$HOME/.cache/warg-depsolve`;
+/// `None` when neither variable is set.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    xdg_dir("XDG_CACHE_HOME", ".cache").map(|d| d.join("warg-depsolve"))
+}
+
+/// `$XDG_DATA_HOME/warg-depsolve/registry`, else
+/// `$HOME/.local/share/warg-depsolve/registry`: the local registry used when
+/// neither `--registry` nor any configuration file says otherwise. `None`
+/// when neither variable is set.
+pub fn default_registry_dir() -> Option<PathBuf> {
+    xdg_dir("XDG_DATA_HOME", ".local/share").map(|d| d.join("warg-depsolve").join("registry"))
+}
+
+fn xdg_dir(var: &str, home_relative: &str) -> Option<PathBuf> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    set(var)
+        .map(PathBuf::from)
+        .or_else(|| set("HOME").map(|home| PathBuf::from(home).join(home_relative)))
+}
+
+/// The configured registries, each behind the cache.
+pub struct Sources {
+    registries: Registries,
+    cache: Cache,
+    offline: bool,
+}
+
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources")
+            .field("registries", &self.registries)
+            .field("cache", &self.cache.root())
+            .field("offline", &self.offline)
+            .finish()
+    }
+}
+
+impl Sources {
+    /// Loads the configuration (see the [module docs](self) for which one)
+    /// and puts every registry it names behind a [`CachedSource`] on the
+    /// cache directory (offline ones if `settings.offline`).
+    ///
+    /// ```
+    /// use warg_depsolve::sources::{SourceSettings, Sources};
+    /// use warg_depsolve::registry::Source;
+    /// let cache = tempfile::tempdir().unwrap();
+    /// let sources = Sources::open(&SourceSettings {
+    ///     registry: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/registry").into()),
+    ///     cache: Some(cache.path().into()),
+    ///     ..SourceSettings::default()
+    /// }).unwrap();
+    /// let add = "test:add".parse().unwrap();
+    /// assert_eq!(sources.source().versions(&add).unwrap().len(), 3);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for a configuration file that cannot be read or is
+    /// wrong (naming the file and key); [`Error::Setup`] when a default
+    /// directory is needed and neither `$HOME` nor the XDG variable is set.
+    pub fn open(settings: &SourceSettings) -> Result<Self, Error> {
+        let inputs = match &settings.registry {
+            Some(dir) => ConfigInputs {
+                default_local_root: dir.clone(),
+                ..ConfigInputs::default()
+            },
+            None => ConfigInputs::from_env(
+                settings.config.clone(),
+                default_registry_dir().unwrap_or_default(),
+            ),
+        };
+        let config = load_config(&inputs)?;
+        if config.origin == ConfigOrigin::BuiltIn && inputs.default_local_root.as_os_str().is_empty()
+        {
+            return Err(Error::Setup(
+                "no registry configured and no default registry directory \
+                 ($XDG_DATA_HOME and $HOME are unset): pass --registry DIR or --config FILE"
+                    .into(),
+            ));
+        }
+        let cache_dir = match &settings.cache {
+            Some(dir) => dir.clone(),
+            None => default_cache_dir().ok_or_else(|| {
+                Error::Setup(
+                    "no cache directory ($XDG_CACHE_HOME and $HOME are unset): pass --cache DIR"
+                        .into(),
+                )
+            })?,
+        };
+        let cache = Cache::new(cache_dir);
+        let offline = settings.offline;
+        let registries = Registries::from_config(&config).map_sources(|_, source| {
+            let cached = if offline {
+                CachedSource::offline(source, cache.clone())
+            } else {
+                CachedSource::new(source, cache.clone())
+            };
+            Arc::new(cached) as Arc<dyn Source>
+        });
+        Ok(Sources {
+            registries,
+            cache,
+            offline,
+        })
+    }
+
+    /// The router: one [`Source`] over every configured registry, cached.
+    pub fn source(&self) -> &dyn Source {
+        &self.registries
+    }
+
+    /// The router itself (routes, local registry roots).
+    pub fn registries(&self) -> &Registries {
+        &self.registries
+    }
+
+    /// The cache every registry is behind.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Whether registries are never asked.
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// Where the configuration came from.
+    pub fn origin(&self) -> &ConfigOrigin {
+        self.registries.origin()
+    }
+
+    /// The registry `package` is routed to, for messages:
+    /// ``registry `local` (local directory `testdata/registry`)``.
+    pub fn describe(&self, package: &PackageName) -> String {
+        let name = self.registries.registry_for(package);
+        match self.registries.local_root(name) {
+            Some(root) => format!("registry `{name}` (local directory `{}`)", root.display()),
+            None => format!("registry `{name}` (configured in {})", self.origin()),
+        }
+    }
+}
+
+/// `source` with a content-addressed store in front of it: content is
+/// fetched from `store` (laid out as `<store>/sha256/<hex>`, like a cache's
+/// content; every read checked against its digest, a mismatch being an
+/// error that names the package, the file and both digests) and only when
+/// absent from `source`, whose bytes are then kept in the store.
+///
+/// This is how `bundle --store DIR` finds the packages `unbundle --store
+/// DIR` wrote. A cache directory is itself a usable store.
+pub fn with_store<'a>(store: &Path, source: &'a dyn Source) -> CachedSource<&'a dyn Source> {
+    CachedSource::new(source, Cache::new(store))
+}
