@@ -16,8 +16,8 @@
 //! [registry."acme-dir".local]
 //! root = "/srv/acme-components"
 //!
-//! [registry."wasi.dev".oci]     # accepted; using it reports that the OCI
-//! protocol = "https"            # backend is not available yet
+//! [registry."ghcr.io".oci]      # served by the OCI crate's factory
+//! protocol = "https"            # (see `Registries::from_config_with`)
 //! ```
 //!
 //! A package is served by the first of: its entry in
@@ -27,9 +27,13 @@
 //! (the metadata is accepted and not used).
 //!
 //! Each `[registry."NAME"]` section has one backend table (`local`, `oci`
-//! or `warg`) or says which with `type = "..."`. Only `local` can serve
-//! packages for now; the others are kept as data, and a package routed to
-//! them fails with [`SourceError::BackendUnavailable`](crate::SourceError)
+//! or `warg`) or says which with `type = "..."`. This crate serves `local`
+//! itself; the others are kept as data (their tables as written) for a
+//! backend factory given to
+//! [`Registries::from_config_with`](crate::Registries::from_config_with),
+//! which checks their keys (the `warg-depsolve-oci` crate builds OCI
+//! sources). Without a factory that serves it, a package routed to such a
+//! registry fails with [`SourceError::BackendUnavailable`](crate::SourceError)
 //! when it is used, not when the file is read (a wkg config written for
 //! other tools stays usable for the namespaces it maps locally). What is
 //! *wrong* fails at once, naming the file and the key: unknown top-level
@@ -108,8 +112,9 @@ pub enum Backend {
         /// when it was relative).
         root: PathBuf,
     },
-    /// An OCI registry; its table as written (`auth`, `protocol`, ...).
-    /// Not available yet.
+    /// An OCI registry; its table as written (`auth`, `protocol`, ...),
+    /// for a backend factory to read (see
+    /// [`Registries::from_config_with`](crate::Registries::from_config_with)).
     Oci(Table),
     /// A warg registry; its table as written. Not available yet.
     Warg(Table),

@@ -57,5 +57,5 @@ pub use config::{
 pub use local::LocalRegistry;
 pub use memory::MemorySource;
 pub use metadata::ExtractError;
-pub use router::Registries;
+pub use router::{BackendFactory, Registries};
 pub use source::{Dependency, Release, ReleaseMetadata, Source, SourceError};

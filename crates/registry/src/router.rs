@@ -8,9 +8,15 @@ use std::sync::Arc;
 use semver::Version;
 use warg_depsolve_names::{Integrity, PackageName};
 
-use crate::config::{Backend, Config, ConfigOrigin};
+use crate::config::{Backend, Config, ConfigError, ConfigOrigin};
 use crate::local::LocalRegistry;
 use crate::source::{Release, ReleaseMetadata, Source, SourceError};
+
+/// Builds the source of one non-local registry from its name and backend,
+/// for [`Registries::from_config_with`]: `Ok(None)` leaves it unusable.
+pub type BackendFactory<'a> = FactoryOf<'a, ConfigError>;
+
+type FactoryOf<'a, E> = dyn Fn(&str, &Backend) -> Result<Option<Arc<dyn Source>>, E> + 'a;
 
 /// What the router name reports when it has no default registry.
 const ROUTER_NAME: &str = "registries";
@@ -86,8 +92,50 @@ impl Registries {
     /// local backend; OCI and warg backends, and registries the mappings
     /// name without a `[registry."..."]` section, fail with
     /// [`SourceError::BackendUnavailable`] when a package routed to them is
-    /// used.
+    /// used. [`Registries::from_config_with`] lets a caller supply the
+    /// remote backends.
     pub fn from_config(config: &Config) -> Self {
+        Self::build::<std::convert::Infallible>(config, &|_, _| Ok(None))
+            .unwrap_or_else(|never| match never {})
+    }
+
+    /// [`Registries::from_config`], with `factory` building the sources of
+    /// non-local backends: it is called once per `[registry."NAME"]` whose
+    /// backend is not `local`, with the registry's name and backend, and
+    /// answers `Some(source)` to serve it, `None` to leave it unusable (a
+    /// package routed there fails with [`SourceError::BackendUnavailable`]
+    /// when used), or an error naming the file and key of a setting it
+    /// cannot accept, which stops the whole configuration. Local backends
+    /// are always [`LocalRegistry`]s.
+    ///
+    /// This keeps the registry crate free of network code: an OCI source
+    /// lives in its own crate, and the command line passes its factory.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use warg_depsolve_registry::{Backend, Config, MemorySource, Registries, Source};
+    /// let config = Config::from_toml(
+    ///     "default_registry = \"remote\"\n[registry.remote.oci]\nprotocol = \"https\"\n",
+    ///     "config.toml",
+    /// ).unwrap();
+    /// let registries = Registries::from_config_with(&config, &|name, backend| {
+    ///     Ok(match backend {
+    ///         Backend::Oci(_) => Some(Arc::new(MemorySource::new(name)) as Arc<dyn Source>),
+    ///         _ => None,
+    ///     })
+    /// }).unwrap();
+    /// let package = "acme:kv".parse().unwrap();
+    /// assert_eq!(registries.registry_for(&package), "remote");
+    /// assert!(registries.source_for(&package).is_ok());
+    /// ```
+    pub fn from_config_with(
+        config: &Config,
+        factory: &BackendFactory<'_>,
+    ) -> Result<Self, ConfigError> {
+        Self::build(config, factory)
+    }
+
+    fn build<E>(config: &Config, factory: &FactoryOf<'_, E>) -> Result<Self, E> {
         let mut router = Registries::new(config.default_registry.clone());
         router.origin = config.origin.clone();
         router.namespaces = config
@@ -108,19 +156,20 @@ impl Registries {
                     router.entries.insert(name.clone(), Entry::Ready(local));
                 }
                 other => {
-                    let message = format!(
-                        "the {} backend is not available yet (configured as `[registry.\"{name}\".{}]` in {})",
-                        other.kind(),
-                        other.kind(),
-                        config.origin
-                    );
-                    router
-                        .entries
-                        .insert(name.clone(), Entry::Unusable(message));
+                    let entry = match factory(name, other)? {
+                        Some(source) => Entry::Ready(source),
+                        None => Entry::Unusable(format!(
+                            "the {kind} backend is not available yet in this program \
+                             (configured as `[registry.\"{name}\".{kind}]` in {origin})",
+                            kind = other.kind(),
+                            origin = config.origin
+                        )),
+                    };
+                    router.entries.insert(name.clone(), entry);
                 }
             }
         }
-        router
+        Ok(router)
     }
 
     /// Adds (or replaces) the registry `name`.
