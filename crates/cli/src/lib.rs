@@ -115,13 +115,12 @@ use warg_depsolve_registry::{ConfigError, ExtractError, ReleaseMetadata};
 pub enum Error {
     /// The root component cannot be read (not a component, malformed, or
     /// with a malformed dependency reference).
-    #[error("`{name}` is not a usable root component: {source}")]
+    #[error("`{name}` is not a usable root component: {error}")]
     Root {
         /// The root's name as given.
         name: String,
-        /// What is wrong.
-        #[source]
-        source: ExtractError,
+        /// What is wrong (in the message, not repeated as a source).
+        error: ExtractError,
     },
     /// Solving failed: no solution (with the derivation), a missing
     /// package, a cycle, or the source's error.
@@ -156,7 +155,7 @@ pub fn root_from_component(name: impl Into<String>, bytes: &[u8]) -> Result<Root
     let package: PackageName = ROOT_PACKAGE.parse().expect("a valid package name");
     match ReleaseMetadata::from_component(&package, &Version::new(0, 0, 0), bytes) {
         Ok(meta) => Ok(Root::new(name, meta.dependencies)),
-        Err(source) => Err(Error::Root { name, source }),
+        Err(error) => Err(Error::Root { name, error }),
     }
 }
 
@@ -235,7 +234,7 @@ pub fn bundle_locked(locked: &[u8], source: &dyn Source) -> Result<Vec<u8>, Erro
 pub fn is_locked_form(component: &[u8]) -> Result<bool, Error> {
     let scanned = scan(component).map_err(|e| Error::Root {
         name: "component".into(),
-        source: e.into(),
+        error: e.into(),
     })?;
     Ok(scanned.imports.iter().any(|import| {
         import.kind == ItemKind::Component
@@ -268,11 +267,13 @@ pub fn bundle_component(
     bundle(component, &resolution, source)
 }
 
-fn rename_root(e: Error, name: &str) -> Error {
+/// `e` with the root renamed `name` (an [`Error::Root`] from [`is_locked_form`]
+/// names the root "component").
+pub(crate) fn rename_root(e: Error, name: &str) -> Error {
     match e {
-        Error::Root { source, .. } => Error::Root {
+        Error::Root { error, .. } => Error::Root {
             name: name.to_string(),
-            source,
+            error,
         },
         other => other,
     }

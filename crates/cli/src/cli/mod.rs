@@ -19,11 +19,20 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod bundle;
 pub mod common;
+pub mod compose_out;
 pub mod inspect;
+pub mod lock;
+pub mod migrate;
 pub mod publish;
+pub mod resolve;
 pub mod text;
+pub mod tree;
+pub mod unbundle;
+pub mod update;
 pub mod versions;
+pub mod why;
 pub mod yank;
 
 /// Resolve, lock, bundle and unbundle WebAssembly component dependencies.
@@ -67,6 +76,26 @@ pub enum Command {
     Yank(yank::Args),
     /// List a package's releases, yanked ones marked.
     Versions(versions::Args),
+    /// Solve a component's dependencies, write the lock file, print the
+    /// resolution.
+    Resolve(resolve::Args),
+    /// Print the dependency tree (shared packages marked).
+    Tree(tree::Args),
+    /// Show every path from the root to a package.
+    Why(why::Args),
+    /// Re-solve releasing the pins of the named packages (or all), and
+    /// write the lock file.
+    Update(update::Args),
+    /// Write the locked form: dependencies imported, pinned by version and
+    /// digest.
+    Lock(lock::Args),
+    /// Write the bundled form: every dependency nested, runnable as is.
+    Bundle(bundle::Args),
+    /// Turn a bundle back into the locked form, storing or publishing its
+    /// dependencies.
+    Unbundle(unbundle::Args),
+    /// Rewrite a binary with raw depname imports into the current form.
+    Migrate(migrate::Args),
 }
 
 impl Cli {
@@ -96,6 +125,14 @@ impl Cli {
             Command::Publish(args) => publish::run(args, &self.global, out),
             Command::Yank(args) => yank::run(args, &self.global, out),
             Command::Versions(args) => versions::run(args, &self.global, out),
+            Command::Resolve(args) => resolve::run(args, &self.global, out),
+            Command::Tree(args) => tree::run(args, &self.global, out),
+            Command::Why(args) => why::run(args, &self.global, out),
+            Command::Update(args) => update::run(args, &self.global, out),
+            Command::Lock(args) => lock::run(args, &self.global, out),
+            Command::Bundle(args) => bundle::run(args, &self.global, out),
+            Command::Unbundle(args) => unbundle::run(args, &self.global, out),
+            Command::Migrate(args) => migrate::run(args, &self.global, out),
         }
     }
 }

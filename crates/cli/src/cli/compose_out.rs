@@ -1,0 +1,87 @@
+//! What the compose commands (`lock`, `bundle`, `unbundle`, `migrate`)
+//! print about the file they wrote.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+use warg_depsolve_names::Integrity;
+
+use super::{write_json, Format, Global};
+
+/// One dependency of an output: which release, by which digest.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageRef {
+    /// `ns:name`.
+    pub package: String,
+    /// The version.
+    pub version: String,
+    /// `sha256:<hex>` of the registry's bytes.
+    pub digest: String,
+    /// Where `unbundle` put the bytes (a store or registry file), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_to: Option<String>,
+}
+
+/// The JSON document of a compose command: `{"format": 1, "command",
+/// "input", "output", "size", "digest", "packages": [{"package", "version",
+/// "digest", "written_to"?}]}`.
+#[derive(Debug, Serialize)]
+pub struct OutputReport {
+    format: u32,
+    command: &'static str,
+    input: String,
+    output: String,
+    size: usize,
+    digest: String,
+    packages: Vec<PackageRef>,
+}
+
+/// A digest in OCI form (`sha256:<hex>`) from a digest in any form.
+pub fn oci(digest: &str) -> String {
+    Integrity::parse_sri(digest)
+        .or_else(|_| Integrity::parse_oci(digest))
+        .map(|i| i.to_oci())
+        .unwrap_or_else(|_| digest.to_string())
+}
+
+/// Prints what was written: a summary line (text) or an [`OutputReport`].
+pub fn print(
+    out: &mut dyn Write,
+    global: &Global,
+    command: &'static str,
+    what: &str,
+    input: &Path,
+    output: &Path,
+    bytes: &[u8],
+    packages: Vec<PackageRef>,
+) -> anyhow::Result<()> {
+    let report = OutputReport {
+        format: 1,
+        command,
+        input: input.display().to_string(),
+        output: output.display().to_string(),
+        size: bytes.len(),
+        digest: Integrity::sha256(bytes).to_oci(),
+        packages,
+    };
+    match global.format {
+        Format::Json => write_json(out, &report),
+        Format::Text => {
+            writeln!(
+                out,
+                "wrote {what} `{}` ({} bytes, {})",
+                report.output, report.size, report.digest
+            )?;
+            let mut t = super::text::Table::new("  ");
+            for p in &report.packages {
+                t.row([p.package.clone(), p.version.clone(), p.digest.clone()]);
+                if let Some(path) = &p.written_to {
+                    t.note("written to", path.clone());
+                }
+            }
+            t.write(out)?;
+            Ok(())
+        }
+    }
+}
