@@ -29,8 +29,16 @@ impl Rng {
     }
 }
 
-const VERSIONS: [&str; 7] = [
-    "0.1.0", "0.2.0", "1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0",
+const VERSIONS: [&str; 9] = [
+    "0.1.0",
+    "0.2.0",
+    "1.0.0",
+    "1.1.0-rc.1",
+    "1.1.0",
+    "1.2.0",
+    "2.0.0-beta.1",
+    "2.0.0",
+    "2.1.0",
 ];
 
 struct Registry {
@@ -91,11 +99,15 @@ fn random_registry(seed: u64) -> Registry {
     Registry { releases, root }
 }
 
+/// The rule as users read it: in the range, and a pre-release only when the
+/// range names a pre-release of the same major.minor.patch.
 fn allowed(dep: &Dependency, version: &Version) -> bool {
-    let warg_depsolve_names::ImportClass::Declared(r) = &dep.class else {
+    let warg_depsolve_names::ImportClass::Declared(DepRef::Unlocked { range, .. }) = &dep.class
+    else {
         unreachable!()
     };
-    r.versions().contains(version)
+    range.to_ranges().contains(version)
+        && (version.pre.is_empty() || range.names_prerelease_of(version))
 }
 
 fn dep_package(dep: &Dependency) -> &PackageName {
