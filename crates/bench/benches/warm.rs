@@ -1,0 +1,146 @@
+// criterion_group! and criterion_main! generate undocumented items.
+#![allow(missing_docs)]
+//! Warm re-solve: a local registry of real tiny components (2k packages of
+//! the synthetic registry) read through a filled metadata cache, vs the
+//! same releases in a `MemorySource`.
+//!
+//! Three warm forms, each against the in-memory solve of the same roots:
+//! a new `CachedSource` per solve (a new process over a warm cache, the
+//! case the goal is about), the same in offline mode, and one
+//! `CachedSource` reused across solves (a long-lived process).
+//!
+//! `cargo bench -p warg-depsolve-bench --bench warm`.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use warg_depsolve_bench::synth::{Spec, SyntheticRegistry};
+use warg_depsolve_bench::timing::{smoke, Report, Samples};
+use warg_depsolve_registry::{Cache, CachedSource, LocalRegistry, Source};
+use warg_depsolve_solver::{resolve, Resolution, Root, SolveOptions};
+
+fn solve(source: &dyn Source, root: &Root) -> Resolution {
+    resolve(source, root, &SolveOptions::default()).expect("synthetic roots without pins solve")
+}
+
+fn fresh(registry: &Path, cache: &Path) -> CachedSource<LocalRegistry> {
+    CachedSource::new(LocalRegistry::new("local", registry), Cache::new(cache))
+}
+
+fn fresh_offline(registry: &Path, cache: &Path) -> CachedSource<LocalRegistry> {
+    CachedSource::offline(LocalRegistry::new("local", registry), Cache::new(cache))
+}
+
+fn bench_warm(c: &mut Criterion) {
+    let smoke = smoke();
+    let limit = if smoke { 150 } else { 2_000 };
+    let root_count = if smoke { 3 } else { 24 };
+    let passes = if smoke { 1 } else { 3 };
+    let registry = SyntheticRegistry::generate(&Spec::with_packages(limit));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (reg_dir, cache_dir) = (dir.path().join("registry"), dir.path().join("cache"));
+    let files = registry
+        .write_local_registry(&reg_dir, limit)
+        .expect("registry written");
+    let roots: Vec<Root> = (0..root_count)
+        .map(|i| registry.solver_root(&registry.root_within(i, limit)))
+        .collect();
+    let memory = registry.memory_source(limit);
+
+    // Fill the cache (the cold solve), and check every form agrees.
+    let cold = fresh(&reg_dir, &cache_dir);
+    let mut nodes = 0;
+    for root in &roots {
+        let expected = solve(&memory, root);
+        nodes += expected.packages.len();
+        for got in [
+            solve(&cold, root),
+            solve(&fresh(&reg_dir, &cache_dir), root),
+            solve(&fresh_offline(&reg_dir, &cache_dir), root),
+        ] {
+            let versions = |r: &Resolution| {
+                r.packages
+                    .iter()
+                    .map(|p| (p.package.clone(), p.version.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(versions(&got), versions(&expected), "{}", root.name);
+        }
+    }
+
+    let mut report = Report::new("warm");
+    report.line(format!(
+        "Local registry: {limit} packages, {files} real tiny components; {root_count} roots, \
+         {:.0} nodes per solution on average; per-root times are the minimum over {passes} passes.",
+        nodes as f64 / roots.len() as f64
+    ));
+    let shared = fresh(&reg_dir, &cache_dir);
+    for root in &roots {
+        solve(&shared, root);
+    }
+    let mut runs: [Vec<Samples>; 4] = Default::default();
+    for _ in 0..passes {
+        runs[0].push(Samples::each(&roots, |r| solve(&memory, r)));
+        runs[1].push(Samples::each(&roots, |r| {
+            solve(&fresh(&reg_dir, &cache_dir), r)
+        }));
+        runs[2].push(Samples::each(&roots, |r| {
+            solve(&fresh_offline(&reg_dir, &cache_dir), r)
+        }));
+        runs[3].push(Samples::each(&roots, |r| solve(&shared, r)));
+    }
+    let [memory_t, fresh_t, offline_t, shared_t] = runs.map(Samples::min_of);
+    for (what, t, goal) in [
+        (
+            "warm cache, new CachedSource per solve (new process)",
+            &fresh_t,
+            Some(2.0),
+        ),
+        (
+            "warm cache, offline, new CachedSource per solve",
+            &offline_t,
+            None,
+        ),
+        ("warm cache, one CachedSource reused", &shared_t, None),
+    ] {
+        report.ratio(
+            &format!("p50 {what} vs in-memory"),
+            t.p50(),
+            memory_t.p50(),
+            goal,
+        );
+        report.ratio(
+            &format!("mean {what} vs in-memory"),
+            t.mean(),
+            memory_t.mean(),
+            goal,
+        );
+    }
+
+    let mut group = c.benchmark_group("warm");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    let mut i = 0;
+    group.bench_function("in-memory solve", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(solve(&memory, &roots[i % roots.len()]))
+        })
+    });
+    let mut i = 0;
+    group.bench_function("warm re-solve, new CachedSource", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(solve(&fresh(&reg_dir, &cache_dir), &roots[i % roots.len()]))
+        })
+    });
+    group.finish();
+    report.finish();
+}
+
+criterion_group!(benches, bench_warm);
+criterion_main!(benches);
