@@ -189,8 +189,6 @@ impl From<SourceError> for ProviderError {
 pub(crate) struct Target {
     package: PackageName,
     set: VersionSet,
-    /// Printable form of what was asked for.
-    requirement: String,
     /// For interface imports: the interface to find among the provider's
     /// exports.
     interface: Option<InterfaceName>,
@@ -252,30 +250,38 @@ impl<'a> Provider<'a> {
         Ok(m)
     }
 
-    fn dependencies_of(
-        &self,
-        node: &Node,
-        version: &Version,
-    ) -> Result<(String, Vec<Dependency>), SourceError> {
+    /// The dependencies of one release (the root's for the root), shared
+    /// rather than copied: this runs once per choice pubgrub makes.
+    fn dependencies_of(&self, node: &Node, version: &Version) -> Result<Deps<'a>, SourceError> {
         match node {
-            Node::Root(_) => Ok((
-                format!("root component `{}`", self.root.name),
-                self.root.dependencies.clone(),
-            )),
-            Node::Track { package, .. } => {
-                let meta = self.metadata(package, version)?;
-                Ok((format!("{package}@{version}"), meta.dependencies.clone()))
+            Node::Root(_) => Ok(Deps::Root(&self.root.dependencies)),
+            Node::Track { package, .. } => Ok(Deps::Release(self.metadata(package, version)?)),
+            Node::Span { .. } => Ok(Deps::Root(&[])),
+        }
+    }
+
+    /// How errors and requirements name a dependent: built only when one
+    /// is reported, never on the solving path.
+    fn dependent_label(&self, node: &Node, version: &Version) -> String {
+        match node {
+            Node::Root(_) => format!("root component `{}`", self.root.name),
+            Node::Track { package, .. } | Node::Span { package, .. } => {
+                format!("{package}@{version}")
             }
-            Node::Span { .. } => Ok((String::new(), Vec::new())),
         }
     }
 
     /// What one import requires, or `None` for a host import.
-    fn target(&self, dependent: &str, dep: &Dependency) -> Result<Option<Target>, ProviderError> {
+    /// `dependent` names the importer in errors (called only on error).
+    fn target(
+        &self,
+        dependent: &dyn Fn() -> String,
+        dep: &Dependency,
+    ) -> Result<Option<Target>, ProviderError> {
         let missing = |package: &PackageName| {
             ProviderError::Solve(SolveError::MissingPackage {
                 package: package.clone(),
-                required_by: dependent.to_string(),
+                required_by: dependent(),
                 import: dep.import.clone(),
                 registry: self.source.registry_for(package).to_string(),
             })
@@ -288,7 +294,7 @@ impl<'a> Provider<'a> {
             ImportClass::Declared(reference) | ImportClass::Legacy(reference) => {
                 let package = reference.package().clone();
                 let releases = lookup(&package)?;
-                let (set, requirement) = match reference {
+                let set = match reference {
                     DepRef::Unlocked { range, .. } => {
                         let mut set = range.to_ranges();
                         for r in releases.iter() {
@@ -301,17 +307,13 @@ impl<'a> Provider<'a> {
                                 );
                             }
                         }
-                        (set, range.to_string())
+                        set
                     }
-                    DepRef::Locked { version, .. } => (
-                        VersionSet::singleton(version.clone()),
-                        format!("={version}"),
-                    ),
+                    DepRef::Locked { version, .. } => VersionSet::singleton(version.clone()),
                 };
                 Ok(Some(Target {
                     package,
                     set,
-                    requirement,
                     interface: None,
                 }))
             }
@@ -361,7 +363,6 @@ impl<'a> Provider<'a> {
                 Ok(Some(Target {
                     package,
                     set,
-                    requirement: interface.to_string(),
                     interface: Some(interface.clone()),
                 }))
             }
@@ -419,22 +420,52 @@ impl<'a> Provider<'a> {
     ) -> Result<Option<Version>, SourceError> {
         let releases = self.versions(package)?;
         let on_track = |r: &&Release| track.is_none_or(|t| Track::of(&r.version) == t);
-        let pinned = releases
-            .iter()
-            .filter(on_track)
-            .filter(|r| range.0.contains(&r.version))
-            .filter(|r| self.pinned(package, Track::of(&r.version)) == Some(&r.version))
-            .map(|r| r.version.clone())
-            .max();
-        if pinned.is_some() {
-            return Ok(pinned);
+        if !self.pins.is_empty() {
+            let pinned = releases
+                .iter()
+                .filter(on_track)
+                .filter(|r| range.0.contains(&r.version))
+                .filter(|r| self.pinned(package, Track::of(&r.version)) == Some(&r.version))
+                .map(|r| r.version.clone())
+                .max();
+            if pinned.is_some() {
+                return Ok(pinned);
+            }
         }
+        // Releases are sorted: the first match from the top is the newest.
         Ok(releases
             .iter()
+            .rev()
             .filter(on_track)
-            .filter(|r| !r.yanked && range.0.contains(&r.version))
-            .map(|r| r.version.clone())
-            .max())
+            .find(|r| !r.yanked && range.0.contains(&r.version))
+            .map(|r| r.version.clone()))
+    }
+}
+
+/// The dependencies of a release or of the root, borrowed or shared.
+pub(crate) enum Deps<'a> {
+    Root(&'a [Dependency]),
+    Release(Arc<ReleaseMetadata>),
+}
+
+impl Deps<'_> {
+    fn iter(&self) -> std::slice::Iter<'_, Dependency> {
+        match self {
+            Deps::Root(deps) => deps.iter(),
+            Deps::Release(meta) => meta.dependencies.iter(),
+        }
+    }
+}
+
+/// Printable form of what an import asks for, as resolutions record it.
+fn requirement_of(dep: &Dependency) -> String {
+    match &dep.class {
+        ImportClass::Declared(DepRef::Unlocked { range, .. })
+        | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => range.to_string(),
+        ImportClass::Declared(DepRef::Locked { version, .. })
+        | ImportClass::Legacy(DepRef::Locked { version, .. }) => format!("={version}"),
+        ImportClass::Interface(interface) => interface.to_string(),
+        ImportClass::Host => String::new(),
     }
 }
 
@@ -510,7 +541,8 @@ impl DependencyProvider for Provider<'_> {
                 (track, Versions::singleton(version.clone())),
             ])));
         }
-        let (dependent, deps) = self.dependencies_of(node, version)?;
+        let deps = self.dependencies_of(node, version)?;
+        let dependent = || self.dependent_label(node, version);
         let targets: Vec<Target> = deps
             .iter()
             .map(|d| self.target(&dependent, d))
@@ -636,14 +668,16 @@ fn build_resolution(
     }
     let mut root_edges = Vec::new();
     for (who, node, version) in dependents {
-        let (dependent, deps) = provider.dependencies_of(&node, &version)?;
+        let deps = provider.dependencies_of(&node, &version)?;
+        let dependent = provider.dependent_label(&node, &version);
         let short = match who {
             None => "root".to_string(),
             Some(i) => format!("{}@{}", packages[i].package, packages[i].version),
         };
         let mut edges = Vec::new();
-        for dep in &deps {
-            let Some(target) = provider.target(&dependent, dep).map_err(unwrap)? else {
+        for dep in deps.iter() {
+            let label = || dependent.clone();
+            let Some(target) = provider.target(&label, dep).map_err(unwrap)? else {
                 continue;
             };
             let (pg_node, _) = provider.node_for(&target)?;
@@ -683,7 +717,7 @@ fn build_resolution(
             packages[target_index].required_by.push(Requirement {
                 dependent: short.clone(),
                 import: dep.import.clone(),
-                requirement: target.requirement.clone(),
+                requirement: requirement_of(dep),
             });
             edges.push(Edge {
                 import: dep.import.clone(),
