@@ -91,6 +91,8 @@ pub mod inspect;
 pub mod output;
 pub mod sources;
 
+/// The compose passes (`warg-depsolve-compose`).
+pub use warg_depsolve_compose as compose;
 /// Package names, dependency references, canonical tracks, the top-level
 /// scan (`warg-depsolve-names`).
 pub use warg_depsolve_names as names;
@@ -98,8 +100,6 @@ pub use warg_depsolve_names as names;
 pub use warg_depsolve_registry as registry;
 /// The solver, resolutions, lock files, reports (`warg-depsolve-solver`).
 pub use warg_depsolve_solver as solver;
-/// The compose passes (`warg-depsolve-compose`).
-pub use warg_depsolve_compose as compose;
 
 pub use warg_depsolve_compose::{ComposeError, ExtractedPackage, Unbundled};
 pub use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};
@@ -207,11 +207,7 @@ pub fn lock(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Result
 /// # Errors
 ///
 /// As [`lock`].
-pub fn bundle(
-    root: &[u8],
-    resolution: &Resolution,
-    source: &dyn Source,
-) -> Result<Vec<u8>, Error> {
+pub fn bundle(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Result<Vec<u8>, Error> {
     Ok(warg_depsolve_compose::bundle(root, resolution, source)?)
 }
 

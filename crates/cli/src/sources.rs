@@ -122,7 +122,8 @@ impl Sources {
             ),
         };
         let config = load_config(&inputs)?;
-        if config.origin == ConfigOrigin::BuiltIn && inputs.default_local_root.as_os_str().is_empty()
+        if config.origin == ConfigOrigin::BuiltIn
+            && inputs.default_local_root.as_os_str().is_empty()
         {
             return Err(Error::Setup(
                 "no registry configured and no default registry directory \

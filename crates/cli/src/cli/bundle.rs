@@ -20,7 +20,7 @@ use warg_depsolve_compose::read_record;
 use warg_depsolve_registry::Source;
 
 use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
-use super::compose_out::{oci, print, PackageRef};
+use super::compose_out::{oci, print, PackageRef, Written};
 use super::Global;
 use crate::output::write_atomic;
 use crate::sources::with_store;
@@ -89,11 +89,13 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     print(
         out,
         global,
-        "bundle",
-        "bundle",
-        &args.root,
-        &args.output,
-        &bundled,
+        Written {
+            command: "bundle",
+            what: "bundle",
+            input: &args.root,
+            output: &args.output,
+            bytes: &bundled,
+        },
         packages,
     )
 }

@@ -203,15 +203,15 @@ pub fn solve(
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            return Err(e).with_context(|| {
-                format!("failed to read lock file `{}`", lock_path.display())
-            })
+            return Err(e)
+                .with_context(|| format!("failed to read lock file `{}`", lock_path.display()))
         }
     };
     let old_lock = match &old_text {
-        Some(text) => Some(LockFile::parse(text).with_context(|| {
-            format!("cannot use lock file `{}`", lock_path.display())
-        })?),
+        Some(text) => Some(
+            LockFile::parse(text)
+                .with_context(|| format!("cannot use lock file `{}`", lock_path.display()))?,
+        ),
         None => None,
     };
     if lock.is_locked() && old_lock.is_none() {

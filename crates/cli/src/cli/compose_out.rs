@@ -45,17 +45,35 @@ pub fn oci(digest: &str) -> String {
         .unwrap_or_else(|_| digest.to_string())
 }
 
+/// A file a compose command wrote.
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    /// The subcommand (`bundle`).
+    pub command: &'static str,
+    /// What the output is, for text (`bundle`, `locked form`).
+    pub what: &'static str,
+    /// The input file.
+    pub input: &'a Path,
+    /// The output file.
+    pub output: &'a Path,
+    /// The bytes written.
+    pub bytes: &'a [u8],
+}
+
 /// Prints what was written: a summary line (text) or an [`OutputReport`].
 pub fn print(
     out: &mut dyn Write,
     global: &Global,
-    command: &'static str,
-    what: &str,
-    input: &Path,
-    output: &Path,
-    bytes: &[u8],
+    written: Written<'_>,
     packages: Vec<PackageRef>,
 ) -> anyhow::Result<()> {
+    let Written {
+        command,
+        what,
+        input,
+        output,
+        bytes,
+    } = written;
     let report = OutputReport {
         format: 1,
         command,

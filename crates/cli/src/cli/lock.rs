@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
-use super::compose_out::{print, PackageRef};
+use super::compose_out::{print, PackageRef, Written};
 use super::Global;
 use crate::output::write_atomic;
 
@@ -65,11 +65,13 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     print(
         out,
         global,
-        "lock",
-        "locked form",
-        &args.root,
-        &args.output,
-        &locked,
+        Written {
+            command: "lock",
+            what: "locked form",
+            input: &args.root,
+            output: &args.output,
+            bytes: &locked,
+        },
         packages,
     )
 }

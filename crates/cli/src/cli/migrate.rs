@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::compose_out::print;
+use super::compose_out::{print, Written};
 use super::Global;
 use crate::input::read_wasm_file;
 use crate::output::write_atomic;
@@ -43,11 +43,13 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     print(
         out,
         global,
-        "migrate",
-        "migrated component",
-        &args.legacy,
-        &args.output,
-        &migrated,
+        Written {
+            command: "migrate",
+            what: "migrated component",
+            input: &args.legacy,
+            output: &args.output,
+            bytes: &migrated,
+        },
         Vec::new(),
     )
 }

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use warg_depsolve_registry::{ContentStore, LocalRegistry, DEFAULT_REGISTRY_NAME};
 
-use super::compose_out::{print, PackageRef};
+use super::compose_out::{print, PackageRef, Written};
 use super::Global;
 use crate::input::read_wasm_file;
 use crate::output::write_atomic;
@@ -97,11 +97,13 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     print(
         out,
         global,
-        "unbundle",
-        "locked form",
-        &args.bundled,
-        &args.output,
-        &unbundled.locked,
+        Written {
+            command: "unbundle",
+            what: "locked form",
+            input: &args.bundled,
+            output: &args.output,
+            bytes: &unbundled.locked,
+        },
         packages,
     )
 }

@@ -1,0 +1,302 @@
+//! `lock`, `bundle`, `unbundle`, `migrate`: outputs run under wasmtime's
+//! default configuration, round trips are byte-exact, failures leave no
+//! output file.
+
+mod common;
+
+use common::*;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
+
+/// Instantiates `bytes` with no imports and calls `func(a, b)`.
+fn call2(bytes: &[u8], func: &str, a: u32, b: u32) -> u32 {
+    let engine = Engine::default();
+    let component = Component::new(&engine, bytes).unwrap();
+    let linker: Linker<()> = Linker::new(&engine);
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let f = instance
+        .get_typed_func::<(u32, u32), (u32,)>(&mut store, func)
+        .unwrap();
+    f.call(&mut store, (a, b)).unwrap().0
+}
+
+fn registry() -> String {
+    testdata().join("registry").display().to_string()
+}
+
+fn meet() -> String {
+    testdata().join("roots/meet.wat").display().to_string()
+}
+
+/// Only these entries in the working directory (besides the XDG homes,
+/// which hold the default cache).
+fn files(env: &Env) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("xdg-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn bundle_runs() {
+    let env = Env::new();
+    let text = env.ok(&[
+        "bundle",
+        &meet(),
+        "--registry",
+        &registry(),
+        "-o",
+        "meet.bundled.wasm",
+    ]);
+    assert!(
+        text.starts_with("wrote bundle `meet.bundled.wasm`"),
+        "{text}"
+    );
+    assert!(text.contains("test:add   1.1.0"), "{text}");
+    let bundled = env.read("meet.bundled.wasm");
+    assert_eq!(call2(&bundled, "full", 1, 2), 10);
+    // Deterministic; the lock file is read, not written.
+    env.ok(&[
+        "bundle",
+        &meet(),
+        "--registry",
+        &registry(),
+        "-o",
+        "again.wasm",
+    ]);
+    assert_eq!(env.read("again.wasm"), bundled);
+    assert_eq!(files(&env), ["again.wasm", "meet.bundled.wasm"]);
+
+    let json = env.json(&["bundle", &meet(), "--registry", &registry(), "-o", "j.wasm"]);
+    assert_eq!(json["command"], "bundle");
+    assert_eq!(json["size"], bundled.len());
+    assert_eq!(json["packages"].as_array().unwrap().len(), 3);
+    assert!(json["digest"].as_str().unwrap().starts_with("sha256:"));
+}
+
+#[test]
+fn tracks_bundle_gives_each_dependent_its_track() {
+    let env = Env::new();
+    let root = testdata().join("roots/tracks.wat").display().to_string();
+    env.ok(&["bundle", &root, "--registry", &registry(), "-o", "t.wasm"]);
+    let bundled = env.read("t.wasm");
+    assert_eq!(call2(&bundled, "via-one", 1, 2), 3);
+    assert_eq!(call2(&bundled, "via-two", 1, 2), 1003);
+}
+
+#[test]
+fn lock_then_bundle_equals_the_direct_bundle() {
+    let env = Env::new();
+    env.ok(&[
+        "bundle",
+        &meet(),
+        "--registry",
+        &registry(),
+        "-o",
+        "direct.wasm",
+    ]);
+    let json = env.json(&[
+        "lock",
+        &meet(),
+        "--registry",
+        &registry(),
+        "-o",
+        "meet.locked.wasm",
+    ]);
+    assert_eq!(json["command"], "lock");
+    assert_eq!(json["packages"][0]["package"], "test:add");
+    // The locked form is recognised and bundled by digest from the registry.
+    env.ok(&[
+        "bundle",
+        "meet.locked.wasm",
+        "--registry",
+        &registry(),
+        "-o",
+        "via-lock.wasm",
+    ]);
+    assert_eq!(env.read("via-lock.wasm"), env.read("direct.wasm"));
+}
+
+#[test]
+fn unbundle_then_bundle_is_byte_exact() {
+    let env = Env::new();
+    env.ok(&["bundle", &meet(), "--registry", &registry(), "-o", "b.wasm"]);
+    env.ok(&["lock", &meet(), "--registry", &registry(), "-o", "l.wasm"]);
+
+    // Into a store; bundle from the store alone (an empty registry).
+    let json = env.json(&["unbundle", "b.wasm", "-o", "u.wasm", "--store", "store"]);
+    assert_eq!(json["command"], "unbundle");
+    let packages = json["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 3);
+    for p in packages {
+        let file = p["written_to"].as_str().unwrap();
+        assert!(env.dir.path().join(file).is_file(), "{file}");
+    }
+    assert_eq!(env.read("u.wasm"), env.read("l.wasm"));
+    env.ok(&[
+        "bundle",
+        "u.wasm",
+        "--store",
+        "store",
+        "--registry",
+        "empty-registry",
+        "-o",
+        "b2.wasm",
+    ]);
+    assert_eq!(env.read("b2.wasm"), env.read("b.wasm"));
+
+    // Into a local registry; bundle from it.
+    env.ok(&[
+        "unbundle",
+        "b.wasm",
+        "-o",
+        "u2.wasm",
+        "--registry",
+        "extracted",
+    ]);
+    assert_eq!(env.read("u2.wasm"), env.read("l.wasm"));
+    assert!(env.exists("extracted/test/add/1.1.0.wasm"));
+    env.ok(&[
+        "bundle",
+        "u2.wasm",
+        "--registry",
+        "extracted",
+        "-o",
+        "b3.wasm",
+    ]);
+    assert_eq!(env.read("b3.wasm"), env.read("b.wasm"));
+    let json = env.json(&["versions", "test:inc", "--registry", "extracted"]);
+    assert_eq!(json["versions"][0]["version"], "1.0.0");
+
+    // Needs somewhere to put the packages.
+    let out = env.run(&["unbundle", "b.wasm", "-o", "u3.wasm"]);
+    assert!(!out.status.success());
+    assert!(!env.exists("u3.wasm"));
+}
+
+#[test]
+fn migrate_then_bundle_runs() {
+    let env = Env::new();
+    let legacy = testdata()
+        .join("legacy/meet-legacy.wasm")
+        .display()
+        .to_string();
+    env.ok(&["migrate", &legacy, "-o", "migrated.wasm"]);
+    // The migrated binary is meet.wat's binary.
+    assert_eq!(env.read("migrated.wasm"), wat::parse_file(meet()).unwrap());
+    env.ok(&[
+        "bundle",
+        "migrated.wasm",
+        "--registry",
+        &registry(),
+        "-o",
+        "m.wasm",
+    ]);
+    assert_eq!(call2(&env.read("m.wasm"), "full", 1, 2), 10);
+}
+
+#[test]
+fn a_tampered_store_fails_naming_the_package_and_both_digests() {
+    let env = Env::new();
+    env.ok(&["bundle", &meet(), "--registry", &registry(), "-o", "b.wasm"]);
+    env.ok(&["unbundle", "b.wasm", "-o", "u.wasm", "--store", "store"]);
+    // Flip one byte of test:inc's stored bytes.
+    let inc = testdata().join("registry/test/inc/1.0.0.wasm");
+    let digest = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(std::fs::read(inc).unwrap()))
+    };
+    let stored = env.path(&format!("store/sha256/{digest}"));
+    let mut bytes = std::fs::read(&stored).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&stored, &bytes).unwrap();
+    let actual = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    let to_sri = |hex_digest: &str| {
+        warg_depsolve::names::Integrity::parse_oci(&format!("sha256:{hex_digest}"))
+            .unwrap()
+            .to_string()
+    };
+    env.fails(
+        &[
+            "bundle",
+            "u.wasm",
+            "--store",
+            "store",
+            "--registry",
+            &registry(),
+            "-o",
+            "out.wasm",
+        ],
+        &["test:inc@1.0.0", &to_sri(&digest), &to_sri(&actual)],
+    );
+    assert!(!env.exists("out.wasm"));
+}
+
+#[test]
+fn malformed_input_is_not_a_component_and_writes_nothing() {
+    let env = Env::new();
+    std::fs::write(env.path("bad.wasm"), b"this is not wasm").unwrap();
+    // A core module is not a component either.
+    std::fs::write(env.path("core.wat"), "(module)").unwrap();
+    for input in ["bad.wasm", "core.wat"] {
+        for command in ["bundle", "lock"] {
+            env.fails(
+                &[command, input, "--registry", &registry(), "-o", "out.wasm"],
+                &[input, "not a component"],
+            );
+            assert!(!env.exists("out.wasm"));
+        }
+    }
+    env.fails(
+        &["migrate", "bad.wasm", "-o", "out.wasm"],
+        &["bad.wasm", "not a component"],
+    );
+    env.fails(
+        &["unbundle", "bad.wasm", "-o", "out.wasm", "--store", "s"],
+        &["bad.wasm"],
+    );
+    assert!(!env.exists("out.wasm"));
+    // A component that is not a bundle.
+    env.fails(
+        &["unbundle", &meet(), "-o", "out.wasm", "--store", "s"],
+        &["meet.wat", "not a bundle"],
+    );
+    assert!(!env.exists("out.wasm"));
+}
+
+#[test]
+fn offline_bundle_after_one_online_bundle() {
+    let env = Env::new();
+    env.copy_registry("reg");
+    env.ok(&[
+        "bundle",
+        &meet(),
+        "--registry",
+        "reg",
+        "--cache",
+        "c",
+        "-o",
+        "online.wasm",
+    ]);
+    std::fs::remove_dir_all(env.path("reg")).unwrap();
+    env.ok(&[
+        "bundle",
+        &meet(),
+        "--registry",
+        "reg",
+        "--cache",
+        "c",
+        "--offline",
+        "-o",
+        "offline.wasm",
+    ]);
+    assert_eq!(env.read("offline.wasm"), env.read("online.wasm"));
+}
