@@ -11,10 +11,41 @@ step() {
 
 # ---------------------------------------------------------------------------
 # HOOK: test services.
-# Later this section installs (if missing) and starts a local OCI registry
-# (Debian `docker-registry` on loopback) for the OCI source tests, exports its
-# address for `cargo test`, and stops it on exit (trap). Nothing runs here yet.
+# The OCI source tests (crates/oci/tests) start their own registry server,
+# Debian's `docker-registry` (the CNCF distribution registry), on a free
+# loopback port with storage in a temporary directory, and kill it when they
+# end. This section only makes sure the binary is installed, without leaving
+# the package's system service running (it would listen on port 5000).
 # ---------------------------------------------------------------------------
+REGISTRY_BIN=/usr/bin/docker-registry
+if [ ! -x "$REGISTRY_BIN" ]; then
+    step "installing docker-registry (Debian) for the OCI tests"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+        SUDO="sudo"
+    fi
+    # Forbid maintainer scripts from starting services while installing.
+    POLICY=/usr/sbin/policy-rc.d
+    POLICY_ADDED=""
+    if [ ! -e "$POLICY" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+        $SUDO chmod +x "$POLICY"
+        POLICY_ADDED=1
+    fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+    if [ -n "$POLICY_ADDED" ]; then
+        $SUDO rm -f "$POLICY"
+    fi
+    # Belt and braces, where systemd runs: no service left behind.
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+        $SUDO systemctl stop docker-registry || true
+    fi
+    if command -v systemctl >/dev/null 2>&1; then
+        $SUDO systemctl disable docker-registry >/dev/null 2>&1 || true
+    fi
+    "$REGISTRY_BIN" --version
+fi
 
 step "cargo fmt --all -- --check"
 cargo fmt --all -- --check
