@@ -7,10 +7,10 @@
 //! write, since commands compute their whole output first) leaves either the
 //! old file or no file, never a partial one.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context as _;
+use warg_depsolve_registry::fsutil;
 
 /// Writes `bytes` to `path` atomically (temporary file in the same
 /// directory, then rename), replacing any file already there. Missing
@@ -29,20 +29,10 @@ use anyhow::Context as _;
 /// written or renamed; the error names `path`, and no temporary file is
 /// left behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let write = || -> std::io::Result<()> {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir,
-            _ => Path::new("."),
-        };
-        std::fs::create_dir_all(dir)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".warg-depsolve-")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+    let path = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => path.to_path_buf(),
+        _ => Path::new(".").join(path),
     };
-    write().with_context(|| format!("failed to write `{}`", path.display()))
+    fsutil::write_atomic(&path, bytes, fsutil::Existing::Replace)
+        .with_context(|| format!("failed to write `{}`", path.display()))
 }

@@ -1,4 +1,4 @@
-//! File-system helpers shared by the local source and the caches: atomic
+//! File-system helpers shared by the local source, the caches and the CLI: atomic
 //! writes and path-component checks.
 
 use std::ffi::OsStr;
@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// How [`write_atomic`] treats an existing file at the destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Existing {
+pub enum Existing {
     /// Replace it (the new content is at least as good as the old).
     Replace,
     /// Leave it and report [`io::ErrorKind::AlreadyExists`].
@@ -23,7 +23,7 @@ pub(crate) enum Existing {
 /// With [`Existing::Keep`] the rename does not replace an existing file
 /// (it fails with `AlreadyExists`), which makes "first writer wins" safe
 /// between processes without a lock.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
     write_atomic_with(path, bytes, existing, true)
 }
 
@@ -44,7 +44,14 @@ pub(crate) fn write_atomic_with(
         )
     })?;
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-");
+    // A temporary file is created private (0600); the file it becomes is an
+    // ordinary output, so give it the mode `fs::write` would (0666 less the
+    // umask).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     if durable {
         tmp.as_file().sync_all()?;

@@ -42,7 +42,7 @@
 
 pub mod cache;
 pub mod config;
-mod fsutil;
+pub mod fsutil;
 pub mod local;
 pub mod memory;
 pub mod metadata;
