@@ -26,8 +26,9 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use pubgrub::{
@@ -201,7 +202,21 @@ pub(crate) struct Provider<'a> {
     /// Lock pins still in force: (package, track) -> version.
     pins: HashMap<(PackageName, Track), Version>,
     versions: RefCell<HashMap<PackageName, Arc<Vec<Release>>>>,
-    metadata: RefCell<HashMap<(PackageName, Version), Arc<ReleaseMetadata>>>,
+    /// Per package, then per version: looked up without building a key.
+    metadata: RefCell<HashMap<PackageName, HashMap<Version, Arc<ReleaseMetadata>>>>,
+    /// What each dependency of a release resolves to, computed once per
+    /// release and shared by pubgrub, the fast path and the final wiring.
+    /// Keyed by the address of the release's metadata (which `metadata`
+    /// keeps alive for the whole solve), 0 for the root.
+    resolved: RefCell<HashMap<usize, Rc<[Option<Resolved>]>>>,
+}
+
+/// One dependency, resolved: its target, and the pubgrub package and
+/// versions it constrains.
+pub(crate) struct Resolved {
+    target: Target,
+    node: Node,
+    set: Versions,
 }
 
 impl<'a> Provider<'a> {
@@ -220,6 +235,7 @@ impl<'a> Provider<'a> {
             pins,
             versions: RefCell::default(),
             metadata: RefCell::default(),
+            resolved: RefCell::default(),
         }
     }
 
@@ -241,12 +257,20 @@ impl<'a> Provider<'a> {
         package: &PackageName,
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        let key = (package.clone(), version.clone());
-        if let Some(m) = self.metadata.borrow().get(&key) {
+        if let Some(m) = self
+            .metadata
+            .borrow()
+            .get(package)
+            .and_then(|versions| versions.get(version))
+        {
             return Ok(m.clone());
         }
         let m = self.source.metadata(package, version)?;
-        self.metadata.borrow_mut().insert(key, m.clone());
+        self.metadata
+            .borrow_mut()
+            .entry(package.clone())
+            .or_default()
+            .insert(version.clone(), m.clone());
         Ok(m)
     }
 
@@ -258,6 +282,36 @@ impl<'a> Provider<'a> {
             Node::Track { package, .. } => Ok(Deps::Release(self.metadata(package, version)?)),
             Node::Span { .. } => Ok(Deps::Root(&[])),
         }
+    }
+
+    /// Every dependency of `node` at `version`, resolved (`None` for a
+    /// host import), in import order; computed once per release.
+    fn resolved_deps(
+        &self,
+        node: &Node,
+        version: &Version,
+    ) -> Result<Rc<[Option<Resolved>]>, ProviderError> {
+        let deps = self.dependencies_of(node, version)?;
+        let key = match &deps {
+            Deps::Root(_) => 0,
+            Deps::Release(meta) => Arc::as_ptr(meta) as usize,
+        };
+        if let Some(r) = self.resolved.borrow().get(&key) {
+            return Ok(r.clone());
+        }
+        let dependent = || self.dependent_label(node, version);
+        let list = deps
+            .iter()
+            .map(|d| {
+                let Some(target) = self.target(&dependent, d)? else {
+                    return Ok(None);
+                };
+                let (node, set) = self.node_for(&target)?;
+                Ok(Some(Resolved { target, node, set }))
+            })
+            .collect::<Result<Rc<[_]>, ProviderError>>()?;
+        self.resolved.borrow_mut().insert(key, list.clone());
+        Ok(list)
     }
 
     /// How errors and requirements name a dependent: built only when one
@@ -374,17 +428,15 @@ impl<'a> Provider<'a> {
     /// release it allows is on one track, else a span.
     fn node_for(&self, target: &Target) -> Result<(Node, Versions), SourceError> {
         let releases = self.versions(&target.package)?;
-        let tracks: BTreeSet<Track> = releases
+        let mut tracks = releases
             .iter()
             .filter(|r| target.set.contains(&r.version))
-            .map(|r| Track::of(&r.version))
-            .collect();
-        let single = match tracks.len() {
-            1 => tracks.into_iter().next(),
+            .map(|r| Track::of(&r.version));
+        let single = match tracks.next() {
+            Some(first) => tracks.all(|t| t == first).then_some(first),
             // No release fits: a track package still gives the clearest
             // report when the requirement itself lies on one track.
-            0 => single_track_of(&target.set),
-            _ => None,
+            None => single_track_of(&target.set),
         };
         Ok(match single {
             // The range stays as the dependent wrote it (the track node
@@ -404,6 +456,46 @@ impl<'a> Provider<'a> {
                 Versions(target.set.clone()),
             ),
         })
+    }
+
+    /// The fast path, tried before pubgrub (as cargo and uv do): walk the
+    /// graph from the root choosing, for each pubgrub package the first
+    /// time a dependency names it, what [`DependencyProvider::choose_version`]
+    /// would choose in that dependency's range (the newest allowed release,
+    /// or the lock's pin), and check every later dependency on it against
+    /// that choice.
+    ///
+    /// If every check passes, the choices satisfy every dependency of every
+    /// chosen release: a solution, and the one pubgrub reaches without
+    /// backtracking when nothing conflicts (each package at the newest
+    /// release its dependents allow). On the first conflict, missing
+    /// release or source error it gives up (`None`) and pubgrub solves from
+    /// scratch, so conflict reports and errors are exactly pubgrub's.
+    fn newest_first(&self, root: &Node) -> Option<HashMap<Node, Version>> {
+        let root_version = Version::new(0, 0, 0);
+        let mut chosen: HashMap<Node, Version> = HashMap::new();
+        chosen.insert(root.clone(), root_version.clone());
+        let mut queue = vec![(root.clone(), root_version)];
+        let mut next = 0;
+        // Breadth first: the root's own ranges are the first to choose.
+        while let Some((node, version)) = queue.get(next).cloned() {
+            next += 1;
+            let Ok(Dependencies::Available(deps)) = self.get_dependencies(&node, &version) else {
+                return None;
+            };
+            for (dep, range) in deps {
+                match chosen.get(&dep) {
+                    Some(v) if range.contains(v) => {}
+                    Some(_) => return None,
+                    None => {
+                        let v = self.choose_version(&dep, &range).ok()??;
+                        chosen.insert(dep.clone(), v.clone());
+                        queue.push((dep, v));
+                    }
+                }
+            }
+        }
+        Some(chosen)
     }
 
     fn pinned(&self, package: &PackageName, track: Track) -> Option<&Version> {
@@ -541,16 +633,10 @@ impl DependencyProvider for Provider<'_> {
                 (track, Versions::singleton(version.clone())),
             ])));
         }
-        let deps = self.dependencies_of(node, version)?;
-        let dependent = || self.dependent_label(node, version);
-        let targets: Vec<Target> = deps
-            .iter()
-            .map(|d| self.target(&dependent, d))
-            .filter_map(Result::transpose)
-            .collect::<Result<_, _>>()?;
+        let resolved = self.resolved_deps(node, version)?;
         // Ask for the newest releases' metadata early, in one batch.
         let mut wanted = Vec::new();
-        for t in &targets {
+        for t in resolved.iter().flatten().map(|r| &r.target) {
             if let Ok(releases) = self.versions(&t.package) {
                 if let Some(r) = releases.iter().rev().find(|r| t.set.contains(&r.version)) {
                     wanted.push((t.package.clone(), Some(r.version.clone())));
@@ -561,11 +647,10 @@ impl DependencyProvider for Provider<'_> {
         // One constraint per pubgrub package: two imports that land on the
         // same package intersect.
         let mut merged: Vec<(Node, Versions)> = Vec::new();
-        for t in &targets {
-            let (node, set) = self.node_for(t)?;
-            match merged.iter_mut().find(|(n, _)| *n == node) {
-                Some((_, existing)) => *existing = existing.intersection(&set),
-                None => merged.push((node, set)),
+        for Resolved { node, set, .. } in resolved.iter().flatten() {
+            match merged.iter_mut().find(|(n, _)| n == node) {
+                Some((_, existing)) => *existing = existing.intersection(set),
+                None => merged.push((node.clone(), set.clone())),
             }
         }
         Ok(Dependencies::Available(DependencyConstraints::from_iter(
@@ -586,6 +671,9 @@ pub fn resolve(
 ) -> Result<Resolution, SolveError> {
     let provider = Provider::new(source, root, options);
     let root_node = Node::Root(Arc::from(root.name.as_str()));
+    if let Some(selected) = provider.newest_first(&root_node) {
+        return build_resolution(&provider, selected);
+    }
     let selected = match pubgrub::resolve(&provider, root_node, Version::new(0, 0, 0)) {
         Ok(selected) => selected,
         Err(PubGrubError::NoSolution(mut tree)) => {
@@ -624,11 +712,10 @@ fn build_resolution(
             chosen.insert((package.clone(), *track), version.clone());
         }
     }
-    let index: HashMap<(PackageName, Track), usize> = chosen
+    let index: HashMap<(&PackageName, Track), usize> = chosen
         .keys()
-        .cloned()
         .enumerate()
-        .map(|(i, k)| (k, i))
+        .map(|(i, (p, t))| ((p, *t), i))
         .collect();
 
     let mut packages = Vec::with_capacity(chosen.len());
@@ -669,31 +756,32 @@ fn build_resolution(
     let mut root_edges = Vec::new();
     for (who, node, version) in dependents {
         let deps = provider.dependencies_of(&node, &version)?;
-        let dependent = provider.dependent_label(&node, &version);
+        let resolved = provider.resolved_deps(&node, &version).map_err(unwrap)?;
+        let dependent = || provider.dependent_label(&node, &version);
         let short = match who {
             None => "root".to_string(),
             Some(i) => format!("{}@{}", packages[i].package, packages[i].version),
         };
         let mut edges = Vec::new();
-        for dep in deps.iter() {
-            let label = || dependent.clone();
-            let Some(target) = provider.target(&label, dep).map_err(unwrap)? else {
+        for (dep, resolved) in deps.iter().zip(resolved.iter()) {
+            let Some(Resolved {
+                target,
+                node: pg_node,
+                ..
+            }) = resolved
+            else {
                 continue;
             };
-            let (pg_node, _) = provider.node_for(&target)?;
-            let track = match &pg_node {
+            let track = match pg_node {
                 Node::Track { track, .. } => *track,
-                Node::Span { .. } => {
-                    let v = selected
-                        .iter()
-                        .find(|(n, _)| **n == pg_node)
-                        .map(|(_, v)| v)
-                        .expect("every span in a solution has a version");
-                    Track::of(v)
-                }
+                Node::Span { .. } => Track::of(
+                    selected
+                        .get(pg_node)
+                        .expect("every span in a solution has a version"),
+                ),
                 Node::Root(_) => unreachable!("nothing depends on the root"),
             };
-            let target_index = index[&(target.package.clone(), track)];
+            let target_index = index[&(&target.package, track)];
             let provider_pkg = &packages[target_index];
             if let ImportClass::Declared(DepRef::Locked {
                 integrity, version, ..
@@ -702,7 +790,7 @@ fn build_resolution(
                 integrity, version, ..
             }) = &dep.class
             {
-                check_integrity(provider, provider_pkg, version, integrity, &dependent)?;
+                check_integrity(provider, provider_pkg, version, integrity, &dependent())?;
             }
             let export = match &target.interface {
                 None => None,
