@@ -142,7 +142,10 @@ impl Sources {
         };
         let cache = Cache::new(cache_dir);
         let offline = settings.offline;
-        let registries = Registries::from_config(&config).map_sources(|_, source| {
+        // Local registries are built in; OCI registries come from the OCI
+        // crate's factory.
+        let oci = warg_depsolve_oci::factory(&config);
+        let registries = Registries::from_config_with(&config, &oci)?.map_sources(|_, source| {
             let cached = if offline {
                 CachedSource::offline(source, cache.clone())
             } else {
