@@ -51,11 +51,16 @@ ls -l "$work"/*.wasm
 ours="$wd bundle $work/meet.wasm -o $work/ours.wasm --registry $repo/testdata/registry --cache $work/cache"
 
 # wasm-tools compose: dependencies by import name, from a config file.
+# `five` imports add as the interface `test:add/api@1.0.0`, which
+# wasm-compose only matches by that exact name, so add is listed under it
+# too; wasm-compose then instantiates add twice (once per name), where
+# warg-depsolve shares one instance of the track.
 cat > "$work/compose.yml" <<YAML
 dependencies:
   inc: { path: $work/inc.wasm }
   five: { path: $work/five.wasm }
   add: { path: $work/add.wasm }
+  "test:add/api@1.0.0": { path: $work/add.wasm }
 YAML
 wasm_tools="wasm-tools compose $work/meet.wasm -c $work/compose.yml -o $work/wasm-tools.wasm"
 
