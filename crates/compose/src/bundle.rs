@@ -21,7 +21,7 @@ use warg_depsolve_solver::Resolution;
 use wasmparser::{ComponentTypeRef, WasmFeatures};
 
 use crate::error::ComposeError;
-use crate::graph::{check_digest, fetch_packages, fetch_verified, lock_with};
+use crate::graph::{check_digest, fetch_packages, fetch_verified, lock_verified};
 use crate::sections::{self, Section, COMPONENT, CUSTOM, IMPORT};
 use crate::strip::{hex_serde, restore, strip, Patch};
 
@@ -152,7 +152,7 @@ pub fn bundle(
     source: &dyn Source,
 ) -> Result<Vec<u8>, ComposeError> {
     let packages = fetch_packages(resolution, source)?;
-    bundle_with(root, resolution, &packages)
+    bundle_verified(root, resolution, &packages)
 }
 
 /// [`bundle`] over package bytes the caller already holds, indexed like
@@ -162,7 +162,19 @@ pub fn bundle_with(
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
 ) -> Result<Vec<u8>, ComposeError> {
-    let locked = lock_with(root, resolution, packages)?;
+    for (i, (p, bytes)) in resolution.packages.iter().zip(packages).enumerate() {
+        check_digest(&resolution.label(i), &p.digest, bytes)?;
+    }
+    bundle_verified(root, resolution, packages)
+}
+
+/// [`bundle_with`] over bytes already checked against their digests.
+fn bundle_verified(
+    root: &[u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+) -> Result<Vec<u8>, ComposeError> {
+    let locked = lock_verified(root, resolution, packages)?;
     let by_digest: BTreeMap<String, &Arc<[u8]>> = resolution
         .packages
         .iter()
@@ -284,8 +296,9 @@ fn inline(locked: &[u8], fetch: &mut Fetch<'_>) -> Result<Vec<u8>, ComposeError>
                         index += 1;
                     }
                     let label = format!("{}@{}", dep.package, dep.version);
+                    // `fetch` hands out bytes already checked against
+                    // `dep.digest` (by `lock_with` or `fetch_verified`).
                     let bytes = fetch(&dep.package, &label, &dep.digest)?;
-                    check_digest(&label, &dep.digest, &bytes)?;
                     let (stripped, patches) = strip(&bytes, &label)?;
                     sections::write_section(&mut out, COMPONENT, &stripped);
                     record.dependencies.push(NestedDependency {

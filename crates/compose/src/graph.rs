@@ -166,7 +166,7 @@ struct Member<'b> {
 ///
 /// `packages` holds the bytes of every resolved package, indexed like
 /// [`Resolution::packages`] (see [`fetch_packages`]); each is checked
-/// against its digest again here.
+/// against its digest first.
 ///
 /// The output imports each resolved (package, track) as a component named
 /// as [`import_names`] says, carrying
@@ -187,6 +187,20 @@ pub fn lock_with(
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
 ) -> Result<Vec<u8>, ComposeError> {
+    for (i, (p, bytes)) in resolution.packages.iter().zip(packages).enumerate() {
+        check_digest(&resolution.label(i), &p.digest, bytes)?;
+    }
+    lock_verified(root, resolution, packages)
+}
+
+/// [`lock_with`] over bytes already checked against their digests (by
+/// [`fetch_packages`] or [`lock_with`]): each package is hashed once per
+/// operation, not once per step.
+pub(crate) fn lock_verified(
+    root: &[u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+) -> Result<Vec<u8>, ComposeError> {
     if packages.len() != resolution.packages.len() {
         return Err(ComposeError::Wiring {
             component: resolution.root.clone(),
@@ -201,9 +215,6 @@ pub fn lock_with(
     let mut labels: Vec<String> = (0..resolution.packages.len())
         .map(|i| resolution.label(i))
         .collect();
-    for (i, p) in resolution.packages.iter().enumerate() {
-        check_digest(&labels[i], &p.digest, &packages[i])?;
-    }
 
     // Every import name of every member, so that member names avoid them.
     let mut taken = BTreeSet::new();
@@ -395,7 +406,7 @@ pub fn lock(
     source: &dyn Source,
 ) -> Result<Vec<u8>, ComposeError> {
     let packages = fetch_packages(resolution, source)?;
-    lock_with(root, resolution, &packages)
+    lock_verified(root, resolution, &packages)
 }
 
 /// Fails when two members import one unwired name at types that cannot be
