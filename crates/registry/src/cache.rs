@@ -370,6 +370,11 @@ impl Index {
         package: &PackageName,
         releases: &[Release],
     ) -> Result<(), CacheError> {
+        // Reading a small file costs less than writing one atomically; a
+        // warm solve in a new process finds every list unchanged.
+        if self.versions(registry, package)?.as_deref() == Some(releases) {
+            return Ok(());
+        }
         let Some(path) = self.versions_path(registry, package) else {
             return Ok(());
         };
