@@ -181,7 +181,10 @@ fn bundle_verified(
         .zip(packages)
         .map(|(p, bytes)| (p.digest.to_string(), bytes))
         .collect();
-    inline(&locked, &mut |_, label, digest| {
+    // Each package is nested once; section headers and the record are
+    // small next to it.
+    let capacity = locked.len() + packages.iter().map(|p| p.len() + 16).sum::<usize>() + 4096;
+    inline(&locked, capacity, &mut |_, label, digest| {
         by_digest
             .get(&digest.to_string())
             .map(|b| Arc::clone(b))
@@ -200,7 +203,7 @@ fn bundle_verified(
 /// when a fetched package does not match its reference;
 /// [`ComposeError::Reference`] for a dependency import without integrity.
 pub fn bundle_locked(locked: &[u8], source: &dyn Source) -> Result<Vec<u8>, ComposeError> {
-    inline(locked, &mut |package, label, digest| {
+    inline(locked, 0, &mut |package, label, digest| {
         fetch_verified(source, package, label, digest)
     })
 }
@@ -259,9 +262,11 @@ fn locked_import(entry: &sections::Entry) -> Result<Option<LockedImport>, Compos
     }
 }
 
-fn inline(locked: &[u8], fetch: &mut Fetch<'_>) -> Result<Vec<u8>, ComposeError> {
+/// `capacity`: the expected output size, so that nesting large packages
+/// copies each byte once instead of regrowing the buffer.
+fn inline(locked: &[u8], capacity: usize, fetch: &mut Fetch<'_>) -> Result<Vec<u8>, ComposeError> {
     let what = "locked form";
-    let mut out: Vec<u8> = Vec::with_capacity(locked.len() * 2);
+    let mut out: Vec<u8> = Vec::with_capacity(capacity.max(locked.len() * 2));
     out.extend_from_slice(&locked[..8.min(locked.len())]);
     let mut record = BundleRecord {
         format: BUNDLE_FORMAT,

@@ -10,6 +10,8 @@
 //! every section it changed, the section's original bytes ([`Patch`]);
 //! [`restore`] puts those sections back, giving the original binary exactly.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ComposeError;
@@ -50,9 +52,23 @@ impl Name {
 /// Rewrites `bytes` (a component) so that no top-level import or export
 /// name carries attributes. Returns the stripped binary and the patches that
 /// [`restore`] needs; no patches means the binary was already bare and is
-/// returned unchanged.
-pub fn strip(bytes: &[u8], what: &str) -> Result<(Vec<u8>, Vec<Patch>), ComposeError> {
+/// returned unchanged (borrowed, not copied: most packages carry no
+/// attributes, and most of a bundle's bytes are theirs).
+pub fn strip<'a>(bytes: &'a [u8], what: &str) -> Result<(Cow<'a, [u8]>, Vec<Patch>), ComposeError> {
     let sections = sections::split(bytes, what)?;
+    let mut any_attributed = false;
+    for section in sections.iter().filter(|s| s.id == IMPORT || s.id == EXPORT) {
+        if sections::entries(bytes, section, what)?
+            .iter()
+            .any(|e| e.attributed)
+        {
+            any_attributed = true;
+            break;
+        }
+    }
+    if !any_attributed {
+        return Ok((Cow::Borrowed(bytes), Vec::new()));
+    }
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(&bytes[..8]);
     let mut patches = Vec::new();
@@ -79,7 +95,7 @@ pub fn strip(bytes: &[u8], what: &str) -> Result<(Vec<u8>, Vec<Patch>), ComposeE
         }
         out.extend_from_slice(&bytes[section.whole.clone()]);
     }
-    Ok((out, patches))
+    Ok((Cow::Owned(out), patches))
 }
 
 /// Undoes [`strip`]: replaces the patched sections of `stripped` with their
