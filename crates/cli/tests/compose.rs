@@ -5,21 +5,7 @@
 mod common;
 
 use common::*;
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store};
-
-/// Instantiates `bytes` with no imports and calls `func(a, b)`.
-fn call2(bytes: &[u8], func: &str, a: u32, b: u32) -> u32 {
-    let engine = Engine::default();
-    let component = Component::new(&engine, bytes).unwrap();
-    let linker: Linker<()> = Linker::new(&engine);
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &component).unwrap();
-    let f = instance
-        .get_typed_func::<(u32, u32), (u32,)>(&mut store, func)
-        .unwrap();
-    f.call(&mut store, (a, b)).unwrap().0
-}
+use warg_depsolve_fixtures::run::call2;
 
 fn registry() -> String {
     testdata().join("registry").display().to_string()

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use warg_depsolve_registry::{LocalRegistry, ReleaseMetadata, Source};
 use warg_depsolve_solver::{resolve, Resolution, Root, SolveOptions};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine};
 
 pub fn testdata() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
@@ -46,28 +45,6 @@ pub fn engine() -> Engine {
     Engine::new(&Config::new()).unwrap()
 }
 
-/// Instantiates `bytes` with no imports and calls `func(a, b)`.
-pub fn call2(bytes: &[u8], func: &str, a: u32, b: u32) -> u32 {
-    let engine = engine();
-    let component = Component::new(&engine, bytes).unwrap();
-    let linker: Linker<()> = Linker::new(&engine);
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &component).unwrap();
-    let f = instance
-        .get_typed_func::<(u32, u32), (u32,)>(&mut store, func)
-        .unwrap();
-    f.call(&mut store, (a, b)).unwrap().0
-}
-
-/// Instantiates `bytes` with no imports and calls `func(x)`.
-pub fn call1(bytes: &[u8], func: &str, x: u32) -> u32 {
-    let engine = engine();
-    let component = Component::new(&engine, bytes).unwrap();
-    let linker: Linker<()> = Linker::new(&engine);
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &component).unwrap();
-    let f = instance
-        .get_typed_func::<(u32,), (u32,)>(&mut store, func)
-        .unwrap();
-    f.call(&mut store, (x,)).unwrap().0
-}
+// Not every test binary that includes this module runs a bundle.
+#[allow(unused_imports)]
+pub use warg_depsolve_fixtures::run::{call1, call2};

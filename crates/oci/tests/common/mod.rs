@@ -12,8 +12,6 @@ use std::time::{Duration, Instant};
 use warg_depsolve_oci::{OciSettings, OciSource, Progress};
 use warg_depsolve_registry::{ReleaseMetadata, Source};
 use warg_depsolve_solver::{resolve, Resolution, Root, SolveOptions};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store};
 
 /// Where the server binary is; `WARG_DEPSOLVE_REGISTRY_BIN` overrides.
 pub fn registry_binary() -> PathBuf {
@@ -288,20 +286,6 @@ pub fn resolve_bytes(source: &dyn Source, name: &str, bytes: &[u8]) -> Resolutio
     resolve(source, &root, &SolveOptions::default()).unwrap()
 }
 
-/// Instantiates `bytes` under wasmtime's default configuration, with no
-/// imports, and calls `func(a, b)`.
-pub fn call2(bytes: &[u8], func: &str, a: u32, b: u32) -> u32 {
-    let engine = Engine::new(&Config::new()).unwrap();
-    let component = Component::new(&engine, bytes).unwrap();
-    let linker: Linker<()> = Linker::new(&engine);
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &component).unwrap();
-    let f = instance
-        .get_typed_func::<(u32, u32), (u32,)>(&mut store, func)
-        .unwrap();
-    f.call(&mut store, (a, b)).unwrap().0
-}
-
 /// Every file under `dir` (recursively), relative paths.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -318,3 +302,7 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+// Not every test binary that includes this module runs a bundle.
+#[allow(unused_imports)]
+pub use warg_depsolve_fixtures::run::call2;
