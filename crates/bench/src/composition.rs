@@ -17,7 +17,7 @@ pub fn testdata() -> PathBuf {
 }
 
 /// A core module of about `code_bytes` of code: functions of 1 KiB of
-/// `nop`s, none called (the shape of the names crate's scan bench).
+/// `nop`s, none called (also the padding of the scan bench).
 pub fn code_module(code_bytes: usize) -> Vec<u8> {
     use wasm_encoder::{
         CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, Module,
