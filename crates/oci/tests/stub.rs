@@ -31,9 +31,24 @@ enum Layer {
 struct Stub {
     port: u16,
     stop: Arc<AtomicBool>,
-    max_in_flight: Arc<AtomicUsize>,
-    requests: Arc<AtomicUsize>,
+    counters: Arc<Counters>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the stub saw. A request is in flight from the moment its head is
+/// read until just before its answer is written: a client that has its
+/// answer can only find the request finished.
+#[derive(Default)]
+struct Counters {
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    /// Requests other than the client's `/v2/` pings.
+    requests: AtomicUsize,
+    /// Answers written so far.
+    responses: AtomicUsize,
+    /// While set, every answer waits (at most 10 s, so that a client that
+    /// blocks on an answer fails the test instead of hanging it).
+    hold: AtomicBool,
 }
 
 impl Drop for Stub {
@@ -58,9 +73,7 @@ fn stub(layer: Layer, delay: Duration) -> Stub {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let stop = Arc::new(AtomicBool::new(false));
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let max_in_flight = Arc::new(AtomicUsize::new(0));
-    let requests = Arc::new(AtomicUsize::new(0));
+    let counters = Arc::new(Counters::default());
     let bytes = component();
     let digest = Integrity::sha256(&bytes).to_oci();
     let config = format!(
@@ -73,12 +86,7 @@ fn stub(layer: Layer, delay: Duration) -> Stub {
         bytes.len()
     );
     let thread = {
-        let (stop, in_flight, max_in_flight, requests) = (
-            stop.clone(),
-            in_flight.clone(),
-            max_in_flight.clone(),
-            requests.clone(),
-        );
+        let (stop, counters) = (stop.clone(), counters.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
@@ -92,11 +100,8 @@ fn stub(layer: Layer, delay: Duration) -> Stub {
                     config_digest.clone(),
                     manifest.clone(),
                 );
-                let (in_flight, max_in_flight, requests) =
-                    (in_flight.clone(), max_in_flight.clone(), requests.clone());
+                let counters = counters.clone();
                 std::thread::spawn(move || {
-                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                    max_in_flight.fetch_max(now, Ordering::SeqCst);
                     serve(
                         conn,
                         delay,
@@ -106,9 +111,8 @@ fn stub(layer: Layer, delay: Duration) -> Stub {
                         &config,
                         &config_digest,
                         &manifest,
-                        &requests,
+                        &counters,
                     );
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         })
@@ -116,8 +120,7 @@ fn stub(layer: Layer, delay: Duration) -> Stub {
     Stub {
         port,
         stop,
-        max_in_flight,
-        requests,
+        counters,
         thread: Some(thread),
     }
 }
@@ -132,7 +135,7 @@ fn serve(
     config: &str,
     config_digest: &str,
     manifest: &str,
-    requests: &AtomicUsize,
+    counters: &Counters,
 ) {
     conn.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -147,9 +150,17 @@ fn serve(
     let line = String::from_utf8_lossy(&request);
     let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
     if path != "/v2/" {
-        requests.fetch_add(1, Ordering::SeqCst);
+        counters.requests.fetch_add(1, Ordering::SeqCst);
+    }
+    let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let held_until = Instant::now() + Duration::from_secs(10);
+    while counters.hold.load(Ordering::SeqCst) && Instant::now() < held_until {
+        std::thread::sleep(Duration::from_millis(2));
     }
     std::thread::sleep(delay);
+    counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+    counters.responses.fetch_add(1, Ordering::SeqCst);
     let respond = |conn: &mut TcpStream, status: &str, ctype: &str, body: &[u8]| {
         let head = format!(
             "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -294,17 +305,17 @@ fn a_connection_cut_mid_layer_is_an_error_naming_registry_and_package() {
 
 #[test]
 fn prefetch_returns_at_once_and_keeps_to_its_bound() {
-    let stub = stub(Layer::Good, Duration::from_millis(150));
+    let stub = stub(Layer::Good, Duration::from_millis(20));
     let source = source(&stub, 2);
     let packages: Vec<PackageName> = (0..6).map(|i| pkg(&format!("test:p{i}"))).collect();
     let wanted: Vec<_> = packages.iter().map(|p| (p.clone(), None)).collect();
-    let started = Instant::now();
+    // Every answer is held back: a prefetch that waited for one could not
+    // return before the hold ends (10 s), and would find answers written.
+    stub.counters.hold.store(true, Ordering::SeqCst);
     source.prefetch(&wanted);
-    assert!(
-        started.elapsed() < Duration::from_millis(100),
-        "prefetch blocked for {:?}",
-        started.elapsed()
-    );
+    let answered = stub.counters.responses.load(Ordering::SeqCst);
+    stub.counters.hold.store(false, Ordering::SeqCst);
+    assert_eq!(answered, 0, "prefetch waited for {answered} answers");
     // The calls that follow wait for what is in flight rather than asking
     // again: per package one tag list, one manifest and its config (and
     // the client's `/v2/` pings, not counted).
@@ -312,8 +323,8 @@ fn prefetch_returns_at_once_and_keeps_to_its_bound() {
         assert_eq!(source.versions(p).unwrap().len(), 1);
         source.release_digest(p, &"1.0.0".parse().unwrap()).unwrap();
     }
-    let max = stub.max_in_flight.load(Ordering::SeqCst);
+    let max = stub.counters.max_in_flight.load(Ordering::SeqCst);
     assert!(max <= 2, "{max} requests at once, bound 2");
-    let requests = stub.requests.load(Ordering::SeqCst);
+    let requests = stub.counters.requests.load(Ordering::SeqCst);
     assert_eq!(requests, 6 * 3, "requests for 6 packages");
 }
