@@ -225,7 +225,6 @@ fn memory_source_real_and_synthetic_releases() {
 #[test]
 fn memory_source_scales_to_large_synthetic_registries() {
     let source = Arc::new(MemorySource::new("memory"));
-    let start = std::time::Instant::now();
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let source = source.clone();
@@ -248,9 +247,14 @@ fn memory_source_scales_to_large_synthetic_registries() {
     for t in threads {
         t.join().unwrap();
     }
-    assert_eq!(source.versions(&pkg("gen:p3x249")).unwrap().len(), 10);
-    // 10,000 releases; generous bound so a debug build on a slow machine passes.
-    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    // All 10,000 releases from 4 writers at once are there (speed is the
+    // benches' business, not a test's).
+    for t in 0..4 {
+        for p in 0..250 {
+            let name = pkg(&format!("gen:p{t}x{p}"));
+            assert_eq!(source.versions(&name).unwrap().len(), 10, "{name}");
+        }
+    }
 }
 
 #[test]
