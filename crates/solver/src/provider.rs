@@ -26,13 +26,13 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use pubgrub::{
-    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
+    Dependencies, DependencyConstraints, DependencyProvider, Map, PackageResolutionStatistics,
     PubGrubError, VersionSet as _,
 };
 use semver::Version;
@@ -200,15 +200,15 @@ pub(crate) struct Provider<'a> {
     root: &'a Root,
     config: &'a ProviderConfig,
     /// Lock pins still in force: (package, track) -> version.
-    pins: HashMap<(PackageName, Track), Version>,
-    versions: RefCell<HashMap<PackageName, Arc<Vec<Release>>>>,
+    pins: Map<(PackageName, Track), Version>,
+    versions: RefCell<Map<PackageName, Arc<Vec<Release>>>>,
     /// Per package, then per version: looked up without building a key.
-    metadata: RefCell<HashMap<PackageName, HashMap<Version, Arc<ReleaseMetadata>>>>,
+    metadata: RefCell<Map<PackageName, Map<Version, Arc<ReleaseMetadata>>>>,
     /// What each dependency of a release resolves to, computed once per
     /// release and shared by pubgrub, the fast path and the final wiring.
     /// Keyed by the address of the release's metadata (which `metadata`
     /// keeps alive for the whole solve), 0 for the root.
-    resolved: RefCell<HashMap<usize, Rc<[Option<Resolved>]>>>,
+    resolved: RefCell<Map<usize, Rc<[Option<Resolved>]>>>,
 }
 
 /// One dependency, resolved: its target, and the pubgrub package and
@@ -471,9 +471,9 @@ impl<'a> Provider<'a> {
     /// release its dependents allow). On the first conflict, missing
     /// release or source error it gives up (`None`) and pubgrub solves from
     /// scratch, so conflict reports and errors are exactly pubgrub's.
-    fn newest_first(&self, root: &Node) -> Option<HashMap<Node, Version>> {
+    fn newest_first(&self, root: &Node) -> Option<Map<Node, Version>> {
         let root_version = Version::new(0, 0, 0);
-        let mut chosen: HashMap<Node, Version> = HashMap::new();
+        let mut chosen: Map<Node, Version> = Map::default();
         chosen.insert(root.clone(), root_version.clone());
         let mut queue = vec![(root.clone(), root_version)];
         let mut next = 0;
@@ -700,7 +700,7 @@ pub fn resolve(
 
 fn build_resolution(
     provider: &Provider<'_>,
-    selected: HashMap<Node, Version>,
+    selected: Map<Node, Version>,
 ) -> Result<Resolution, SolveError> {
     let unwrap = |e: ProviderError| {
         let ProviderError::Solve(e) = e;
@@ -712,7 +712,7 @@ fn build_resolution(
             chosen.insert((package.clone(), *track), version.clone());
         }
     }
-    let index: HashMap<(&PackageName, Track), usize> = chosen
+    let index: Map<(&PackageName, Track), usize> = chosen
         .keys()
         .enumerate()
         .map(|(i, (p, t))| ((p, *t), i))
