@@ -21,7 +21,7 @@ use warg_depsolve_solver::Resolution;
 use wasmparser::{ComponentTypeRef, WasmFeatures};
 
 use crate::error::ComposeError;
-use crate::graph::{check_digest, fetch_packages, fetch_verified, lock_verified};
+use crate::graph::{check_digest, check_packages, fetch_packages, fetch_verified, lock_verified};
 use crate::sections::{self, Section, COMPONENT, CUSTOM, IMPORT};
 use crate::strip::{hex_serde, restore, strip, Patch};
 
@@ -162,9 +162,7 @@ pub fn bundle_with(
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
 ) -> Result<Vec<u8>, ComposeError> {
-    for (i, (p, bytes)) in resolution.packages.iter().zip(packages).enumerate() {
-        check_digest(&resolution.label(i), &p.digest, bytes)?;
-    }
+    check_packages(resolution, packages)?;
     bundle_verified(root, resolution, packages)
 }
 

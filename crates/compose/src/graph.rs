@@ -187,10 +187,20 @@ pub fn lock_with(
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
 ) -> Result<Vec<u8>, ComposeError> {
+    check_packages(resolution, packages)?;
+    lock_verified(root, resolution, packages)
+}
+
+/// Checks caller-held package bytes, indexed like
+/// [`Resolution::packages`], against the resolution's digests.
+pub(crate) fn check_packages(
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+) -> Result<(), ComposeError> {
     for (i, (p, bytes)) in resolution.packages.iter().zip(packages).enumerate() {
         check_digest(&resolution.label(i), &p.digest, bytes)?;
     }
-    lock_verified(root, resolution, packages)
+    Ok(())
 }
 
 /// [`lock_with`] over bytes already checked against their digests (by

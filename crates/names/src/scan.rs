@@ -406,15 +406,7 @@ pub fn scan(bytes: &[u8]) -> Result<ComponentScan, ScanError> {
                 for import in reader {
                     let import = import?;
                     let kind = ItemKind::from(import.ty.kind());
-                    match kind {
-                        ItemKind::Module => {
-                            modules.bump(offset)?;
-                        }
-                        ItemKind::Component => {
-                            components.bump(offset)?;
-                        }
-                        _ => {}
-                    }
+                    take_index(kind, &mut modules, &mut components, offset)?;
                     out.imports.push(Import {
                         name: import.name.into(),
                         kind,
@@ -428,15 +420,7 @@ pub fn scan(bytes: &[u8]) -> Result<ComponentScan, ScanError> {
                     let export = export?;
                     let kind = ItemKind::from(export.kind);
                     // Exports introduce a new index in their index space.
-                    match kind {
-                        ItemKind::Module => {
-                            modules.bump(offset)?;
-                        }
-                        ItemKind::Component => {
-                            components.bump(offset)?;
-                        }
-                        _ => {}
-                    }
+                    take_index(kind, &mut modules, &mut components, offset)?;
                     out.exports.push(Export {
                         name: export.name.into(),
                         kind,
@@ -658,6 +642,20 @@ fn to_usize(n: u64) -> Option<usize> {
 
 fn add_count(a: u32, b: u32) -> Option<u32> {
     a.checked_add(b)
+}
+/// An imported or exported module or component takes the next index of
+/// its index space; other kinds of item are not counted here.
+fn take_index(
+    kind: ItemKind,
+    modules: &mut Counter,
+    components: &mut Counter,
+    offset: usize,
+) -> Result<(), ScanError> {
+    match kind {
+        ItemKind::Module => modules.bump(offset).map(drop),
+        ItemKind::Component => components.bump(offset).map(drop),
+        _ => Ok(()),
+    }
 }
 
 /// The running size of an index space.
