@@ -11,7 +11,8 @@
 //! [`BundleRecord`]).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
@@ -21,9 +22,11 @@ use warg_depsolve_solver::Resolution;
 use wasmparser::{ComponentTypeRef, WasmFeatures};
 
 use crate::error::ComposeError;
-use crate::graph::{check_digest, check_packages, fetch_packages, fetch_verified, lock_verified};
+use crate::graph::{check_digest, check_packages, fetch_packages, fetch_verified, lock_sections};
+use crate::pieces::{split_sections, validate_pieces, BundleParts, Piece, PieceSection, Pieces};
 use crate::sections::{self, Section, COMPONENT, CUSTOM, IMPORT};
-use crate::strip::{hex_serde, restore, strip, Patch};
+use crate::strip::strip_pieces;
+use crate::strip::{hex_serde, restore, Patch};
 
 /// Name of the custom section in which a bundle records its nested
 /// dependencies.
@@ -152,37 +155,244 @@ pub fn bundle(
     source: &dyn Source,
 ) -> Result<Vec<u8>, ComposeError> {
     let packages = fetch_packages(resolution, source)?;
-    bundle_verified(root, resolution, &packages)
+    Ok(assemble(root, resolution, &packages, Verify::Done, Output::Buffer)?.1)
+}
+
+/// [`bundle`] as [`BundleParts`]: the same bytes, not yet copied into one
+/// buffer (for writing a large bundle to a file).
+///
+/// # Errors
+///
+/// As [`bundle`].
+pub fn bundle_parts<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    source: &dyn Source,
+) -> Result<BundleParts<'a>, ComposeError> {
+    let packages = fetch_packages(resolution, source)?;
+    Ok(assemble(root, resolution, &packages, Verify::Done, Output::Parts)?.0)
 }
 
 /// [`bundle`] over package bytes the caller already holds, indexed like
 /// [`Resolution::packages`] (checked against their digests).
+///
+/// On large inputs (1 MiB of packages or more, and more than one core) the
+/// digests are checked on a second thread while the calling thread
+/// assembles the bundle; nothing is returned until every digest has
+/// matched, so the bytes are still verified before any use of the output
+/// (a mismatch fails with [`ComposeError::DigestMismatch`] naming the
+/// package, exactly as on the sequential path).
+///
+/// # Errors
+///
+/// As [`bundle`].
 pub fn bundle_with(
     root: &[u8],
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
 ) -> Result<Vec<u8>, ComposeError> {
-    check_packages(resolution, packages)?;
-    bundle_verified(root, resolution, packages)
+    Ok(assemble(root, resolution, packages, Verify::Check, Output::Buffer)?.1)
 }
 
-/// [`bundle_with`] over bytes already checked against their digests.
-fn bundle_verified(
-    root: &[u8],
+/// [`bundle_with`] as [`BundleParts`]: the same bytes, checked and
+/// validated the same way, not yet copied into one buffer. Write them with
+/// [`BundleParts::write_to`] to save the copy that [`bundle_with`] makes.
+///
+/// # Errors
+///
+/// As [`bundle_with`].
+pub fn bundle_with_parts<'a>(
+    root: &'a [u8],
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
-) -> Result<Vec<u8>, ComposeError> {
-    let locked = lock_verified(root, resolution, packages)?;
+) -> Result<BundleParts<'a>, ComposeError> {
+    Ok(assemble(root, resolution, packages, Verify::Check, Output::Parts)?.0)
+}
+
+/// Whether [`assemble`] checks the packages' digests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verify {
+    /// Check each package against its digest.
+    Check,
+    /// Already checked (by [`fetch_packages`]).
+    Done,
+}
+
+/// What [`assemble`] hands back besides the parts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// The parts only.
+    Parts,
+    /// The parts copied into one buffer too.
+    Buffer,
+}
+
+/// Below this many bytes of packages, a bundle is built on the calling
+/// thread alone: a thread costs more than it saves.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// The largest copy handed to one thread at a time.
+const COPY_CHUNK: usize = 4 << 20;
+
+/// One job of the second phase of [`assemble`].
+enum Job<'o, 'p> {
+    /// Validate the bundle with these features.
+    Validate(WasmFeatures, &'static str),
+    /// Copy bytes into their place in the output.
+    Copy(&'o mut [u8], &'p [u8]),
+}
+
+/// Builds the bundle of `root` and `packages` under `resolution`: checks
+/// the packages' digests (`verify`), composes the locked form, nests the
+/// packages, validates the result, and (`output`) copies it into one
+/// buffer (empty otherwise).
+///
+/// Sequential for small inputs. Otherwise on two threads: the digests are
+/// checked (largest package first) on a second thread while the calling
+/// thread builds the pieces of the bundle (which reads package bytes
+/// only to compose and strip them, and writes nothing anyone can see);
+/// then both threads take what is left (digests, the two validations,
+/// the copy into the output in 4 MiB parts). Only when every job is done
+/// is anything returned, and a digest mismatch wins over every other
+/// error, so the output exists only if every package matched its digest:
+/// the check still comes before any use of the bytes, it just overlaps
+/// with work whose result is thrown away if it fails.
+fn assemble<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+    verify: Verify,
+    output: Output,
+) -> Result<(BundleParts<'a>, Vec<u8>), ComposeError> {
+    let total: usize = packages.iter().map(|p| p.len()).sum();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if total < PARALLEL_MIN || cores < 2 {
+        if verify == Verify::Check {
+            check_packages(resolution, packages)?;
+        }
+        let pieces = build(root, resolution, packages)?;
+        validate_bundle(&pieces.list)?;
+        let parts = BundleParts::new(pieces);
+        let bytes = match output {
+            Output::Buffer => parts.to_vec(),
+            Output::Parts => Vec::new(),
+        };
+        return Ok((parts, bytes));
+    }
+
+    let mut order: Vec<usize> = match verify {
+        Verify::Check => (0..packages.len().min(resolution.packages.len())).collect(),
+        Verify::Done => Vec::new(),
+    };
+    order.sort_by_key(|&i| std::cmp::Reverse(packages[i].len()));
+    let next_check = AtomicUsize::new(0);
+    let mismatches: Mutex<Vec<(usize, ComposeError)>> = Mutex::new(Vec::new());
+    let check = || {
+        while let Some(&i) = order.get(next_check.fetch_add(1, Ordering::Relaxed)) {
+            let p = &resolution.packages[i];
+            if let Err(e) = check_digest(&resolution.label(i), &p.digest, &packages[i]) {
+                mismatches.lock().expect("not poisoned").push((i, e));
+            }
+        }
+    };
+    let built: OnceLock<Pieces<'a>> = OnceLock::new();
+    let mut out: Vec<u8> = Vec::new();
+    let invalid: Mutex<Vec<(usize, ComposeError)>> = Mutex::new(Vec::new());
+    let (jobs, queue) = mpsc::channel::<Job<'_, '_>>();
+    let queue = Mutex::new(queue);
+    let work = || loop {
+        // Taken under the lock, done outside it.
+        let job = queue.lock().expect("not poisoned").recv();
+        match job {
+            Ok(Job::Copy(to, from)) => to.copy_from_slice(from),
+            Ok(Job::Validate(features, label)) => {
+                if let Err(e) = validate_pieces(built_list(&built), features, "bundle", label) {
+                    let rank = usize::from(!label.is_empty());
+                    invalid.lock().expect("not poisoned").push((rank, e));
+                }
+            }
+            Err(_) => break,
+        }
+    };
+    let out_ref = &mut out;
+    let built_ref = &built;
+    let mut failed = None;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            check();
+            work();
+        });
+        match build(root, resolution, packages) {
+            Ok(pieces) => {
+                let pieces = built_ref.get_or_init(|| pieces);
+                let _ = jobs.send(Job::Validate(WasmFeatures::all(), ""));
+                let _ = jobs.send(Job::Validate(
+                    WasmFeatures::default(),
+                    " with default features",
+                ));
+                if output == Output::Buffer {
+                    let out = out_ref;
+                    *out = vec![0; pieces.len()];
+                    let mut rest = out.as_mut_slice();
+                    for piece in &pieces.list {
+                        for from in piece.bytes().chunks(COPY_CHUNK) {
+                            let (to, tail) = rest.split_at_mut(from.len());
+                            rest = tail;
+                            let _ = jobs.send(Job::Copy(to, from));
+                        }
+                    }
+                }
+            }
+            Err(e) => failed = Some(e),
+        }
+        drop(jobs);
+        check();
+        work();
+    });
+    // The jobs borrowed the output and the pieces; none is left.
+    drop(queue);
+    if let Some((_, e)) = mismatches
+        .into_inner()
+        .expect("not poisoned")
+        .into_iter()
+        .min_by_key(|(i, _)| *i)
+    {
+        return Err(e);
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if let Some((_, e)) = invalid
+        .into_inner()
+        .expect("not poisoned")
+        .into_iter()
+        .min_by_key(|(rank, _)| *rank)
+    {
+        return Err(e);
+    }
+    let pieces = built.into_inner().expect("built when nothing failed");
+    Ok((BundleParts::new(pieces), out))
+}
+
+fn built_list<'b, 'a>(built: &'b OnceLock<Pieces<'a>>) -> &'b [Piece<'a>] {
+    built.get().map_or(&[], |p| &p.list)
+}
+
+/// The bundle's pieces (not validated), over package bytes whose digests
+/// are checked (or being checked: see [`assemble`]).
+fn build<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+) -> Result<Pieces<'a>, ComposeError> {
+    let locked = lock_sections(root, resolution, packages)?;
     let by_digest: BTreeMap<String, &Arc<[u8]>> = resolution
         .packages
         .iter()
         .zip(packages)
         .map(|(p, bytes)| (p.digest.to_string(), bytes))
         .collect();
-    // Each package is nested once; section headers and the record are
-    // small next to it.
-    let capacity = locked.len() + packages.iter().map(|p| p.len() + 16).sum::<usize>() + 4096;
-    inline(&locked, capacity, &mut |_, label, digest| {
+    inline(locked, &mut |_, label, digest| {
         by_digest
             .get(&digest.to_string())
             .map(|b| Arc::clone(b))
@@ -201,9 +411,25 @@ fn bundle_verified(
 /// when a fetched package does not match its reference;
 /// [`ComposeError::Reference`] for a dependency import without integrity.
 pub fn bundle_locked(locked: &[u8], source: &dyn Source) -> Result<Vec<u8>, ComposeError> {
-    inline(locked, 0, &mut |package, label, digest| {
-        fetch_verified(source, package, label, digest)
-    })
+    Ok(bundle_locked_parts(locked, source)?.to_vec())
+}
+
+/// [`bundle_locked`] as [`BundleParts`]: the same bytes, not yet copied
+/// into one buffer.
+///
+/// # Errors
+///
+/// As [`bundle_locked`].
+pub fn bundle_locked_parts<'a>(
+    locked: &'a [u8],
+    source: &dyn Source,
+) -> Result<BundleParts<'a>, ComposeError> {
+    let pieces = inline(
+        split_sections(locked, "locked form")?,
+        &mut |package, label, digest| fetch_verified(source, package, label, digest),
+    )?;
+    validate_bundle(&pieces.list)?;
+    Ok(BundleParts::new(pieces))
 }
 
 type Fetch<'a> = dyn FnMut(&PackageName, &str, &Integrity) -> Result<Arc<[u8]>, ComposeError> + 'a;
@@ -260,12 +486,15 @@ fn locked_import(entry: &sections::Entry) -> Result<Option<LockedImport>, Compos
     }
 }
 
-/// `capacity`: the expected output size, so that nesting large packages
-/// copies each byte once instead of regrowing the buffer.
-fn inline(locked: &[u8], capacity: usize, fetch: &mut Fetch<'_>) -> Result<Vec<u8>, ComposeError> {
+/// Turns the sections of a locked form into the bundle's pieces (not yet
+/// validated: see [`validate_bundle`]).
+fn inline<'a>(
+    locked: Vec<PieceSection<'a>>,
+    fetch: &mut Fetch<'_>,
+) -> Result<Pieces<'a>, ComposeError> {
     let what = "locked form";
-    let mut out: Vec<u8> = Vec::with_capacity(capacity.max(locked.len() * 2));
-    out.extend_from_slice(&locked[..8.min(locked.len())]);
+    let mut out = Pieces::default();
+    out.extend_owned(&sections::COMPONENT_HEADER);
     let mut record = BundleRecord {
         format: BUNDLE_FORMAT,
         imports: Vec::new(),
@@ -273,16 +502,24 @@ fn inline(locked: &[u8], capacity: usize, fetch: &mut Fetch<'_>) -> Result<Vec<u
         defined: Vec::new(),
     };
     let mut index: u32 = 0;
-    for section in sections::split(locked, what)? {
+    // Offset of the section in the locked form, for messages.
+    let mut offset = sections::COMPONENT_HEADER.len();
+    for section in locked {
+        let start = offset;
+        offset += section.header.bytes().len() + section.contents.bytes().len();
         match section.id {
             IMPORT => {
-                let entries = sections::entries(locked, &section, what)?;
+                // Small: read its entries from a copy, as a binary of its own.
+                let whole = section.whole();
+                let binary = [&sections::COMPONENT_HEADER[..], &whole].concat();
+                let parsed = sections::split(&binary, what)?;
+                let entries = sections::entries(&binary, &parsed[0], what)?;
                 let deps = entries
                     .iter()
                     .map(locked_import)
                     .collect::<Result<Vec<_>, _>>()?;
                 if deps.iter().all(Option::is_none) {
-                    out.extend_from_slice(&locked[section.whole.clone()]);
+                    out.extend_owned(&whole);
                     index += 1;
                     continue;
                 }
@@ -290,20 +527,22 @@ fn inline(locked: &[u8], capacity: usize, fetch: &mut Fetch<'_>) -> Result<Vec<u
                 let mut pending: Vec<Vec<u8>> = Vec::new();
                 for (entry, dep) in entries.iter().zip(deps) {
                     let Some(dep) = dep else {
-                        pending.push(locked[entry.whole.clone()].to_vec());
+                        pending.push(binary[entry.whole.clone()].to_vec());
                         continue;
                     };
                     if !pending.is_empty() {
-                        out.extend_from_slice(&sections::entry_section(IMPORT, &pending));
+                        out.extend_owned(&sections::entry_section(IMPORT, &pending));
                         pending.clear();
                         index += 1;
                     }
                     let label = format!("{}@{}", dep.package, dep.version);
-                    // `fetch` hands out bytes already checked against
-                    // `dep.digest` (by `lock_with` or `fetch_verified`).
+                    // `fetch` hands out bytes checked against `dep.digest`
+                    // (by `lock_with` or `fetch_verified`), or being checked
+                    // while the bundle is assembled (`bundle_with`), which
+                    // returns nothing unless every check passed.
                     let bytes = fetch(&dep.package, &label, &dep.digest)?;
-                    let (stripped, patches) = strip(&bytes, &label)?;
-                    sections::write_section(&mut out, COMPONENT, &stripped);
+                    let (stripped, patches) = strip_pieces(&Piece::shared(bytes), &label)?;
+                    push_component(&mut out, stripped);
                     record.dependencies.push(NestedDependency {
                         section: index,
                         import: entry.name.name.clone(),
@@ -315,19 +554,19 @@ fn inline(locked: &[u8], capacity: usize, fetch: &mut Fetch<'_>) -> Result<Vec<u
                     index += 1;
                 }
                 if !pending.is_empty() {
-                    out.extend_from_slice(&sections::entry_section(IMPORT, &pending));
+                    out.extend_owned(&sections::entry_section(IMPORT, &pending));
                     index += 1;
                 }
                 record.imports.push(ImportGroup {
                     first,
                     last: index - 1,
-                    original: locked[section.whole.clone()].to_vec(),
+                    original: whole,
                 });
             }
             COMPONENT => {
-                let label = format!("component nested at offset {:#x}", section.whole.start);
-                let (stripped, patches) = strip(&locked[section.contents.clone()], &label)?;
-                sections::write_section(&mut out, COMPONENT, &stripped);
+                let label = format!("component nested at offset {start:#x}");
+                let (stripped, patches) = strip_pieces(&section.contents, &label)?;
+                push_component(&mut out, stripped);
                 if !patches.is_empty() {
                     record.defined.push(DefinedComponent {
                         section: index,
@@ -336,36 +575,55 @@ fn inline(locked: &[u8], capacity: usize, fetch: &mut Fetch<'_>) -> Result<Vec<u
                 }
                 index += 1;
             }
-            CUSTOM if is_record(locked, &section) => {
+            CUSTOM if is_record_contents(section.contents.bytes()) => {
                 return Err(ComposeError::Record(
                     "the input already carries a bundle record: it is a bundle, not a locked form"
                         .to_string(),
                 ));
             }
             _ => {
-                out.extend_from_slice(&locked[section.whole.clone()]);
+                out.push(section.header);
+                out.push(section.contents);
                 index += 1;
             }
         }
     }
     let payload = serde_json::to_vec(&record).expect("the record serializes");
+    let mut tail = Vec::new();
     sections::write_section(
-        &mut out,
+        &mut tail,
         CUSTOM,
         &sections::custom_section_contents(BUNDLE_SECTION, &payload),
     );
-    crate::validate(&out, WasmFeatures::all(), "bundle", "")?;
-    crate::validate(
-        &out,
-        WasmFeatures::default(),
-        "bundle",
-        " with default features",
-    )?;
+    out.extend_owned(&tail);
     Ok(out)
 }
 
+/// Appends a nested component section holding `component`.
+fn push_component<'a>(out: &mut Pieces<'a>, component: Pieces<'a>) {
+    let mut header = vec![COMPONENT];
+    sections::write_leb(&mut header, component.len() as u64);
+    out.extend_owned(&header);
+    out.append(component);
+}
+
+/// Validates a bundle (all features, then the default ones).
+fn validate_bundle(pieces: &[Piece<'_>]) -> Result<(), ComposeError> {
+    validate_pieces(pieces, WasmFeatures::all(), "bundle", "")?;
+    validate_pieces(
+        pieces,
+        WasmFeatures::default(),
+        "bundle",
+        " with default features",
+    )
+}
+
+fn is_record_contents(contents: &[u8]) -> bool {
+    matches!(sections::read_custom(contents), Some((name, _)) if name == BUNDLE_SECTION)
+}
+
 fn is_record(bytes: &[u8], section: &Section) -> bool {
-    matches!(sections::read_custom(&bytes[section.contents.clone()]), Some((name, _)) if name == BUNDLE_SECTION)
+    is_record_contents(&bytes[section.contents.clone()])
 }
 
 /// Reads the [`BundleRecord`] of a bundle.

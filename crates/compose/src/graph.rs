@@ -22,6 +22,7 @@ use wasmparser::component_types::{ComponentEntityType, SubtypeCx};
 use wasmparser::{Validator, WasmFeatures};
 
 use crate::error::ComposeError;
+use crate::pieces::{validate_pieces, Piece, PieceSection, Pieces};
 use crate::sections::{self, Name, COMPONENT, IMPORT};
 
 /// The name the root has in the composition graph. It never reaches an
@@ -211,6 +212,24 @@ pub(crate) fn lock_verified(
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
 ) -> Result<Vec<u8>, ComposeError> {
+    let sections = lock_sections(root, resolution, packages)?;
+    let mut locked = Pieces::default();
+    locked.extend_owned(&sections::COMPONENT_HEADER);
+    for section in sections {
+        locked.push(section.header);
+        locked.push(section.contents);
+    }
+    Ok(locked.concat())
+}
+
+/// [`lock_verified`] as sections (after the 8-byte header,
+/// [`sections::COMPONENT_HEADER`]), the root nested without being copied
+/// (validated).
+pub(crate) fn lock_sections<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+) -> Result<Vec<PieceSection<'a>>, ComposeError> {
     if packages.len() != resolution.packages.len() {
         return Err(ComposeError::Wiring {
             component: resolution.root.clone(),
@@ -403,8 +422,14 @@ pub(crate) fn lock_verified(
             message: format!("{e:#}"),
         })?;
 
-    let locked = rewrite_shell(&encoded, &members, root_index, &resolution.root)?;
-    crate::validate(&locked, WasmFeatures::all(), "locked form", "")?;
+    let locked = rewrite_shell(&encoded, &members, root_index, &resolution.root, root)?;
+    let pieces: Vec<Piece<'_>> = locked
+        .iter()
+        .flat_map(|s| [s.header.clone(), s.contents.clone()])
+        .collect();
+    let mut all = vec![Piece::Owned(sections::COMPONENT_HEADER.to_vec())];
+    all.extend(pieces);
+    validate_pieces(&all, WasmFeatures::all(), "locked form", "")?;
     Ok(locked)
 }
 
@@ -492,18 +517,35 @@ fn compatible(
 /// the locked form: the root's import becomes the root component itself,
 /// each dependency import gets its `external-id`, everything else is kept
 /// byte for byte.
-fn rewrite_shell(
+fn rewrite_shell<'a>(
     shell: &[u8],
     members: &[Member<'_>],
     root_index: usize,
     root: &str,
-) -> Result<Vec<u8>, ComposeError> {
+    root_bytes: &'a [u8],
+) -> Result<Vec<PieceSection<'a>>, ComposeError> {
     let what = format!("composition of `{root}`");
-    let mut out = Vec::with_capacity(shell.len() + members[root_index].bytes.len());
-    out.extend_from_slice(&shell[..8]);
+    let mut out: Vec<PieceSection<'a>> = Vec::new();
+    let owned = |whole: &[u8], contents_start: usize, id: u8| PieceSection {
+        id,
+        header: Piece::Owned(whole[..contents_start].to_vec()),
+        contents: Piece::Owned(whole[contents_start..].to_vec()),
+    };
+    let imports = |out: &mut Vec<PieceSection<'a>>, pending: &mut Vec<Vec<u8>>| {
+        if !pending.is_empty() {
+            let section = sections::entry_section(IMPORT, pending);
+            let (_, len) = sections::read_leb_u32(&section[1..]).expect("encoded here");
+            out.push(owned(&section, 1 + len, IMPORT));
+            pending.clear();
+        }
+    };
     for section in sections::split(shell, &what)? {
         if section.id != IMPORT {
-            out.extend_from_slice(&shell[section.whole.clone()]);
+            out.push(owned(
+                &shell[section.whole.clone()],
+                section.contents.start - section.whole.start,
+                section.id,
+            ));
             continue;
         }
         let mut pending: Vec<Vec<u8>> = Vec::new();
@@ -513,11 +555,8 @@ fn rewrite_shell(
                 .position(|m| m.graph_name == entry.name.name && !entry.attributed);
             match member {
                 Some(m) if m == root_index => {
-                    if !pending.is_empty() {
-                        out.extend_from_slice(&sections::entry_section(IMPORT, &pending));
-                        pending.clear();
-                    }
-                    sections::write_section(&mut out, COMPONENT, members[m].bytes);
+                    imports(&mut out, &mut pending);
+                    out.push(PieceSection::new(COMPONENT, Piece::Borrowed(root_bytes)));
                 }
                 Some(m) => {
                     let mut e = Vec::new();
@@ -534,9 +573,7 @@ fn rewrite_shell(
                 None => pending.push(shell[entry.whole.clone()].to_vec()),
             }
         }
-        if !pending.is_empty() {
-            out.extend_from_slice(&sections::entry_section(IMPORT, &pending));
-        }
+        imports(&mut out, &mut pending);
     }
     Ok(out)
 }

@@ -82,44 +82,35 @@ mod bundle;
 mod error;
 mod graph;
 mod migrate;
+mod pieces;
 mod sections;
 pub mod strip;
 
 pub use bundle::{
-    bundle, bundle_locked, bundle_with, read_record, unbundle, BundleRecord, DefinedComponent,
-    ExtractedPackage, ImportGroup, NestedDependency, Unbundled, BUNDLE_FORMAT, BUNDLE_SECTION,
+    bundle, bundle_locked, bundle_locked_parts, bundle_parts, bundle_with, bundle_with_parts,
+    read_record, unbundle, BundleRecord, DefinedComponent, ExtractedPackage, ImportGroup,
+    NestedDependency, Unbundled, BUNDLE_FORMAT, BUNDLE_SECTION,
 };
 pub use error::ComposeError;
 pub use graph::{fetch_packages, import_names, lock, lock_with};
 pub use migrate::migrate;
+pub use pieces::BundleParts;
 
-use wasmparser::{Validator, WasmFeatures};
+use wasmparser::WasmFeatures;
 
 /// Validates an output's structure, or says which output failed with which
-/// features.
-///
-/// Every section of every level is validated (types, imports, exports,
-/// instantiations, nested components and modules), but not function
-/// bodies: those are the registries' bytes verbatim, each checked against
-/// its digest, and a runtime validates them again when it compiles. Body
-/// validation runs at about 90 MB/s and was most of the cost of a bundle
-/// (BENCHMARKS.md); structure costs time in proportion to sections.
+/// features: every section of every level, not function bodies (see
+/// [`pieces::validate_pieces`]).
 fn validate(
     bytes: &[u8],
     features: WasmFeatures,
     form: &'static str,
     features_label: &'static str,
 ) -> Result<(), ComposeError> {
-    let fail = |e: wasmparser::BinaryReaderError| ComposeError::InvalidOutput {
+    pieces::validate_pieces(
+        &[pieces::Piece::Borrowed(bytes)],
+        features,
         form,
-        features: features_label,
-        message: e.to_string(),
-    };
-    let mut validator = Validator::new_with_features(features);
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        // `ValidPayload::Func` hands back a body to validate; not doing so
-        // is how bodies are skipped.
-        validator.payload(&payload.map_err(fail)?).map_err(fail)?;
-    }
-    Ok(())
+        features_label,
+    )
 }

@@ -76,7 +76,7 @@ pub(crate) fn split(bytes: &[u8], what: &str) -> Result<Vec<Section>, ComposeErr
 }
 
 /// Reads an unsigned LEB128 `u32`, returning the value and its length.
-fn read_leb_u32(bytes: &[u8]) -> Option<(u32, usize)> {
+pub(crate) fn read_leb_u32(bytes: &[u8]) -> Option<(u32, usize)> {
     let mut value: u64 = 0;
     for (i, &b) in bytes.iter().enumerate().take(5) {
         value |= u64::from(b & 0x7f) << (7 * i);

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ComposeError;
+use crate::pieces::{Piece, Pieces};
 use crate::sections::{self, Name, EXPORT, IMPORT};
 
 /// One top-level section that [`strip`] rewrote, with its original bytes.
@@ -55,6 +56,20 @@ impl Name {
 /// returned unchanged (borrowed, not copied: most packages carry no
 /// attributes, and most of a bundle's bytes are theirs).
 pub fn strip<'a>(bytes: &'a [u8], what: &str) -> Result<(Cow<'a, [u8]>, Vec<Patch>), ComposeError> {
+    let (pieces, patches) = strip_pieces(&Piece::Borrowed(bytes), what)?;
+    if patches.is_empty() {
+        return Ok((Cow::Borrowed(bytes), patches));
+    }
+    Ok((Cow::Owned(pieces.concat()), patches))
+}
+
+/// [`strip`] as pieces of `component`: the sections it keeps are ranges of
+/// `component` (not copies), the rewritten ones are owned.
+pub(crate) fn strip_pieces<'a>(
+    component: &Piece<'a>,
+    what: &str,
+) -> Result<(Pieces<'a>, Vec<Patch>), ComposeError> {
+    let bytes = component.bytes();
     let sections = sections::split(bytes, what)?;
     let mut any_attributed = false;
     for section in sections.iter().filter(|s| s.id == IMPORT || s.id == EXPORT) {
@@ -66,12 +81,15 @@ pub fn strip<'a>(bytes: &'a [u8], what: &str) -> Result<(Cow<'a, [u8]>, Vec<Patc
             break;
         }
     }
+    let mut out = Pieces::default();
     if !any_attributed {
-        return Ok((Cow::Borrowed(bytes), Vec::new()));
+        out.push(component.clone());
+        return Ok((out, Vec::new()));
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..8]);
+    out.extend_owned(&bytes[..8]);
     let mut patches = Vec::new();
+    // Sections kept as they are, as one range until the next rewritten one.
+    let mut kept: Option<std::ops::Range<usize>> = None;
     for (index, section) in sections.iter().enumerate() {
         if section.id == IMPORT || section.id == EXPORT {
             let entries = sections::entries(bytes, section, what)?;
@@ -85,7 +103,10 @@ pub fn strip<'a>(bytes: &'a [u8], what: &str) -> Result<(Cow<'a, [u8]>, Vec<Patc
                         entry
                     })
                     .collect();
-                out.extend_from_slice(&sections::entry_section(section.id, &rewritten));
+                if let Some(range) = kept.take() {
+                    out.push(component.slice(range));
+                }
+                out.extend_owned(&sections::entry_section(section.id, &rewritten));
                 patches.push(Patch {
                     section: index as u32,
                     original: bytes[section.whole.clone()].to_vec(),
@@ -93,9 +114,15 @@ pub fn strip<'a>(bytes: &'a [u8], what: &str) -> Result<(Cow<'a, [u8]>, Vec<Patc
                 continue;
             }
         }
-        out.extend_from_slice(&bytes[section.whole.clone()]);
+        kept = Some(match kept {
+            Some(range) => range.start..section.whole.end,
+            None => section.whole.clone(),
+        });
     }
-    Ok((Cow::Owned(out), patches))
+    if let Some(range) = kept {
+        out.push(component.slice(range));
+    }
+    Ok((out, patches))
 }
 
 /// Undoes [`strip`]: replaces the patched sections of `stripped` with their

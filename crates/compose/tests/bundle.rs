@@ -372,3 +372,97 @@ fn unbundle_rejects_non_bundles() {
     let err = unbundle(&root("meet")).unwrap_err();
     assert!(matches!(err, ComposeError::Record(_)), "{err:?}");
 }
+
+/// `component` with a custom section of `n` bytes appended (so the whole
+/// composition is large enough for the two-thread path).
+fn padded(component: &[u8], n: usize) -> Vec<u8> {
+    let mut contents = vec![7u8]; // name length
+    contents.extend_from_slice(b"padding");
+    contents.resize(n, 0xab);
+    let mut out = component.to_vec();
+    out.push(0);
+    let mut len = contents.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        out.push(if len == 0 { byte } else { byte | 0x80 });
+        if len == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&contents);
+    out
+}
+
+/// `meet` with every member padded to 600 KB: the two-thread path
+/// (digests checked beside the assembly) gives the bytes of the
+/// sequential one, and a tampered package still fails naming it, with no
+/// output.
+#[test]
+fn large_bundles_are_checked_and_identical() {
+    use warg_depsolve_compose::{bundle_with, bundle_with_parts, fetch_packages};
+
+    let source = MemorySource::new("memory");
+    for (package, version) in [
+        ("test:add", "1.1.0"),
+        ("test:inc", "1.0.0"),
+        ("test:five", "1.0.0"),
+    ] {
+        let name: PackageName = package.parse().unwrap();
+        let version: semver::Version = version.parse().unwrap();
+        let bytes = std::fs::read(
+            testdata()
+                .join("registry")
+                .join(name.namespace())
+                .join(name.name())
+                .join(format!("{version}.wasm")),
+        )
+        .unwrap();
+        source
+            .add(&name, &version, padded(&bytes, 600_000))
+            .unwrap();
+    }
+    let root = padded(&root("meet"), 600_000);
+    let resolution = resolve_bytes(&source, "meet", &root);
+    let packages = fetch_packages(&resolution, &source).unwrap();
+
+    let out = bundle_with(&root, &resolution, &packages).unwrap();
+    validates(&out);
+    Validator::new().validate_all(&out).unwrap();
+    assert_eq!(call2(&out, "full", 1, 2), 10);
+    assert_eq!(
+        bundle_with_parts(&root, &resolution, &packages)
+            .unwrap()
+            .to_vec(),
+        out
+    );
+    assert_eq!(bundle(&root, &resolution, &source).unwrap(), out);
+    let locked = lock(&root, &resolution, &source).unwrap();
+    assert_eq!(bundle_locked(&locked, &source).unwrap(), out);
+
+    for tampered in 0..packages.len() {
+        let mut bad: Vec<Arc<[u8]>> = packages.clone();
+        let mut bytes = bad[tampered].to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        let actual = Integrity::sha256(&bytes);
+        bad[tampered] = bytes.into();
+        let label = resolution.label(tampered);
+        for err in [
+            bundle_with(&root, &resolution, &bad).unwrap_err(),
+            bundle_with_parts(&root, &resolution, &bad).unwrap_err(),
+        ] {
+            assert!(
+                matches!(err, ComposeError::DigestMismatch { .. }),
+                "{err:?}"
+            );
+            let message = err.to_string();
+            assert!(message.contains(&label), "{message}");
+            assert!(
+                message.contains(&resolution.packages[tampered].digest.to_string()),
+                "{message}"
+            );
+            assert!(message.contains(&actual.to_string()), "{message}");
+        }
+    }
+}
