@@ -8,6 +8,7 @@
 //! <cache>/metadata/sha256/<hex>.json                  scanned metadata of that content
 //! <cache>/index/<registry>/<ns>/<name>/versions.json  last-seen version list
 //! <cache>/index/<registry>/<ns>/<name>/<version>.digest  the release's digest
+//! <cache>/index/<registry>/<ns>/<name>/package.json   summary: all of the above for the package, with stamps
 //! ```
 //!
 //! `<registry>` is the registry name with every byte outside `[a-z0-9_-]`
@@ -21,6 +22,22 @@
 //! per registry, and is what lets an offline [`CachedSource`] answer
 //! version lists and metadata without its source.
 //!
+//! # The package summary: a warm solve reads one file per package
+//!
+//! `package.json` holds what a solve needs of one package: its version list
+//! and, for each release seen, its digest and metadata, each with the
+//! source's [`Stamp`] of what it was read from (for a local registry: the
+//! identity of the package directory and of the release file; see
+//! [`LocalRegistry`](crate::LocalRegistry)). A new [`CachedSource`] reads
+//! a package's summary once; online, it asks the source for the current
+//! stamp (one `stat`) and reuses the recorded answer when it is the same,
+//! so a warm solve over a local registry costs one file read and a couple
+//! of `stat`s per package: no directory listing, no hashing, no per-release
+//! file. When a stamp differs (a release published or yanked, a file
+//! replaced) or the source has none (a remote source, a file changed
+//! within the last seconds), the source is asked as before and the summary
+//! updated. It is rewritten only when something in it changed.
+//!
 //! # Integrity and concurrency
 //!
 //! Every content read is hashed and compared with the digest it is filed
@@ -29,17 +46,22 @@
 //!
 //! Every file is written whole to a temporary file in its directory and
 //! renamed into place, so readers in any process see an old file, a new
-//! file or none, never a torn one. No file is ever read, modified and
-//! written back: content and metadata files are functions of their digest
-//! (two writers write the same bytes), each release's digest has its own
-//! file (immutable releases: the same bytes each time), and a version list
-//! is replaced whole by the latest writer. So several processes can fill one
-//! cache at once without a lock, and none can corrupt it. Content is
-//! flushed to disk before its rename; metadata and index files are derived
-//! data that readers treat as absent when unreadable, so they skip the
-//! flush.
+//! file or none, never a torn one. Content and metadata files are functions
+//! of their digest (two writers write the same bytes), each release's
+//! digest has its own file (immutable releases: the same bytes each time),
+//! and a version list is replaced whole by the latest writer. The summary
+//! is the one file that is read, changed and written back, so two processes
+//! updating one package's summary at once can lose one's update; it is
+//! therefore only ever a copy of the other index files (written before it)
+//! plus stamps: a lost or stale entry costs a re-read of the source or of
+//! those files, and an entry is used only while the source's stamp equals
+//! the one recorded with it, which is taken before the data it stamps is
+//! read. So several processes can fill one cache at once without a lock,
+//! and none can corrupt it. Content is flushed to disk before its rename;
+//! metadata and index files are derived data that readers treat as absent
+//! when unreadable, so they skip the flush.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,7 +72,7 @@ use serde::{Deserialize, Serialize};
 use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName};
 
 use crate::fsutil::{is_single_component, join_inside, write_atomic, write_atomic_with, Existing};
-use crate::source::{Dependency, Release, ReleaseMetadata, Source, SourceError};
+use crate::source::{Dependency, Release, ReleaseMetadata, Source, SourceError, Stamp};
 
 /// The version of the metadata and index file formats.
 const FORMAT: u32 = 1;
@@ -190,14 +212,87 @@ pub struct MetadataCache {
 struct MetadataFile {
     format: u32,
     digest: Integrity,
+    #[serde(flatten)]
+    meta: MetaRecord,
+}
+
+/// What the bytes of one release say (its metadata less package, version
+/// and digest), as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct MetaRecord {
     size: u64,
     dependencies: Vec<DependencyRecord>,
     interface_exports: Vec<String>,
 }
 
+impl MetaRecord {
+    fn of(meta: &ReleaseMetadata) -> Self {
+        let mut dependencies = Vec::with_capacity(meta.dependencies.len());
+        for d in &meta.dependencies {
+            let (kind, reference) = match &d.class {
+                ImportClass::Declared(r) => ("declared", r.to_string()),
+                ImportClass::Legacy(r) => ("legacy", r.to_string()),
+                ImportClass::Interface(i) => ("interface", i.to_string()),
+                // Metadata never lists host imports; nothing to keep.
+                ImportClass::Host => continue,
+            };
+            dependencies.push(DependencyRecord {
+                import: d.import.clone(),
+                kind: kind.to_string(),
+                reference,
+            });
+        }
+        MetaRecord {
+            size: meta.size,
+            dependencies,
+            interface_exports: meta
+                .interface_exports
+                .iter()
+                .map(|i| i.to_string())
+                .collect(),
+        }
+    }
+
+    /// The metadata this record describes, as `package@version` with
+    /// `digest`; `None` if a name no longer parses.
+    fn to_metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Option<ReleaseMetadata> {
+        let mut dependencies = Vec::with_capacity(self.dependencies.len());
+        for d in &self.dependencies {
+            let class = match d.kind.as_str() {
+                "declared" => DepRef::parse(&d.reference).ok().map(ImportClass::Declared),
+                "legacy" => DepRef::parse(&d.reference).ok().map(ImportClass::Legacy),
+                "interface" => InterfaceName::parse(&d.reference).map(ImportClass::Interface),
+                _ => None,
+            }?;
+            dependencies.push(Dependency {
+                import: d.import.clone(),
+                class,
+            });
+        }
+        let interface_exports = self
+            .interface_exports
+            .iter()
+            .map(|i| InterfaceName::parse(i))
+            .collect::<Option<Vec<_>>>()?;
+        Some(ReleaseMetadata {
+            package: package.clone(),
+            version: version.clone(),
+            digest: digest.clone(),
+            size: self.size,
+            dependencies,
+            interface_exports,
+        })
+    }
+}
+
 /// One dependency as stored: enough to rebuild its [`ImportClass`] with
 /// the names crate's own parsers.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct DependencyRecord {
     import: String,
     /// `declared`, `legacy` or `interface`.
@@ -240,66 +335,17 @@ impl MetadataCache {
         if file.format != FORMAT || file.digest != *digest {
             return Ok(None);
         }
-        let mut dependencies = Vec::with_capacity(file.dependencies.len());
-        for d in file.dependencies {
-            let class = match d.kind.as_str() {
-                "declared" => DepRef::parse(&d.reference).ok().map(ImportClass::Declared),
-                "legacy" => DepRef::parse(&d.reference).ok().map(ImportClass::Legacy),
-                "interface" => InterfaceName::parse(&d.reference).map(ImportClass::Interface),
-                _ => None,
-            };
-            let Some(class) = class else { return Ok(None) };
-            dependencies.push(Dependency {
-                import: d.import,
-                class,
-            });
-        }
-        let mut interface_exports = Vec::with_capacity(file.interface_exports.len());
-        for i in &file.interface_exports {
-            let Some(i) = InterfaceName::parse(i) else {
-                return Ok(None);
-            };
-            interface_exports.push(i);
-        }
-        Ok(Some(ReleaseMetadata {
-            package: package.clone(),
-            version: version.clone(),
-            digest: file.digest,
-            size: file.size,
-            dependencies,
-            interface_exports,
-        }))
+        Ok(file.meta.to_metadata(package, version, digest))
     }
 
     /// Stores what `meta` says about its content (not its package or
     /// version, which the same bytes may have several of).
     pub fn put(&self, meta: &ReleaseMetadata) -> Result<(), CacheError> {
         let path = self.path_of(&meta.digest);
-        let mut dependencies = Vec::with_capacity(meta.dependencies.len());
-        for d in &meta.dependencies {
-            let (kind, reference) = match &d.class {
-                ImportClass::Declared(r) => ("declared", r.to_string()),
-                ImportClass::Legacy(r) => ("legacy", r.to_string()),
-                ImportClass::Interface(i) => ("interface", i.to_string()),
-                // Metadata never lists host imports; nothing to keep.
-                ImportClass::Host => continue,
-            };
-            dependencies.push(DependencyRecord {
-                import: d.import.clone(),
-                kind: kind.to_string(),
-                reference,
-            });
-        }
         let file = MetadataFile {
             format: FORMAT,
             digest: meta.digest.clone(),
-            size: meta.size,
-            dependencies,
-            interface_exports: meta
-                .interface_exports
-                .iter()
-                .map(|i| i.to_string())
-                .collect(),
+            meta: MetaRecord::of(meta),
         };
         let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::Io {
             path: path.clone(),
@@ -318,6 +364,40 @@ struct VersionsFile {
     releases: Vec<Release>,
 }
 
+/// The per-package summary of the index: everything a warm solve needs
+/// about one package in one file, with the stamps that tell whether it is
+/// still current. Derived from the per-item files next to it (written
+/// first), so a summary that is lost, stale or unreadable costs a re-read,
+/// never a wrong answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct PackageFile {
+    format: u32,
+    registry: String,
+    package: PackageName,
+    /// The source's stamp of the version list below, when it had one.
+    #[serde(default)]
+    versions_stamp: Option<Stamp>,
+    /// The last-seen version list, if the package was ever listed.
+    #[serde(default)]
+    releases: Option<Vec<Release>>,
+    /// What is known of single releases.
+    #[serde(default)]
+    entries: BTreeMap<Version, ReleaseEntry>,
+}
+
+/// One release in a [`PackageFile`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ReleaseEntry {
+    /// The source's stamp of the bytes `digest` was read from (taken before
+    /// reading them), when it had one.
+    #[serde(default)]
+    stamp: Option<Stamp>,
+    digest: Integrity,
+    /// The metadata of the bytes with `digest`, once known.
+    #[serde(default)]
+    meta: Option<MetaRecord>,
+}
+
 /// The per-registry index: last-seen version lists and release digests.
 #[derive(Clone, Debug)]
 struct Index {
@@ -328,6 +408,45 @@ impl Index {
     fn package_dir(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
         let registry = encode_component(registry);
         join_inside(&self.dir, &[&registry, package.namespace(), package.name()])
+    }
+
+    fn summary_path(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
+        Some(self.package_dir(registry, package)?.join("package.json"))
+    }
+
+    /// The package's summary, or an empty one when there is none (or it
+    /// cannot be read back: derived data, rebuilt as it is used).
+    fn summary(&self, registry: &str, package: &PackageName) -> PackageFile {
+        let empty = || PackageFile {
+            format: FORMAT,
+            registry: registry.to_string(),
+            package: package.clone(),
+            versions_stamp: None,
+            releases: None,
+            entries: BTreeMap::new(),
+        };
+        let Some(path) = self.summary_path(registry, package) else {
+            return empty();
+        };
+        std::fs::read(&path)
+            .ok()
+            .and_then(|text| serde_json::from_slice::<PackageFile>(&text).ok())
+            .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
+            .unwrap_or_else(empty)
+    }
+
+    /// Replaces the package's summary (last writer wins: see the module
+    /// docs).
+    fn set_summary(&self, file: &PackageFile) -> Result<(), CacheError> {
+        let Some(path) = self.summary_path(&file.registry, &file.package) else {
+            return Ok(());
+        };
+        let text = serde_json::to_vec(file).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic_with(&path, &text, Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
     }
 
     fn versions_path(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
@@ -494,12 +613,15 @@ fn bump(counter: &AtomicU64) {
 
 /// Any [`Source`] behind a [`Cache`].
 ///
-/// Online, version lists come from the inner source (and are recorded);
-/// a release's metadata is found by its digest
-/// ([`Source::release_digest`], which for a local registry hashes the file
-/// without parsing it) in the metadata cache, and only on a miss is the
-/// inner source asked to scan it; content comes from the content store, or
-/// from the inner source and is then stored.
+/// Online, version lists come from the inner source (and are recorded),
+/// unless the source's [`Source::versions_stamp`] is the one recorded with
+/// the list in the package summary; a release's metadata is found by its
+/// digest ([`Source::release_digest`], which for a local registry hashes
+/// the file without parsing it, or the summary's digest while
+/// [`Source::release_stamp`] is unchanged) in the summary or the metadata
+/// cache, and only on a miss is the inner source asked to scan it; content
+/// comes from the content store, or from the inner source and is then
+/// stored.
 ///
 /// Offline ([`CachedSource::offline`]), the inner source is never asked:
 /// version lists, release digests, metadata and content come from the cache
@@ -529,8 +651,16 @@ pub struct CachedSource<S> {
     cache: Cache,
     offline: bool,
     memo: Mutex<HashMap<(PackageName, Version), Arc<ReleaseMetadata>>>,
-    recorded_versions: Mutex<HashMap<PackageName, Vec<Release>>>,
+    /// Each package's summary as read from (and written to) the index.
+    summaries: Mutex<HashMap<PackageName, Summary>>,
     counters: Counters,
+}
+
+/// A package's summary in memory.
+struct Summary {
+    file: PackageFile,
+    /// Changed since it was read or last written.
+    dirty: bool,
 }
 
 impl<S> std::fmt::Debug for CachedSource<S> {
@@ -550,7 +680,7 @@ impl<S: Source> CachedSource<S> {
             cache,
             offline: false,
             memo: Mutex::new(HashMap::new()),
-            recorded_versions: Mutex::new(HashMap::new()),
+            summaries: Mutex::new(HashMap::new()),
             counters: Counters::default(),
         }
     }
@@ -609,6 +739,179 @@ impl<S: Source> CachedSource<S> {
             .insert((meta.package.clone(), meta.version.clone()), meta.clone());
         meta
     }
+
+    /// Runs `f` on `package`'s summary, reading it from the index first if
+    /// this instance has not yet. The lock is not held while reading.
+    fn with_summary<T>(&self, package: &PackageName, f: impl FnOnce(&mut Summary) -> T) -> T {
+        let lock = || self.summaries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(summary) = lock().get_mut(package) {
+            return f(summary);
+        }
+        let file = self
+            .cache
+            .index
+            .summary(self.inner.registry_for(package), package);
+        let mut summaries = lock();
+        let summary = summaries
+            .entry(package.clone())
+            .or_insert(Summary { file, dirty: false });
+        f(summary)
+    }
+
+    /// Writes `package`'s summary if it changed (offline: never).
+    fn flush(&self, package: &PackageName) -> Result<(), SourceError> {
+        if self.offline {
+            return Ok(());
+        }
+        let file = self.with_summary(package, |s| {
+            std::mem::take(&mut s.dirty).then(|| s.file.clone())
+        });
+        match file {
+            Some(file) => self.cache.index.set_summary(&file).map_err(|e| {
+                // Not written: try again on the next change.
+                self.with_summary(package, |s| s.dirty = true);
+                e.into_source_error(self.inner.registry_for(package), package)
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The digest of `package@version` (online: as the source says now,
+    /// from the summary when the source's stamp of the release is the one
+    /// recorded), updating the summary in memory; [`Self::flush`] writes it.
+    fn digest_of(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Integrity, SourceError> {
+        if let Some(meta) = self.memo().get(&(package.clone(), version.clone())) {
+            return Ok(meta.digest.clone());
+        }
+        let registry = self.inner.registry_for(package);
+        let recorded = self.with_summary(package, |s| s.file.entries.get(version).cloned());
+        if self.offline {
+            if let Some(entry) = recorded {
+                return Ok(entry.digest);
+            }
+            return self
+                .cache
+                .index
+                .digest(registry, package, version)
+                .map_err(|e| e.into_source_error(registry, package))?
+                .ok_or_else(|| {
+                    self.not_cached(package, format!("digest of `{package}@{version}`"))
+                });
+        }
+        // The stamp before the digest: bytes replaced in between leave a
+        // stamp that the next look does not match.
+        let stamp = self.inner.release_stamp(package, version);
+        if let Some(entry) = &recorded {
+            if stamp.is_some() && entry.stamp == stamp {
+                return Ok(entry.digest.clone());
+            }
+        }
+        let digest = self.inner.release_digest(package, version)?;
+        self.with_summary(package, |s| match s.file.entries.get_mut(version) {
+            Some(entry) if entry.digest == digest => {
+                if entry.stamp != stamp {
+                    entry.stamp = stamp;
+                    s.dirty = true;
+                }
+            }
+            _ => {
+                s.file.entries.insert(
+                    version.clone(),
+                    ReleaseEntry {
+                        stamp,
+                        digest: digest.clone(),
+                        meta: None,
+                    },
+                );
+                s.dirty = true;
+            }
+        });
+        Ok(digest)
+    }
+
+    /// The metadata of `package@version` with `digest`, from the summary,
+    /// the metadata cache or (online) the source, recorded in the summary.
+    fn metadata_of(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        let registry = self.inner.registry_for(package);
+        let inline = self.with_summary(package, |s| {
+            s.file
+                .entries
+                .get(version)
+                .filter(|e| e.digest == *digest)
+                .and_then(|e| e.meta.as_ref())
+                .and_then(|m| m.to_metadata(package, version, digest))
+        });
+        if let Some(meta) = inline {
+            bump(&self.counters.metadata_hits);
+            return Ok(self.record(Arc::new(meta)));
+        }
+        let cached = self
+            .cache
+            .metadata
+            .get(package, version, digest)
+            .map_err(|e| e.into_source_error(registry, package))?;
+        let meta = match cached {
+            Some(meta) => {
+                bump(&self.counters.metadata_hits);
+                Arc::new(meta)
+            }
+            None if self.offline => {
+                return Err(self.not_cached(
+                    package,
+                    format!("metadata of `{package}@{version}` ({})", digest.to_oci()),
+                ))
+            }
+            None => {
+                bump(&self.counters.metadata_misses);
+                let meta = self.inner.metadata(package, version)?;
+                self.cache
+                    .metadata
+                    .put(&meta)
+                    .map_err(|e| e.into_source_error(registry, package))?;
+                meta
+            }
+        };
+        if !self.offline {
+            self.cache
+                .index
+                .set_digest(registry, package, version, &meta.digest)
+                .map_err(|e| e.into_source_error(registry, package))?;
+            self.with_summary(package, |s| {
+                let record = Some(MetaRecord::of(&meta));
+                match s.file.entries.get_mut(version) {
+                    Some(entry) if entry.digest == meta.digest => {
+                        if entry.meta != record {
+                            entry.meta = record;
+                            s.dirty = true;
+                        }
+                    }
+                    // The source answered other bytes than it hashed a
+                    // moment ago: record them, without a stamp.
+                    _ => {
+                        s.file.entries.insert(
+                            version.clone(),
+                            ReleaseEntry {
+                                stamp: None,
+                                digest: meta.digest.clone(),
+                                meta: record,
+                            },
+                        );
+                        s.dirty = true;
+                    }
+                }
+            });
+        }
+        Ok(self.record(meta))
+    }
 }
 
 impl<S: Source> Source for CachedSource<S> {
@@ -652,7 +955,13 @@ impl<S: Source> Source for CachedSource<S> {
 
     fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
         let registry = self.inner.registry_for(package);
+        let (recorded, recorded_stamp) = self.with_summary(package, |s| {
+            (s.file.releases.clone(), s.file.versions_stamp)
+        });
         if self.offline {
+            if let Some(releases) = recorded {
+                return Ok(releases);
+            }
             return self
                 .cache
                 .index
@@ -660,19 +969,48 @@ impl<S: Source> Source for CachedSource<S> {
                 .map_err(|e| e.into_source_error(registry, package))?
                 .ok_or_else(|| self.not_cached(package, format!("version list of `{package}`")));
         }
-        let releases = self.inner.versions(package)?;
-        let mut recorded = self
-            .recorded_versions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if recorded.get(package) != Some(&releases) {
+        if let Some(releases) = &recorded {
+            if recorded_stamp.is_some() && self.inner.versions_stamp(package) == recorded_stamp {
+                return Ok(releases.clone());
+            }
+        }
+        let (releases, stamp) = self.inner.versions_stamped(package)?;
+        if recorded.as_ref() != Some(&releases) {
             self.cache
                 .index
                 .set_versions(registry, package, &releases)
                 .map_err(|e| e.into_source_error(registry, package))?;
-            recorded.insert(package.clone(), releases.clone());
+        }
+        if recorded.as_ref() != Some(&releases) || recorded_stamp != stamp {
+            self.with_summary(package, |s| {
+                s.file.releases = Some(releases.clone());
+                s.file.versions_stamp = stamp;
+                s.dirty = true;
+            });
+            self.flush(package)?;
         }
         Ok(releases)
+    }
+
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        // Offline, the cache's answer never changes under this instance.
+        (!self.offline)
+            .then(|| self.inner.versions_stamp(package))
+            .flatten()
+    }
+
+    fn versions_stamped(
+        &self,
+        package: &PackageName,
+    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
+        let stamp = self.versions_stamp(package);
+        Ok((self.versions(package)?, stamp))
+    }
+
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        (!self.offline)
+            .then(|| self.inner.release_stamp(package, version))
+            .flatten()
     }
 
     fn release_digest(
@@ -680,21 +1018,9 @@ impl<S: Source> Source for CachedSource<S> {
         package: &PackageName,
         version: &Version,
     ) -> Result<Integrity, SourceError> {
-        if let Some(meta) = self.memo().get(&(package.clone(), version.clone())) {
-            return Ok(meta.digest.clone());
-        }
-        let registry = self.inner.registry_for(package);
-        if self.offline {
-            return self
-                .cache
-                .index
-                .digest(registry, package, version)
-                .map_err(|e| e.into_source_error(registry, package))?
-                .ok_or_else(|| {
-                    self.not_cached(package, format!("digest of `{package}@{version}`"))
-                });
-        }
-        self.inner.release_digest(package, version)
+        let digest = self.digest_of(package, version)?;
+        self.flush(package)?;
+        Ok(digest)
     }
 
     fn metadata(
@@ -710,41 +1036,13 @@ impl<S: Source> Source for CachedSource<S> {
             bump(&self.counters.metadata_hits);
             return Ok(meta);
         }
-        let registry = self.inner.registry_for(package);
-        let digest = self.release_digest(package, version)?;
-        let cached = self
-            .cache
-            .metadata
-            .get(package, version, &digest)
-            .map_err(|e| e.into_source_error(registry, package))?;
-        if let Some(meta) = cached {
-            bump(&self.counters.metadata_hits);
-            if !self.offline {
-                self.cache
-                    .index
-                    .set_digest(registry, package, version, &digest)
-                    .map_err(|e| e.into_source_error(registry, package))?;
-            }
-            return Ok(self.record(Arc::new(meta)));
-        }
-        if self.offline {
-            return Err(self.not_cached(
-                package,
-                format!("metadata of `{package}@{version}` ({})", digest.to_oci()),
-            ));
-        }
-        bump(&self.counters.metadata_misses);
-        let meta = self.inner.metadata(package, version)?;
-        self.cache
-            .metadata
-            .put(&meta)
-            .and_then(|()| {
-                self.cache
-                    .index
-                    .set_digest(registry, package, version, &meta.digest)
-            })
-            .map_err(|e| e.into_source_error(registry, package))?;
-        Ok(self.record(meta))
+        let digest = self.digest_of(package, version)?;
+        let meta = self.metadata_of(package, version, &digest);
+        // Whatever was learned on the way is kept, even on an error.
+        let flushed = self.flush(package);
+        let meta = meta?;
+        flushed?;
+        Ok(meta)
     }
 
     fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {

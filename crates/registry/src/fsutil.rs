@@ -4,6 +4,9 @@
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::source::Stamp;
 
 /// How [`write_atomic`] treats an existing file at the destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +75,61 @@ pub(crate) fn write_atomic_with(
     }
 }
 
+/// How long ago a file's modification and change times must lie before its
+/// identity is trusted as a stamp, by default: longer than the coarsest timestamp
+/// granularity in common use (2 s on FAT) plus the lag of the kernel's
+/// coarse clock, with room for some clock skew between a network file
+/// system's server and this machine.
+pub(crate) const SETTLE_TIME: Duration = Duration::from_secs(3);
+
+/// The identity of a file (or directory) as a [`Stamp`]: device, inode,
+/// size, modification and change times in nanoseconds (on other platforms
+/// than Unix: size and modification time), as git's index records it.
+///
+/// Any write to a file changes its modification and change times, a rename
+/// over it changes its inode, and a directory's times change whenever an
+/// entry is created, removed or renamed in it. What a file's identity
+/// cannot show is a second write within the same timestamp tick as the
+/// write it was recorded after (git's "racy git" problem). So, as git
+/// treats index entries whose time is not older than the index as
+/// unverified, a file whose modification or change time is less than
+/// `settle` ([`SETTLE_TIME`] by default) before now (or in the future) has
+/// no stamp: its content
+/// is read every time until it has settled, and any later write gets a
+/// later time than the one recorded. Clock skew of more than that between
+/// the machine that writes a file and this one (a network file system)
+/// defeats the rule; a write that also preserves size, inode and both
+/// times is not detectable from metadata at all (only by reading).
+pub(crate) fn stamp_of(meta: &std::fs::Metadata, settle: Duration) -> Option<Stamp> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    let settled = u64::try_from(now.checked_sub(settle)?.as_nanos()).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let nanos = |secs: i64, nsec: i64| -> Option<u64> {
+            u64::try_from(secs)
+                .ok()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(u64::try_from(nsec).ok()?)
+        };
+        let mtime = nanos(meta.mtime(), meta.mtime_nsec())?;
+        let ctime = nanos(meta.ctime(), meta.ctime_nsec())?;
+        (mtime < settled && ctime < settled).then_some(Stamp([
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            mtime,
+            ctime,
+        ]))
+    }
+    #[cfg(not(unix))]
+    {
+        let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        let mtime = u64::try_from(mtime.as_nanos()).ok()?;
+        (mtime < settled).then_some(Stamp([0, 0, meta.len(), mtime, 0]))
+    }
+}
+
 /// Whether `name` is usable as exactly one normal path component: not
 /// empty, not `.` or `..`, no separator, no NUL, not absolute, no drive or
 /// prefix. The names built here (package labels, versions, hex digests)
@@ -114,6 +172,33 @@ mod tests {
         for bad in ["", ".", "..", "a/b", "a\\b", "/abs", "a\0b", "../x"] {
             assert!(!is_single_component(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn fresh_files_have_no_stamp_settled_ones_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"one").unwrap();
+        // Just written: its time is within the settle time of now.
+        let stamp = |settle| stamp_of(&std::fs::metadata(&path).unwrap(), settle);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(stamp(hour), None);
+        // With no settle time, anything in the past is trusted.
+        std::thread::sleep(Duration::from_millis(20));
+        let first = stamp(Duration::ZERO).expect("a settled file has a stamp");
+        // Another write of other bytes changes it.
+        std::fs::write(&path, b"other").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_ne!(stamp(Duration::ZERO), Some(first));
+        let old = SystemTime::now() - 2 * hour;
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(old).unwrap();
+        drop(file);
+        // On Unix the change time was just set by `set_modified`, so the
+        // file is still unsettled there: backdating the modification time
+        // does not make a fresh file trusted. Elsewhere the old time is all
+        // there is.
+        assert_eq!(stamp(hour).is_some(), cfg!(not(unix)));
     }
 
     #[test]

@@ -58,4 +58,4 @@ pub use local::LocalRegistry;
 pub use memory::MemorySource;
 pub use metadata::ExtractError;
 pub use router::{BackendFactory, Registries};
-pub use source::{Dependency, Release, ReleaseMetadata, Source, SourceError};
+pub use source::{Dependency, Release, ReleaseMetadata, Source, SourceError, Stamp};

@@ -31,6 +31,18 @@
 //! readers never see a partial file and two concurrent publishers of one
 //! version cannot both win.
 //!
+//! **Stamps**: [`Source::release_stamp`] is a release file's identity
+//! (device, inode, size, modification and change times, following
+//! symlinks) and [`Source::versions_stamp`] the package directory's, whose
+//! times change whenever a release or marker is created, removed or renamed
+//! in it (publish, yank, unyank). A cache keyed by them re-reads a file
+//! only when it changed, as git's index does. A file or directory touched
+//! less than a settle time ago (3 s by default,
+//! [`LocalRegistry::with_settle_time`]) has no stamp, so a second write
+//! within the same timestamp tick cannot go unnoticed ("racy git"); a
+//! package directory holding a symlinked release has no version-list stamp
+//! (its target can vanish without the directory changing).
+//!
 //! **Paths are built only from validated parts**: a [`PackageName`]'s two
 //! labels (kebab-case by construction: no `/`, `\`, `.`, `..`, NUL or
 //! absolute path can pass), and a version's canonical string plus `.wasm`,
@@ -42,12 +54,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use semver::Version;
 use warg_depsolve_names::{Integrity, PackageName};
 
-use crate::fsutil::{join_inside, write_atomic, Existing};
-use crate::source::{Release, ReleaseMetadata, Source, SourceError};
+use crate::fsutil::{join_inside, stamp_of, write_atomic, Existing, SETTLE_TIME};
+use crate::source::{Release, ReleaseMetadata, Source, SourceError, Stamp};
 
 /// Suffix of release files.
 const RELEASE_SUFFIX: &str = ".wasm";
@@ -79,6 +92,10 @@ pub struct LocalRegistry {
     name: String,
     root: PathBuf,
     scans: AtomicU64,
+    reads: AtomicU64,
+    listings: AtomicU64,
+    /// How old a file must be before its identity is a stamp.
+    settle: Duration,
     /// Digests seen by this instance, to the release they belong to, so
     /// [`Source::fetch`] finds content without hashing a whole package.
     seen: Mutex<HashMap<Integrity, (PackageName, Version)>>,
@@ -94,8 +111,22 @@ impl LocalRegistry {
             name: name.into(),
             root: root.into(),
             scans: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
+            listings: AtomicU64::new(0),
+            settle: SETTLE_TIME,
             seen: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same registry, handing out stamps only for files and directories
+    /// last changed at least `settle` ago (3 s by default; see the
+    /// [module docs](self)). Raise it for a network file system whose
+    /// server's clock may be behind this machine's by more than that; a
+    /// test may lower it, if it never rewrites a file with the same size
+    /// within one timestamp tick.
+    pub fn with_settle_time(mut self, settle: Duration) -> Self {
+        self.settle = settle;
+        self
     }
 
     /// The registry's root directory.
@@ -107,6 +138,17 @@ impl LocalRegistry {
     /// [`Source::metadata`] and [`LocalRegistry::publish`]).
     pub fn scans(&self) -> u64 {
         self.scans.load(Ordering::Relaxed)
+    }
+
+    /// How many times this registry has read a release file's bytes (to
+    /// hash, scan or serve them).
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    /// How many times this registry has listed a package directory.
+    pub fn listings(&self) -> u64 {
+        self.listings.load(Ordering::Relaxed)
     }
 
     /// The directory of `package`: `<root>/<namespace>/<name>`.
@@ -231,6 +273,7 @@ impl LocalRegistry {
         version: &Version,
     ) -> Result<Vec<u8>, SourceError> {
         let path = self.release_path(package, version)?;
+        self.reads.fetch_add(1, Ordering::Relaxed);
         std::fs::read(&path).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 self.not_found(package, version)
@@ -285,6 +328,63 @@ impl LocalRegistry {
             .map_err(|e| e.into_source_error(&self.name, package, version))
     }
 
+    /// Every release in the package directory, and whether a release file
+    /// is a symlink.
+    fn list(&self, package: &PackageName) -> Result<(Vec<Release>, bool), SourceError> {
+        let dir = self.package_dir(package)?;
+        self.listings.fetch_add(1, Ordering::Relaxed);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(SourceError::PackageNotFound {
+                    source_name: self.name.clone(),
+                    package: package.clone(),
+                })
+            }
+            Err(e) => return Err(self.io_error(package, None, &dir, e)),
+        };
+        let mut releases = BTreeSet::new();
+        let mut yanked = BTreeSet::new();
+        let mut symlinks = false;
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io_error(package, None, &dir, e))?;
+            let name = entry.file_name();
+            let Some(file) = name.to_str() else {
+                continue;
+            };
+            if let Some(v) = file.strip_suffix(YANKED_SUFFIX).and_then(canonical_version) {
+                yanked.insert(v);
+            } else if let Some(v) = file
+                .strip_suffix(RELEASE_SUFFIX)
+                .and_then(canonical_version)
+            {
+                // The entry's type comes with the listing on most file
+                // systems; only a symlink needs a look at its target (a
+                // linked release file is a release).
+                let file_type = entry
+                    .file_type()
+                    .map_err(|e| self.io_error(package, None, &entry.path(), e))?;
+                let is_file = if file_type.is_symlink() {
+                    symlinks = true;
+                    entry.path().is_file()
+                } else {
+                    file_type.is_file()
+                };
+                if is_file {
+                    releases.insert(v);
+                }
+            }
+        }
+        let releases = releases
+            .into_iter()
+            .map(|version| Release {
+                yanked: yanked.contains(&version),
+                version,
+            })
+            .collect();
+        Ok((releases, symlinks))
+    }
+
     fn remember(&self, digest: &Integrity, package: &PackageName, version: &Version) {
         if let Ok(mut seen) = self.seen.lock() {
             seen.insert(digest.clone(), (package.clone(), version.clone()));
@@ -320,43 +420,28 @@ impl Source for LocalRegistry {
     }
 
     fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
-        let dir = self.package_dir(package)?;
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(SourceError::PackageNotFound {
-                    source_name: self.name.clone(),
-                    package: package.clone(),
-                })
-            }
-            Err(e) => return Err(self.io_error(package, None, &dir, e)),
-        };
-        let mut releases = BTreeSet::new();
-        let mut yanked = BTreeSet::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| self.io_error(package, None, &dir, e))?;
-            let Some(file) = entry.file_name().to_str().map(str::to_owned) else {
-                continue;
-            };
-            if let Some(v) = file.strip_suffix(YANKED_SUFFIX).and_then(canonical_version) {
-                yanked.insert(v);
-            } else if let Some(v) = file
-                .strip_suffix(RELEASE_SUFFIX)
-                .and_then(canonical_version)
-            {
-                // Follows symlinks: a linked release file is a release.
-                if entry.path().is_file() {
-                    releases.insert(v);
-                }
-            }
-        }
-        Ok(releases
-            .into_iter()
-            .map(|version| Release {
-                yanked: yanked.contains(&version),
-                version,
-            })
-            .collect())
+        Ok(self.list(package)?.0)
+    }
+
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        let meta = std::fs::metadata(self.package_dir(package).ok()?).ok()?;
+        meta.is_dir().then(|| stamp_of(&meta, self.settle))?
+    }
+
+    fn versions_stamped(
+        &self,
+        package: &PackageName,
+    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
+        // The stamp first: a change while listing leaves a stale stamp,
+        // which the next look at the directory does not match.
+        let stamp = self.versions_stamp(package);
+        let (releases, symlinks) = self.list(package)?;
+        Ok((releases, stamp.filter(|_| !symlinks)))
+    }
+
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        let meta = std::fs::metadata(self.release_path(package, version).ok()?).ok()?;
+        meta.is_file().then(|| stamp_of(&meta, self.settle))?
     }
 
     fn metadata(

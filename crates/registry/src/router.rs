@@ -10,7 +10,7 @@ use warg_depsolve_names::{Integrity, PackageName};
 
 use crate::config::{Backend, Config, ConfigError, ConfigOrigin};
 use crate::local::LocalRegistry;
-use crate::source::{Release, ReleaseMetadata, Source, SourceError};
+use crate::source::{Release, ReleaseMetadata, Source, SourceError, Stamp};
 
 /// Builds the source of one non-local registry from its name and backend,
 /// for [`Registries::from_config_with`]: `Ok(None)` leaves it unusable.
@@ -293,6 +293,23 @@ impl Source for Registries {
 
     fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
         self.source_for(package)?.versions(package)
+    }
+
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        self.source_for(package).ok()?.versions_stamp(package)
+    }
+
+    fn versions_stamped(
+        &self,
+        package: &PackageName,
+    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
+        self.source_for(package)?.versions_stamped(package)
+    }
+
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        self.source_for(package)
+            .ok()?
+            .release_stamp(package, version)
     }
 
     fn metadata(

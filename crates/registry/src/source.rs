@@ -16,6 +16,19 @@ pub struct Release {
     pub yanked: bool,
 }
 
+/// A source's fingerprint of something it serves (a release file, a
+/// package's version list): equal stamps promise equal answers, so a cache
+/// that recorded an answer together with its stamp may reuse the answer for
+/// as long as the source reports the same stamp.
+///
+/// A stamp is opaque to everyone but the source that made it (the local
+/// registry uses a file's identity: device, inode, size, modification and
+/// change times, as git's index does; see
+/// [`LocalRegistry`](crate::LocalRegistry)). Sources hand out a stamp only
+/// when they can keep that promise, and `None` otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Stamp(pub [u64; 5]);
+
 /// One registry dependency of a release: a top-level import that names
 /// another package (declared, legacy or interface; host imports are not
 /// listed).
@@ -202,6 +215,35 @@ pub trait Source: Send + Sync {
         Ok(self.metadata(package, version)?.digest.clone())
     }
 
+    /// A stamp of `package`'s version list: if a later call answers the
+    /// same stamp, [`Source::versions`] would answer the same list. `None`
+    /// (the default) when the source cannot promise that, or cannot tell
+    /// cheaply; errors are `None` too (the real call reports them).
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        let _ = package;
+        None
+    }
+
+    /// [`Source::versions`] together with the stamp of the list returned,
+    /// taken before the list was read (so a change while reading gives a
+    /// stamp that no longer matches). The default has no stamp.
+    fn versions_stamped(
+        &self,
+        package: &PackageName,
+    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
+        Ok((self.versions(package)?, None))
+    }
+
+    /// A stamp of one release's bytes: if a later call answers the same
+    /// stamp, the bytes (so [`Source::release_digest`] and
+    /// [`Source::metadata`]) are the same. A caller that records a digest
+    /// with a stamp must take the stamp *before* it reads the digest. `None`
+    /// (the default) when the source cannot promise that.
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        let _ = (package, version);
+        None
+    }
+
     /// The name of the registry that serves `package`, as a lock file
     /// records it. A single registry answers its own [`Source::name`] (the
     /// default); a router such as [`Registries`](crate::Registries) answers
@@ -284,6 +326,18 @@ macro_rules! forward_source {
             }
             fn registry_for(&self, package: &PackageName) -> &str {
                 (**self).registry_for(package)
+            }
+            fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+                (**self).versions_stamp(package)
+            }
+            fn versions_stamped(
+                &self,
+                package: &PackageName,
+            ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
+                (**self).versions_stamped(package)
+            }
+            fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+                (**self).release_stamp(package, version)
             }
             fn publish(
                 &self,

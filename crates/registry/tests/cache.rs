@@ -367,3 +367,217 @@ fn assert_no_temp_files(dir: &Path) {
         }
     }
 }
+
+// ---------------------------------------------------------------------
+// The package summary: a warm read trusts the registry's stamps, and
+// notices every change a user makes.
+
+/// A local registry whose files are stamped as soon as they are in the
+/// past (the tests wait a little after each change instead of the default
+/// settle time).
+fn stamped_registry(dir: &Path) -> LocalRegistry {
+    LocalRegistry::new("local", dir).with_settle_time(std::time::Duration::ZERO)
+}
+
+/// Longer than a file system timestamp tick, so the next change gets a
+/// later time.
+fn tick() {
+    std::thread::sleep(std::time::Duration::from_millis(30));
+}
+
+fn versions_of(source: &dyn Source, package: &PackageName) -> Vec<(String, bool)> {
+    source
+        .versions(package)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.version.to_string(), r.yanked))
+        .collect()
+}
+
+#[test]
+fn warm_reads_list_and_hash_nothing_until_something_changes() {
+    let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let local = stamped_registry(reg_dir.path());
+    let add = pkg("test:add");
+    local.publish(&add, &ver("1.0.0"), &leaf("1")).unwrap();
+    tick();
+    let cold = CachedSource::new(&local, Cache::new(cache_dir.path()));
+    cold.versions(&add).unwrap();
+    let meta = cold.metadata(&add, &ver("1.0.0")).unwrap();
+    let summary = cache_dir.path().join("index/local/test/add/package.json");
+    let written = std::fs::read(&summary).unwrap();
+
+    // A new instance (a new process): no listing, no read of the release.
+    let (listings, reads, scans) = (local.listings(), local.reads(), local.scans());
+    let warm = CachedSource::new(&local, Cache::new(cache_dir.path()));
+    assert_eq!(versions_of(&warm, &add), [("1.0.0".into(), false)]);
+    assert_eq!(warm.metadata(&add, &ver("1.0.0")).unwrap(), meta);
+    assert_eq!(
+        warm.release_digest(&add, &ver("1.0.0")).unwrap(),
+        meta.digest
+    );
+    assert_eq!(
+        (local.listings(), local.reads(), local.scans()),
+        (listings, reads, scans)
+    );
+    // And nothing was written: the summary is the same file.
+    assert_eq!(std::fs::read(&summary).unwrap(), written);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ino = std::fs::metadata(&summary).unwrap().ino();
+        CachedSource::new(&local, Cache::new(cache_dir.path()))
+            .metadata(&add, &ver("1.0.0"))
+            .unwrap();
+        assert_eq!(std::fs::metadata(&summary).unwrap().ino(), ino);
+    }
+}
+
+#[test]
+fn published_yanked_and_unyanked_releases_are_seen_by_the_next_solve() {
+    let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let local = stamped_registry(reg_dir.path());
+    let add = pkg("test:add");
+    local.publish(&add, &ver("1.0.0"), &leaf("1")).unwrap();
+    tick();
+    let fresh = || CachedSource::new(&local, Cache::new(cache_dir.path()));
+    assert_eq!(versions_of(&fresh(), &add), [("1.0.0".into(), false)]);
+
+    local.publish(&add, &ver("1.1.0"), &leaf("2")).unwrap();
+    tick();
+    let expected = vec![("1.0.0".to_string(), false), ("1.1.0".to_string(), false)];
+    assert_eq!(versions_of(&fresh(), &add), expected);
+
+    local.yank(&add, &ver("1.1.0")).unwrap();
+    tick();
+    let yanked = vec![("1.0.0".to_string(), false), ("1.1.0".to_string(), true)];
+    assert_eq!(versions_of(&fresh(), &add), yanked);
+    // Offline, the last list seen.
+    let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
+    assert_eq!(versions_of(&offline, &add), yanked);
+
+    local.unyank(&add, &ver("1.1.0")).unwrap();
+    tick();
+    assert_eq!(versions_of(&fresh(), &add), expected);
+    // Unchanged since: answered without listing.
+    let listings = local.listings();
+    assert_eq!(versions_of(&fresh(), &add), expected);
+    assert_eq!(local.listings(), listings);
+}
+
+#[test]
+fn a_release_file_replaced_on_disk_is_read_again() {
+    let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let local = stamped_registry(reg_dir.path());
+    let (add, v1) = (pkg("test:add"), ver("1.0.0"));
+    let before = component(&[], "one");
+    local.publish(&add, &v1, &before).unwrap();
+    tick();
+    let fresh = || CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let old = fresh().metadata(&add, &v1).unwrap();
+    assert!(old.dependencies.is_empty());
+
+    // Replaced in place (releases are immutable, but a file is a file),
+    // with other bytes of the same size.
+    let same_size = component(&[], "two");
+    assert_eq!(same_size.len(), before.len());
+    let path = local.release_path(&add, &v1).unwrap();
+    std::fs::write(&path, &same_size).unwrap();
+    tick();
+    let source = fresh();
+    assert_eq!(
+        source.release_digest(&add, &v1).unwrap(),
+        Integrity::sha256(&same_size)
+    );
+    assert_eq!(
+        source.metadata(&add, &v1).unwrap().digest,
+        Integrity::sha256(&same_size)
+    );
+
+    // Replaced by a rename, with a dependency: the new metadata, and the
+    // old digest no longer fetches.
+    let with_dep = component(&[("base", Some("unlocked-dep=<test:base@*>"))], "three");
+    let tmp = reg_dir.path().join("test/add/new.tmp");
+    std::fs::write(&tmp, &with_dep).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    tick();
+    let source = fresh();
+    let new = source.metadata(&add, &v1).unwrap();
+    assert_eq!(new.digest, Integrity::sha256(&with_dep));
+    assert_eq!(new.dependencies.len(), 1);
+    assert!(source.fetch(&add, &old.digest).is_err());
+    assert_eq!(&*source.fetch(&add, &new.digest).unwrap(), &with_dep[..]);
+}
+
+#[test]
+fn recently_changed_files_are_read_every_time() {
+    // Racy git: a file changed less than the settle time ago may change
+    // again within the same timestamp tick, so its identity is not
+    // trusted and its bytes are read on every new instance.
+    let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let local = LocalRegistry::new("local", reg_dir.path())
+        .with_settle_time(std::time::Duration::from_secs(3600));
+    let (add, v1) = (pkg("test:add"), ver("1.0.0"));
+    local.publish(&add, &v1, &component(&[], "one")).unwrap();
+    let fresh = || CachedSource::new(&local, Cache::new(cache_dir.path()));
+    fresh().metadata(&add, &v1).unwrap();
+    let reads = local.reads();
+    fresh().metadata(&add, &v1).unwrap();
+    assert_eq!(local.reads(), reads + 1, "hashed again");
+    // So a rewrite of the same size right away is seen.
+    let path = local.release_path(&add, &v1).unwrap();
+    let two = component(&[], "two");
+    std::fs::write(&path, &two).unwrap();
+    assert_eq!(
+        fresh().metadata(&add, &v1).unwrap().digest,
+        Integrity::sha256(&two)
+    );
+    // The directory, too, is listed every time.
+    let listings = local.listings();
+    fresh().versions(&add).unwrap();
+    fresh().versions(&add).unwrap();
+    assert_eq!(local.listings(), listings + 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_release_is_listed_only_while_its_target_exists() {
+    let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let local = stamped_registry(reg_dir.path());
+    let add = pkg("test:add");
+    local.publish(&add, &ver("1.0.0"), &leaf("1")).unwrap();
+    let target = elsewhere.path().join("add.wasm");
+    std::fs::write(&target, leaf("2")).unwrap();
+    std::os::unix::fs::symlink(&target, reg_dir.path().join("test/add/1.1.0.wasm")).unwrap();
+    tick();
+    let fresh = || CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let both = vec![("1.0.0".to_string(), false), ("1.1.0".to_string(), false)];
+    assert_eq!(versions_of(&fresh(), &add), both);
+    // The directory does not change when the target goes away.
+    std::fs::remove_file(&target).unwrap();
+    assert_eq!(versions_of(&fresh(), &add), [("1.0.0".into(), false)]);
+}
+
+#[test]
+fn an_unreadable_summary_is_rebuilt() {
+    let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let local = stamped_registry(reg_dir.path());
+    let (add, v1) = (pkg("test:add"), ver("1.0.0"));
+    local.publish(&add, &v1, &leaf("1")).unwrap();
+    tick();
+    let fresh = || CachedSource::new(&local, Cache::new(cache_dir.path()));
+    let meta = fresh().metadata(&add, &v1).unwrap();
+    let summary = cache_dir.path().join("index/local/test/add/package.json");
+    std::fs::write(&summary, b"{ not json").unwrap();
+    let scans = local.scans();
+    assert_eq!(fresh().metadata(&add, &v1).unwrap(), meta);
+    // Found again by digest in the metadata cache, not parsed.
+    assert_eq!(local.scans(), scans);
+    let rebuilt = std::fs::read(&summary).unwrap();
+    assert!(serde_json::from_slice::<serde_json::Value>(&rebuilt).is_ok());
+    // Offline, with the summary gone, the per-release files still answer.
+    std::fs::remove_file(&summary).unwrap();
+    let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
+    assert_eq!(offline.metadata(&add, &v1).unwrap(), meta);
+}
