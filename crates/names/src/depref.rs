@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::package::PackageName;
-use crate::version::{lowest_prerelease, VersionSet};
+use crate::version::{lowest_prerelease, write_version, VersionSet};
 
 /// A parsed dependency reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -356,9 +356,23 @@ impl fmt::Display for DepRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DepRange::Any => f.write_str("*"),
-            DepRange::AtLeast(a) => write!(f, "{{>={a}}}"),
-            DepRange::Below(b) => write!(f, "{{<{b}}}"),
-            DepRange::Between(a, b) => write!(f, "{{>={a} <{b}}}"),
+            DepRange::AtLeast(a) => {
+                f.write_str("{>=")?;
+                write_version(f, a)?;
+                f.write_str("}")
+            }
+            DepRange::Below(b) => {
+                f.write_str("{<")?;
+                write_version(f, b)?;
+                f.write_str("}")
+            }
+            DepRange::Between(a, b) => {
+                f.write_str("{>=")?;
+                write_version(f, a)?;
+                f.write_str(" <")?;
+                write_version(f, b)?;
+                f.write_str("}")
+            }
             DepRange::Req(req) => write!(f, "{{{req}}}"),
         }
     }

@@ -31,4 +31,4 @@ pub use classify::{classify, ClassifyError, ImportClass};
 pub use depref::{DepRange, DepRef, HashAlgorithm, Integrity, ParseError};
 pub use interface::InterfaceName;
 pub use package::PackageName;
-pub use version::{Track, VersionSet};
+pub use version::{write_version, Track, VersionSet};

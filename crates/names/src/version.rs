@@ -62,9 +62,54 @@ impl Track {
 /// every pre-release of `a`, and `< lowest_prerelease(b)` excludes all of
 /// `b`'s.
 pub fn lowest_prerelease(mut v: Version) -> Version {
-    v.pre = Prerelease::new("0").expect("`0` is a valid pre-release");
+    // Parsed once: every caret range's upper bound is built with it.
+    static ZERO: std::sync::OnceLock<Prerelease> = std::sync::OnceLock::new();
+    v.pre = ZERO
+        .get_or_init(|| Prerelease::new("0").expect("`0` is a valid pre-release"))
+        .clone();
     v.build = semver::BuildMetadata::EMPTY;
     v
+}
+
+/// Writes `version` as [`Version`]'s `Display` does (`1.2.3-rc.1+build`),
+/// without the formatting machinery (padding, width) that `Display`
+/// supports and nobody here uses: solving writes one per requirement it
+/// records.
+///
+/// ```
+/// let mut out = String::new();
+/// let v = semver::Version::parse("10.0.3-rc.1+b7").unwrap();
+/// warg_depsolve_names::write_version(&mut out, &v).unwrap();
+/// assert_eq!(out, v.to_string());
+/// ```
+pub fn write_version(out: &mut impl fmt::Write, version: &Version) -> fmt::Result {
+    fn number(out: &mut impl fmt::Write, mut n: u64) -> fmt::Result {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.write_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"))
+    }
+    number(out, version.major)?;
+    out.write_char('.')?;
+    number(out, version.minor)?;
+    out.write_char('.')?;
+    number(out, version.patch)?;
+    if !version.pre.is_empty() {
+        out.write_char('-')?;
+        out.write_str(version.pre.as_str())?;
+    }
+    if !version.build.is_empty() {
+        out.write_char('+')?;
+        out.write_str(version.build.as_str())?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Track {

@@ -337,6 +337,13 @@ proptest! {
     }
 
     #[test]
+    fn write_version_matches_display(v in arb_version()) {
+        let mut out = String::new();
+        warg_depsolve_names::write_version(&mut out, &v).unwrap();
+        prop_assert_eq!(out, v.to_string());
+    }
+
+    #[test]
     fn parsing_arbitrary_text_never_panics(s in "(un)?locked-dep=<[ -~]{0,40}") {
         let _ = DepRef::parse(&s);
     }

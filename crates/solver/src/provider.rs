@@ -26,8 +26,8 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -36,7 +36,9 @@ use pubgrub::{
     PubGrubError, VersionSet as _,
 };
 use semver::Version;
-use warg_depsolve_names::{DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet};
+use warg_depsolve_names::{
+    write_version, DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet,
+};
 use warg_depsolve_registry::{Dependency, Release, ReleaseMetadata, Source, SourceError};
 
 use crate::display::Versions;
@@ -154,12 +156,57 @@ pub enum SolveError {
     Source(#[from] SourceError),
 }
 
+/// A package name interned for one solve.
+///
+/// Every map and every [`Node`] the solver builds is keyed by packages, and
+/// pubgrub clones and hashes its packages on every decision; a handle makes
+/// that a reference count and a `u32` instead of two `String`s. Equality and
+/// hashing are by id: one solve hands out one id per name.
+#[derive(Clone)]
+pub(crate) struct Pkg {
+    id: u32,
+    name: Rc<PackageName>,
+}
+
+impl PartialEq for Pkg {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Pkg {}
+
+impl Hash for Pkg {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state)
+    }
+}
+
+impl std::ops::Deref for Pkg {
+    type Target = PackageName;
+    fn deref(&self) -> &PackageName {
+        &self.name
+    }
+}
+
+impl fmt::Debug for Pkg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.name, f)
+    }
+}
+
+impl fmt::Display for Pkg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.name, f)
+    }
+}
+
 /// A pubgrub package.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Node {
     Root(Arc<str>),
-    Track { package: PackageName, track: Track },
-    Span { package: PackageName, set: Versions },
+    Track { package: Pkg, track: Track },
+    Span { package: Pkg, set: Versions },
 }
 
 impl fmt::Display for Node {
@@ -185,97 +232,149 @@ impl From<SourceError> for ProviderError {
     }
 }
 
-/// A requirement resolved to the package and versions it allows.
-#[derive(Clone, Debug)]
-pub(crate) struct Target {
-    package: PackageName,
-    set: VersionSet,
+/// One dependency, resolved: the package and versions it allows, and the
+/// pubgrub package it constrains.
+pub(crate) struct Resolved {
+    package: Pkg,
+    node: Node,
+    /// The versions the requirement allows (pre-releases it does not name
+    /// removed).
+    set: Versions,
     /// For interface imports: the interface to find among the provider's
     /// exports.
     interface: Option<InterfaceName>,
+}
+
+/// The dependencies of one release, resolved, in import order (`None` for
+/// a host import).
+type ResolvedDeps = Rc<[Option<Resolved>]>;
+
+/// What the solve knows of one package, indexed by its [`Pkg`] id.
+struct PackageData {
+    pkg: Pkg,
+    /// The source's releases, sorted; `None` until first asked.
+    releases: Option<Arc<Vec<Release>>>,
+    /// Per release, at the same index as `releases`.
+    slots: Vec<ReleaseSlot>,
+}
+
+#[derive(Default)]
+struct ReleaseSlot {
+    metadata: Option<Arc<ReleaseMetadata>>,
+    resolved: Option<ResolvedDeps>,
+}
+
+/// The position of `version` in sorted releases.
+fn index_of(releases: &[Release], version: &Version) -> Option<usize> {
+    // Numbers first: comparing pre-release and build identifiers is the
+    // slow part of `Version::cmp`, and only ties need it.
+    releases
+        .binary_search_by(|r| {
+            let v = &r.version;
+            (v.major, v.minor, v.patch)
+                .cmp(&(version.major, version.minor, version.patch))
+                .then_with(|| v.cmp(version))
+        })
+        .ok()
 }
 
 pub(crate) struct Provider<'a> {
     source: &'a dyn Source,
     root: &'a Root,
     config: &'a ProviderConfig,
-    /// Lock pins still in force: (package, track) -> version.
-    pins: Map<(PackageName, Track), Version>,
-    versions: RefCell<Map<PackageName, Arc<Vec<Release>>>>,
-    /// Per package, then per version: looked up without building a key.
-    metadata: RefCell<Map<PackageName, Map<Version, Arc<ReleaseMetadata>>>>,
-    /// What each dependency of a release resolves to, computed once per
-    /// release and shared by pubgrub, the fast path and the final wiring.
-    /// Keyed by the address of the release's metadata (which `metadata`
-    /// keeps alive for the whole solve), 0 for the root.
-    resolved: RefCell<Map<usize, Rc<[Option<Resolved>]>>>,
-}
-
-/// One dependency, resolved: its target, and the pubgrub package and
-/// versions it constrains.
-pub(crate) struct Resolved {
-    target: Target,
-    node: Node,
-    set: Versions,
+    /// Lock pins still in force: (package id, track) -> version.
+    pins: Map<(u32, Track), Version>,
+    ids: RefCell<Map<Rc<PackageName>, u32>>,
+    packages: RefCell<Vec<PackageData>>,
+    root_resolved: RefCell<Option<ResolvedDeps>>,
 }
 
 impl<'a> Provider<'a> {
     fn new(source: &'a dyn Source, root: &'a Root, options: &'a SolveOptions) -> Self {
-        let pins = options
+        let mut provider = Provider {
+            source,
+            root,
+            config: &options.providers,
+            pins: Map::default(),
+            ids: RefCell::default(),
+            packages: RefCell::default(),
+            root_resolved: RefCell::default(),
+        };
+        provider.pins = options
             .lock
             .iter()
             .flat_map(|lock| lock.pins())
             .filter(|(p, _, _)| !options.unpin.contains(p))
-            .map(|(p, t, v)| ((p, t), v))
+            .map(|(p, t, v)| ((provider.intern(&p).id, t), v))
             .collect();
-        Provider {
-            source,
-            root,
-            config: &options.providers,
-            pins,
-            versions: RefCell::default(),
-            metadata: RefCell::default(),
-            resolved: RefCell::default(),
-        }
+        provider
     }
 
-    fn versions(&self, package: &PackageName) -> Result<Arc<Vec<Release>>, SourceError> {
-        if let Some(v) = self.versions.borrow().get(package) {
-            return Ok(v.clone());
+    /// The solve's handle for a package name.
+    fn intern(&self, name: &PackageName) -> Pkg {
+        if let Some(&id) = self.ids.borrow().get(name) {
+            return self.packages.borrow()[id as usize].pkg.clone();
         }
-        let mut list = self.source.versions(package)?;
+        let mut packages = self.packages.borrow_mut();
+        let pkg = Pkg {
+            id: packages.len() as u32,
+            name: Rc::new(name.clone()),
+        };
+        self.ids.borrow_mut().insert(pkg.name.clone(), pkg.id);
+        packages.push(PackageData {
+            pkg: pkg.clone(),
+            releases: None,
+            slots: Vec::new(),
+        });
+        pkg
+    }
+
+    /// The package's releases, sorted, asked of the source once per solve.
+    fn releases(&self, pkg: &Pkg) -> Result<Arc<Vec<Release>>, SourceError> {
+        if let Some(r) = &self.packages.borrow()[pkg.id as usize].releases {
+            return Ok(r.clone());
+        }
+        let mut list = self.source.versions(&pkg.name)?;
         list.sort();
         let list = Arc::new(list);
-        self.versions
-            .borrow_mut()
-            .insert(package.clone(), list.clone());
+        let mut packages = self.packages.borrow_mut();
+        let data = &mut packages[pkg.id as usize];
+        data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
+        data.releases = Some(list.clone());
         Ok(list)
     }
 
-    fn metadata(
+    /// Runs `f` on the releases of a package whose releases are loaded
+    /// (every package a node names is), without copying them.
+    fn with_releases<R>(&self, pkg: &Pkg, f: impl FnOnce(&[Release]) -> R) -> Option<R> {
+        let packages = self.packages.borrow();
+        packages[pkg.id as usize].releases.as_deref().map(|r| f(r))
+    }
+
+    /// The slot of a listed release, if it is listed.
+    fn slot<R>(
         &self,
-        package: &PackageName,
+        pkg: &Pkg,
         version: &Version,
-    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        if let Some(m) = self
-            .metadata
-            .borrow()
-            .get(package)
-            .and_then(|versions| versions.get(version))
-        {
-            return Ok(m.clone());
+        f: impl FnOnce(&mut ReleaseSlot) -> R,
+    ) -> Option<R> {
+        let mut packages = self.packages.borrow_mut();
+        let data = &mut packages[pkg.id as usize];
+        let i = index_of(data.releases.as_deref()?, version)?;
+        Some(f(&mut data.slots[i]))
+    }
+
+    fn metadata(&self, pkg: &Pkg, version: &Version) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        if let Some(Some(m)) = self.slot(pkg, version, |s| s.metadata.clone()) {
+            return Ok(m);
         }
-        let m = self.source.metadata(package, version)?;
-        self.metadata
-            .borrow_mut()
-            .entry(package.clone())
-            .or_default()
-            .insert(version.clone(), m.clone());
+        let m = self.source.metadata(&pkg.name, version)?;
+        self.slot(pkg, version, |s| s.metadata = Some(m.clone()));
         Ok(m)
     }
 
     /// The dependencies of one release (the root's for the root), shared
-    /// rather than copied: this runs once per choice pubgrub makes.
+    /// rather than copied.
     fn dependencies_of(&self, node: &Node, version: &Version) -> Result<Deps<'a>, SourceError> {
         match node {
             Node::Root(_) => Ok(Deps::Root(&self.root.dependencies)),
@@ -284,34 +383,61 @@ impl<'a> Provider<'a> {
         }
     }
 
-    /// Every dependency of `node` at `version`, resolved (`None` for a
-    /// host import), in import order; computed once per release.
-    fn resolved_deps(
-        &self,
-        node: &Node,
-        version: &Version,
-    ) -> Result<Rc<[Option<Resolved>]>, ProviderError> {
-        let deps = self.dependencies_of(node, version)?;
-        let key = match &deps {
-            Deps::Root(_) => 0,
-            Deps::Release(meta) => Arc::as_ptr(meta) as usize,
+    /// Every dependency of `node` at `version`, resolved; computed once per
+    /// release and shared by pubgrub, the fast path and the final wiring.
+    /// The first time, the newest allowed release of each target is
+    /// prefetched, so a networked source fetches one level in one batch.
+    fn resolved_deps(&self, node: &Node, version: &Version) -> Result<ResolvedDeps, ProviderError> {
+        let cached = match node {
+            Node::Root(_) => self.root_resolved.borrow().clone(),
+            Node::Track { package, .. } => self
+                .slot(package, version, |s| s.resolved.clone())
+                .flatten(),
+            Node::Span { .. } => return Ok(Rc::from([])),
         };
-        if let Some(r) = self.resolved.borrow().get(&key) {
-            return Ok(r.clone());
+        if let Some(r) = cached {
+            return Ok(r);
         }
+        let deps = self.dependencies_of(node, version)?;
         let dependent = || self.dependent_label(node, version);
         let list = deps
             .iter()
-            .map(|d| {
-                let Some(target) = self.target(&dependent, d)? else {
-                    return Ok(None);
-                };
-                let (node, set) = self.node_for(&target)?;
-                Ok(Some(Resolved { target, node, set }))
-            })
-            .collect::<Result<Rc<[_]>, ProviderError>>()?;
-        self.resolved.borrow_mut().insert(key, list.clone());
+            .map(|d| self.resolve_dependency(&dependent, d))
+            .collect::<Result<ResolvedDeps, ProviderError>>()?;
+        self.prefetch(&list);
+        match node {
+            Node::Root(_) => *self.root_resolved.borrow_mut() = Some(list.clone()),
+            Node::Track { package, .. } => {
+                self.slot(package, version, |s| s.resolved = Some(list.clone()));
+            }
+            Node::Span { .. } => {}
+        }
         Ok(list)
+    }
+
+    /// Asks the source for the metadata of the newest release each
+    /// dependency allows, in one batch (a no-op for local sources).
+    fn prefetch(&self, deps: &[Option<Resolved>]) {
+        let wanted: Vec<_> = deps
+            .iter()
+            .flatten()
+            .filter_map(|r| {
+                let newest = self.with_releases(&r.package, |releases| {
+                    releases
+                        .iter()
+                        .rev()
+                        .find(|rel| r.set.0.contains(&rel.version))
+                        .map(|rel| rel.version.clone())
+                })??;
+                let known = self
+                    .slot(&r.package, &newest, |s| s.metadata.is_some())
+                    .unwrap_or(false);
+                (!known).then(|| ((*r.package.name).clone(), Some(newest)))
+            })
+            .collect();
+        if !wanted.is_empty() {
+            self.source.prefetch(&wanted);
+        }
     }
 
     /// How errors and requirements name a dependent: built only when one
@@ -327,11 +453,11 @@ impl<'a> Provider<'a> {
 
     /// What one import requires, or `None` for a host import.
     /// `dependent` names the importer in errors (called only on error).
-    fn target(
+    fn resolve_dependency(
         &self,
         dependent: &dyn Fn() -> String,
         dep: &Dependency,
-    ) -> Result<Option<Target>, ProviderError> {
+    ) -> Result<Option<Resolved>, ProviderError> {
         let missing = |package: &PackageName| {
             ProviderError::Solve(SolveError::MissingPackage {
                 package: package.clone(),
@@ -340,22 +466,18 @@ impl<'a> Provider<'a> {
                 registry: self.source.registry_for(package).to_string(),
             })
         };
-        let lookup = |package: &PackageName| match self.versions(package) {
-            Err(SourceError::PackageNotFound { .. }) => Err(missing(package)),
-            other => other.map_err(ProviderError::from),
-        };
-        match &dep.class {
+        let (package, set, interface) = match &dep.class {
             ImportClass::Declared(reference) | ImportClass::Legacy(reference) => {
-                let package = reference.package().clone();
-                let releases = lookup(&package)?;
+                let package = self.intern(reference.package());
+                let releases = match self.releases(&package) {
+                    Err(SourceError::PackageNotFound { .. }) => return Err(missing(&package)),
+                    other => other?,
+                };
                 let set = match reference {
                     DepRef::Unlocked { range, .. } => {
                         let mut set = range.to_ranges();
-                        for r in releases.iter() {
-                            if !r.version.pre.is_empty()
-                                && set.contains(&r.version)
-                                && !range.names_prerelease_of(&r.version)
-                            {
+                        for r in releases.iter().filter(|r| !r.version.pre.is_empty()) {
+                            if set.contains(&r.version) && !range.names_prerelease_of(&r.version) {
                                 set = set.intersection(
                                     &VersionSet::singleton(r.version.clone()).complement(),
                                 );
@@ -365,21 +487,17 @@ impl<'a> Provider<'a> {
                     }
                     DepRef::Locked { version, .. } => VersionSet::singleton(version.clone()),
                 };
-                Ok(Some(Target {
-                    package,
-                    set,
-                    interface: None,
-                }))
+                (package, set, None)
             }
             ImportClass::Interface(interface) => {
                 if self.config.is_host(interface) {
                     return Ok(None);
                 }
                 let (package, configured) = match self.config.provider_for(interface) {
-                    Some(p) => (p.clone(), true),
-                    None => (interface.package.clone(), false),
+                    Some(p) => (self.intern(p), true),
+                    None => (self.intern(&interface.package), false),
                 };
-                let releases = match self.versions(&package) {
+                let releases = match self.releases(&package) {
                     Ok(r) => r,
                     Err(SourceError::PackageNotFound { .. }) if !configured => return Ok(None),
                     Err(SourceError::PackageNotFound { .. }) => return Err(missing(&package)),
@@ -388,7 +506,7 @@ impl<'a> Provider<'a> {
                 self.source.prefetch(
                     &releases
                         .iter()
-                        .map(|r| (package.clone(), Some(r.version.clone())))
+                        .map(|r| ((*package.name).clone(), Some(r.version.clone())))
                         .collect::<Vec<_>>(),
                 );
                 let mut set = VersionSet::empty();
@@ -414,103 +532,165 @@ impl<'a> Provider<'a> {
                     // host must provide it.
                     return Ok(None);
                 }
-                Ok(Some(Target {
-                    package,
-                    set,
-                    interface: Some(interface.clone()),
-                }))
+                (package, set, Some(interface.clone()))
             }
-            ImportClass::Host => Ok(None),
+            ImportClass::Host => return Ok(None),
+        };
+        let node = self.node_for(&package, &set);
+        Ok(Some(Resolved {
+            package,
+            node,
+            set: Versions(set),
+            interface,
+        }))
+    }
+
+    /// The pubgrub package for a requirement: its track package when every
+    /// release it allows is on one track, else a span. The range stays as
+    /// the dependent wrote it (the track node only has versions on its
+    /// track anyway), so reports quote it.
+    fn node_for(&self, package: &Pkg, set: &VersionSet) -> Node {
+        // A range inside one track (the usual caret range) needs no look
+        // at the releases.
+        let single = single_track_of(set).or_else(|| {
+            self.with_releases(package, |releases| {
+                let mut tracks = releases
+                    .iter()
+                    .filter(|r| set.contains(&r.version))
+                    .map(|r| Track::of(&r.version));
+                let first = tracks.next()?;
+                tracks.all(|t| t == first).then_some(first)
+            })
+            .flatten()
+        });
+        match single {
+            Some(track) => Node::Track {
+                package: package.clone(),
+                track,
+            },
+            None => Node::Span {
+                package: package.clone(),
+                set: Versions(set.clone()),
+            },
         }
     }
 
-    /// The pubgrub package for a target: its track package when every
-    /// release it allows is on one track, else a span.
-    fn node_for(&self, target: &Target) -> Result<(Node, Versions), SourceError> {
-        let releases = self.versions(&target.package)?;
-        let mut tracks = releases
-            .iter()
-            .filter(|r| target.set.contains(&r.version))
-            .map(|r| Track::of(&r.version));
-        let single = match tracks.next() {
-            Some(first) => tracks.all(|t| t == first).then_some(first),
-            // No release fits: a track package still gives the clearest
-            // report when the requirement itself lies on one track.
-            None => single_track_of(&target.set),
-        };
-        Ok(match single {
-            // The range stays as the dependent wrote it (the track node
-            // only has versions on its track anyway), so reports quote it.
-            Some(track) => (
-                Node::Track {
-                    package: target.package.clone(),
-                    track,
-                },
-                Versions(target.set.clone()),
-            ),
-            None => (
-                Node::Span {
-                    package: target.package.clone(),
-                    set: Versions(target.set.clone()),
-                },
-                Versions(target.set.clone()),
-            ),
-        })
+    /// The fast path, tried before pubgrub (as cargo and uv do): walk the
+    /// graph from the root breadth first, choosing for each pubgrub package,
+    /// the first time a dependency names it, what
+    /// [`DependencyProvider::choose_version`] would choose (the newest
+    /// allowed release, or the lock's pin), and check every later
+    /// dependency on it against that choice.
+    ///
+    /// A walk that finds conflicts (a later dependency that excludes the
+    /// choice) records each excluding range as a hint for that package and
+    /// walks again, choosing within the hints: the upper-bounded pins that
+    /// make most real conflicts are met on the second walk. A walk without
+    /// conflicts is a solution: every dependency of every chosen release is
+    /// satisfied. It is accepted only if every hint came from a release in
+    /// it, so no package is held back by a requirement the solution does
+    /// not have: each package is then at the newest release (pins and
+    /// yanks aside) that all its dependents in the solution allow. Otherwise
+    /// (too many walks, a stale hint, a missing release, an error) pubgrub
+    /// solves from scratch, so conflict reports and errors are exactly
+    /// pubgrub's.
+    fn newest_first(&self, root: &Node) -> Option<Map<Node, Version>> {
+        /// Walks before pubgrub takes over.
+        const WALKS: usize = 6;
+        let mut hints: Map<Node, Hint> = Map::default();
+        for _ in 0..WALKS {
+            let (chosen, conflicts) = self.walk(root, &hints)?;
+            if conflicts.is_empty() {
+                let genuine = hints
+                    .values()
+                    .flat_map(|h| &h.from)
+                    .all(|(node, version)| chosen.get(node) == Some(version));
+                return genuine.then_some(chosen);
+            }
+            for (node, set, from) in conflicts {
+                let hint = hints.entry(node).or_insert_with(|| Hint {
+                    set: Versions::full(),
+                    from: Vec::new(),
+                });
+                hint.set = hint.set.intersection(&set);
+                hint.from.push(from);
+            }
+        }
+        None
     }
 
-    /// The fast path, tried before pubgrub (as cargo and uv do): walk the
-    /// graph from the root choosing, for each pubgrub package the first
-    /// time a dependency names it, what [`DependencyProvider::choose_version`]
-    /// would choose in that dependency's range (the newest allowed release,
-    /// or the lock's pin), and check every later dependency on it against
-    /// that choice.
-    ///
-    /// If every check passes, the choices satisfy every dependency of every
-    /// chosen release: a solution, and the one pubgrub reaches without
-    /// backtracking when nothing conflicts (each package at the newest
-    /// release its dependents allow). On the first conflict, missing
-    /// release or source error it gives up (`None`) and pubgrub solves from
-    /// scratch, so conflict reports and errors are exactly pubgrub's.
-    fn newest_first(&self, root: &Node) -> Option<Map<Node, Version>> {
+    /// One walk of [`Self::newest_first`]: the choices, and the conflicts
+    /// found (package, the range that excluded its choice, who asked).
+    /// `None` when a package has nothing to choose or the source fails.
+    #[allow(clippy::type_complexity)]
+    fn walk(
+        &self,
+        root: &Node,
+        hints: &Map<Node, Hint>,
+    ) -> Option<(Map<Node, Version>, Vec<(Node, Versions, (Node, Version))>)> {
         let root_version = Version::new(0, 0, 0);
         let mut chosen: Map<Node, Version> = Map::default();
         chosen.insert(root.clone(), root_version.clone());
         let mut queue = vec![(root.clone(), root_version)];
+        let mut conflicts = Vec::new();
         let mut next = 0;
-        // Breadth first: the root's own ranges are the first to choose.
-        while let Some((node, version)) = queue.get(next).cloned() {
-            next += 1;
-            let Ok(Dependencies::Available(deps)) = self.get_dependencies(&node, &version) else {
-                return None;
-            };
-            for (dep, range) in deps {
-                match chosen.get(&dep) {
-                    Some(v) if range.contains(v) => {}
-                    Some(_) => return None,
-                    None => {
-                        let v = self.choose_version(&dep, &range).ok()??;
-                        chosen.insert(dep.clone(), v.clone());
-                        queue.push((dep, v));
-                    }
+        let mut visit = |dependent: &(Node, Version),
+                         dep: &Node,
+                         range: &Versions,
+                         queue: &mut Vec<(Node, Version)>|
+         -> Option<()> {
+            match chosen.get(dep) {
+                Some(v) if range.contains(v) => {}
+                Some(_) => conflicts.push((dep.clone(), range.clone(), dependent.clone())),
+                None => {
+                    let v = match hints.get(dep) {
+                        Some(hint) => self.choose_version(dep, &range.intersection(&hint.set)),
+                        None => self.choose_version(dep, range),
+                    };
+                    let v = v.ok()??;
+                    chosen.insert(dep.clone(), v.clone());
+                    queue.push((dep.clone(), v));
                 }
             }
+            Some(())
+        };
+        while let Some(dependent) = queue.get(next).cloned() {
+            next += 1;
+            let (node, version) = &dependent;
+            if let Node::Span { package, .. } = node {
+                let track = Node::Track {
+                    package: package.clone(),
+                    track: Track::of(version),
+                };
+                visit(
+                    &dependent,
+                    &track,
+                    &Versions::singleton(version.clone()),
+                    &mut queue,
+                )?;
+                continue;
+            }
+            let resolved = self.resolved_deps(node, version).ok()?;
+            for r in resolved.iter().flatten() {
+                visit(&dependent, &r.node, &r.set, &mut queue)?;
+            }
         }
-        Some(chosen)
+        Some((chosen, conflicts))
     }
 
-    fn pinned(&self, package: &PackageName, track: Track) -> Option<&Version> {
-        self.pins.get(&(package.clone(), track))
+    fn pinned(&self, package: &Pkg, track: Track) -> Option<&Version> {
+        self.pins.get(&(package.id, track))
     }
 
     /// Highest non-yanked release in `range` (a pinned one first, even if
     /// yanked, when the range still allows it).
     fn choose(
         &self,
-        package: &PackageName,
+        package: &Pkg,
         track: Option<Track>,
         range: &Versions,
     ) -> Result<Option<Version>, SourceError> {
-        let releases = self.versions(package)?;
+        let releases = self.releases(package)?;
         let on_track = |r: &&Release| track.is_none_or(|t| Track::of(&r.version) == t);
         if !self.pins.is_empty() {
             let pinned = releases
@@ -532,6 +712,28 @@ impl<'a> Provider<'a> {
             .find(|r| !r.yanked && range.0.contains(&r.version))
             .map(|r| r.version.clone()))
     }
+
+    /// Every release the solve listed, by package (for reports).
+    fn known_releases(&self) -> std::collections::HashMap<PackageName, Vec<Version>> {
+        self.packages
+            .borrow()
+            .iter()
+            .filter_map(|d| {
+                let releases = d.releases.as_ref()?;
+                Some((
+                    (*d.pkg.name).clone(),
+                    releases.iter().map(|r| r.version.clone()).collect(),
+                ))
+            })
+            .collect()
+    }
+}
+
+/// A fast-path hint: the versions a package was required to be in by
+/// dependents that excluded an earlier choice, and who they were.
+struct Hint {
+    set: Versions,
+    from: Vec<(Node, Version)>,
 }
 
 /// The dependencies of a release or of the root, borrowed or shared.
@@ -553,22 +755,55 @@ impl Deps<'_> {
 fn requirement_of(dep: &Dependency) -> String {
     match &dep.class {
         ImportClass::Declared(DepRef::Unlocked { range, .. })
-        | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => range.to_string(),
+        | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => {
+            // Sized once: `{>=1.2.3 <2.0.0}` would grow an empty string
+            // three times.
+            let mut out = String::with_capacity(32);
+            let _ = write!(out, "{range}");
+            out
+        }
         ImportClass::Declared(DepRef::Locked { version, .. })
-        | ImportClass::Legacy(DepRef::Locked { version, .. }) => format!("={version}"),
+        | ImportClass::Legacy(DepRef::Locked { version, .. }) => {
+            let mut out = String::from("=");
+            let _ = write_version(&mut out, version);
+            out
+        }
         ImportClass::Interface(interface) => interface.to_string(),
         ImportClass::Host => String::new(),
     }
 }
 
+/// `ns:pkg@1.2.3`, as resolutions name a dependent.
+fn label(package: &PackageName, version: &Version) -> String {
+    let mut out = String::with_capacity(48);
+    out.push_str(package.namespace());
+    out.push(':');
+    out.push_str(package.name());
+    out.push('@');
+    let _ = write_version(&mut out, version);
+    out
+}
+
 /// The track a set of versions lies on, if it lies on one.
 fn single_track_of(set: &VersionSet) -> Option<Track> {
-    let (lo, _) = set.bounding_range()?;
+    use std::ops::Bound;
+    let (lo, hi) = set.bounding_range()?;
     let track = match lo {
-        std::ops::Bound::Included(v) | std::ops::Bound::Excluded(v) => Track::of(v),
-        std::ops::Bound::Unbounded => return None,
+        Bound::Included(v) | Bound::Excluded(v) => Track::of(v),
+        Bound::Unbounded => return None,
     };
-    set.subset_of(&track.versions()).then_some(track)
+    // Inside the track's bounds: compared directly rather than by set
+    // algebra, which allocates.
+    let track_set = track.versions();
+    let (_, track_hi) = track_set.bounding_range()?;
+    let inside = match (hi, track_hi) {
+        (_, Bound::Unbounded) => true,
+        (Bound::Unbounded, _) => false,
+        (Bound::Included(h), Bound::Excluded(t)) => h < t,
+        (Bound::Included(h) | Bound::Excluded(h), Bound::Included(t))
+        | (Bound::Excluded(h), Bound::Excluded(t)) => h <= t,
+    };
+    inside.then_some(track)
 }
 
 impl DependencyProvider for Provider<'_> {
@@ -587,17 +822,15 @@ impl DependencyProvider for Provider<'_> {
     ) -> Self::Priority {
         // Most conflicts first, then fewest candidates (pubgrub's and uv's
         // advice: decide the constrained packages early).
-        let count = |package: &PackageName, track: Option<Track>| {
-            self.versions
-                .borrow()
-                .get(package)
-                .map(|l| {
-                    l.iter()
-                        .filter(|r| track.is_none_or(|t| Track::of(&r.version) == t))
-                        .filter(|r| range.0.contains(&r.version))
-                        .count()
-                })
-                .unwrap_or(usize::MAX)
+        let count = |package: &Pkg, track: Option<Track>| {
+            self.with_releases(package, |releases| {
+                releases
+                    .iter()
+                    .filter(|r| track.is_none_or(|t| Track::of(&r.version) == t))
+                    .filter(|r| range.0.contains(&r.version))
+                    .count()
+            })
+            .unwrap_or(usize::MAX)
         };
         let candidates = match package {
             Node::Root(_) => 0,
@@ -634,19 +867,9 @@ impl DependencyProvider for Provider<'_> {
             ])));
         }
         let resolved = self.resolved_deps(node, version)?;
-        // Ask for the newest releases' metadata early, in one batch.
-        let mut wanted = Vec::new();
-        for t in resolved.iter().flatten().map(|r| &r.target) {
-            if let Ok(releases) = self.versions(&t.package) {
-                if let Some(r) = releases.iter().rev().find(|r| t.set.contains(&r.version)) {
-                    wanted.push((t.package.clone(), Some(r.version.clone())));
-                }
-            }
-        }
-        self.source.prefetch(&wanted);
         // One constraint per pubgrub package: two imports that land on the
         // same package intersect.
-        let mut merged: Vec<(Node, Versions)> = Vec::new();
+        let mut merged: Vec<(Node, Versions)> = Vec::with_capacity(resolved.len());
         for Resolved { node, set, .. } in resolved.iter().flatten() {
             match merged.iter_mut().find(|(n, _)| n == node) {
                 Some((_, existing)) => *existing = existing.intersection(set),
@@ -678,14 +901,8 @@ pub fn resolve(
         Ok(selected) => selected,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
-            let known = provider
-                .versions
-                .borrow()
-                .iter()
-                .map(|(p, l)| (p.clone(), l.iter().map(|r| r.version.clone()).collect()))
-                .collect();
             return Err(SolveError::NoSolution {
-                report: crate::report::explain(&tree, known),
+                report: crate::report::explain(&tree, provider.known_releases()),
             });
         }
         Err(PubGrubError::ErrorChoosingVersion { source, .. })
@@ -706,28 +923,36 @@ fn build_resolution(
         let ProviderError::Solve(e) = e;
         e
     };
-    let mut chosen: BTreeMap<(PackageName, Track), Version> = BTreeMap::new();
-    for (node, version) in &selected {
-        if let Node::Track { package, track, .. } = node {
-            chosen.insert((package.clone(), *track), version.clone());
-        }
-    }
-    let index: Map<(&PackageName, Track), usize> = chosen
-        .keys()
+    // One entry per (package, track), sorted by name then track.
+    let mut chosen: Vec<(&Pkg, Track, &Version)> = selected
+        .iter()
+        .filter_map(|(node, version)| match node {
+            Node::Track { package, track } => Some((package, *track, version)),
+            _ => None,
+        })
+        .collect();
+    chosen.sort_unstable_by(|a, b| (&**a.0, a.1).cmp(&(&**b.0, b.1)));
+    let index: Map<(u32, Track), usize> = chosen
+        .iter()
         .enumerate()
-        .map(|(i, (p, t))| ((p, *t), i))
+        .map(|(i, (p, t, _))| ((p.id, *t), i))
         .collect();
 
     let mut packages = Vec::with_capacity(chosen.len());
-    for ((package, track), version) in &chosen {
+    // Labels of dependents (`ns:pkg@1.2.3`), one per package, cloned into
+    // each requirement it makes.
+    let mut labels = Vec::with_capacity(chosen.len());
+    for &(package, track, version) in &chosen {
         let meta = provider.metadata(package, version)?;
         let yanked = provider
-            .versions(package)?
-            .iter()
-            .any(|r| &r.version == version && r.yanked);
+            .with_releases(package, |releases| {
+                index_of(releases, version).is_some_and(|i| releases[i].yanked)
+            })
+            .unwrap_or(false);
+        labels.push(label(package, version));
         packages.push(ResolvedPackage {
-            package: package.clone(),
-            track: *track,
+            package: (*package.name).clone(),
+            track,
             version: version.clone(),
             digest: meta.digest.clone(),
             registry: provider.source.registry_for(package).to_string(),
@@ -738,35 +963,29 @@ fn build_resolution(
     }
 
     // Wire every import of the root and of every package to its provider.
-    let mut dependents: Vec<(Option<usize>, Node, Version)> = vec![(
-        None,
-        Node::Root(Arc::from(provider.root.name.as_str())),
-        Version::new(0, 0, 0),
-    )];
-    for (i, p) in packages.iter().enumerate() {
-        dependents.push((
-            Some(i),
-            Node::Track {
-                package: p.package.clone(),
-                track: p.track,
-            },
-            p.version.clone(),
-        ));
-    }
+    let root_node = Node::Root(Arc::from(provider.root.name.as_str()));
+    let root_version = Version::new(0, 0, 0);
     let mut root_edges = Vec::new();
-    for (who, node, version) in dependents {
-        let deps = provider.dependencies_of(&node, &version)?;
-        let resolved = provider.resolved_deps(&node, &version).map_err(unwrap)?;
-        let dependent = || provider.dependent_label(&node, &version);
-        let short = match who {
-            None => "root".to_string(),
-            Some(i) => format!("{}@{}", packages[i].package, packages[i].version),
+    for who in std::iter::once(None).chain((0..chosen.len()).map(Some)) {
+        let (node, version) = match who {
+            None => (root_node.clone(), &root_version),
+            Some(i) => (
+                Node::Track {
+                    package: chosen[i].0.clone(),
+                    track: chosen[i].1,
+                },
+                chosen[i].2,
+            ),
         };
-        let mut edges = Vec::new();
+        let deps = provider.dependencies_of(&node, version)?;
+        let resolved = provider.resolved_deps(&node, version).map_err(unwrap)?;
+        let dependent = || provider.dependent_label(&node, version);
+        let mut edges = Vec::with_capacity(resolved.len());
         for (dep, resolved) in deps.iter().zip(resolved.iter()) {
             let Some(Resolved {
-                target,
+                package,
                 node: pg_node,
+                interface,
                 ..
             }) = resolved
             else {
@@ -781,8 +1000,7 @@ fn build_resolution(
                 ),
                 Node::Root(_) => unreachable!("nothing depends on the root"),
             };
-            let target_index = index[&(&target.package, track)];
-            let provider_pkg = &packages[target_index];
+            let target_index = index[&(package.id, track)];
             if let ImportClass::Declared(DepRef::Locked {
                 integrity, version, ..
             })
@@ -790,23 +1008,33 @@ fn build_resolution(
                 integrity, version, ..
             }) = &dep.class
             {
-                check_integrity(provider, provider_pkg, version, integrity, &dependent())?;
+                check_integrity(
+                    provider,
+                    &packages[target_index],
+                    version,
+                    integrity,
+                    &dependent(),
+                )?;
             }
-            let export = match &target.interface {
+            let export = match interface {
                 None => None,
                 Some(interface) => {
-                    let meta = provider.metadata(&provider_pkg.package, &provider_pkg.version)?;
+                    let meta = provider.metadata(package, chosen[target_index].2)?;
                     meta.interface_exports
                         .iter()
                         .find(|e| e.links_to(interface))
                         .map(|e| e.to_string())
                 }
             };
-            packages[target_index].required_by.push(Requirement {
-                dependent: short.clone(),
+            let requirement = Requirement {
+                dependent: match who {
+                    None => "root".to_string(),
+                    Some(i) => labels[i].clone(),
+                },
                 import: dep.import.clone(),
                 requirement: requirement_of(dep),
-            });
+            };
+            packages[target_index].required_by.push(requirement);
             edges.push(Edge {
                 import: dep.import.clone(),
                 target: target_index,
@@ -819,7 +1047,7 @@ fn build_resolution(
         }
     }
     for p in &mut packages {
-        p.required_by.sort();
+        p.required_by.sort_unstable();
     }
     let resolution = Resolution {
         root: provider.root.name.clone(),

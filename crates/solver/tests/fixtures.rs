@@ -440,3 +440,89 @@ fn lock_file_text_is_stable_and_round_trips() {
     assert!(text.contains("requirement = \"^1\""));
     assert!(text.contains("\"root: left {>=1.0.0}\""), "{text}");
 }
+
+/// An upper-bounded requirement met after its package was chosen: the
+/// dependency is held back to what its dependent allows, the dependent
+/// stays at its newest release, and every requirement holds.
+#[test]
+fn a_later_upper_bound_holds_its_package_back() {
+    let source = MemorySource::new("memory");
+    for ver in ["1.0.0", "1.1.0", "1.2.0"] {
+        source
+            .add_synthetic(&pkg("a:lib"), &v(ver), vec![])
+            .unwrap();
+    }
+    source
+        .add_synthetic(&pkg("a:old"), &v("1.0.0"), vec![])
+        .unwrap();
+    source
+        .add_synthetic(
+            &pkg("a:old"),
+            &v("1.1.0"),
+            vec![dep("lib", "unlocked-dep=<a:lib@{>=1.0.0 <1.1.0}>")],
+        )
+        .unwrap();
+    // A second level: `mid` names `lib` too, after `lib` was chosen.
+    source
+        .add_synthetic(
+            &pkg("a:mid"),
+            &v("1.0.0"),
+            vec![dep("old", "unlocked-dep=<a:old@{>=1.1.0 <2.0.0}>")],
+        )
+        .unwrap();
+    let root = Root::new(
+        "r",
+        vec![
+            dep("lib", "unlocked-dep=<a:lib@{>=1.0.0 <2.0.0}>"),
+            dep("mid", "unlocked-dep=<a:mid@{>=1.0.0 <2.0.0}>"),
+        ],
+    );
+    let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&r), ["a:lib@1.0.0", "a:mid@1.0.0", "a:old@1.1.0"]);
+    let lib = &r.packages[0];
+    let asked: Vec<_> = lib
+        .required_by
+        .iter()
+        .map(|q| (q.dependent.as_str(), q.requirement.as_str()))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("a:old@1.1.0", "{>=1.0.0 <1.1.0}"),
+            ("root", "{>=1.0.0 <2.0.0}")
+        ]
+    );
+}
+
+/// Two upper bounds on one package from two dependents intersect.
+#[test]
+fn two_upper_bounds_on_one_package_intersect() {
+    let source = MemorySource::new("memory");
+    for ver in ["1.0.0", "1.1.0", "1.2.0", "1.3.0"] {
+        source
+            .add_synthetic(&pkg("a:lib"), &v(ver), vec![])
+            .unwrap();
+    }
+    for (name, bound) in [("a:p", "1.3.0"), ("a:q", "1.2.0")] {
+        source
+            .add_synthetic(
+                &pkg(name),
+                &v("1.0.0"),
+                vec![dep(
+                    "lib",
+                    &format!("unlocked-dep=<a:lib@{{>=1.0.0 <{bound}}}>"),
+                )],
+            )
+            .unwrap();
+    }
+    let root = Root::new(
+        "r",
+        vec![
+            dep("lib", "unlocked-dep=<a:lib@{>=1.0.0 <2.0.0}>"),
+            dep("p", "unlocked-dep=<a:p@{>=1.0.0 <2.0.0}>"),
+            dep("q", "unlocked-dep=<a:q@{>=1.0.0 <2.0.0}>"),
+        ],
+    );
+    let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&r), ["a:lib@1.1.0", "a:p@1.0.0", "a:q@1.0.0"]);
+}
