@@ -5,7 +5,8 @@
 //!
 //! - in memory: `bundle_with` over bytes already held vs a plain `Vec`
 //!   clone of the bundle's bytes;
-//! - file to file: read root and packages, bundle, write the bundle vs
+//! - file to file: read root and packages, bundle (`bundle_with_parts`),
+//!   write the bundle's pieces vs
 //!   `fs::read` of the same inputs and `fs::write` of the same bytes.
 //!
 //! `cargo bench -p warg-depsolve-bench --bench bundle`; `BENCH_BUNDLE_MB`
@@ -20,7 +21,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use warg_depsolve_bench::composition::meet_composition;
 use warg_depsolve_bench::timing::{best_of, smoke, Report};
-use warg_depsolve_compose::bundle_with;
+use warg_depsolve_compose::{bundle_with, bundle_with_parts};
 use warg_depsolve_solver::Resolution;
 
 fn bundle_files(paths: &[PathBuf], resolution: &Resolution, out: &Path) -> usize {
@@ -29,8 +30,10 @@ fn bundle_files(paths: &[PathBuf], resolution: &Resolution, out: &Path) -> usize
         .iter()
         .map(|p| std::fs::read(p).expect("package reads").into())
         .collect();
-    let bundled = bundle_with(&root, resolution, &packages).expect("bundles");
-    std::fs::write(out, &bundled).expect("bundle writes");
+    // The pieces of the bundle, written one by one: no full-size copy.
+    let bundled = bundle_with_parts(&root, resolution, &packages).expect("bundles");
+    let mut file = std::fs::File::create(out).expect("output opens");
+    bundled.write_to(&mut file).expect("bundle writes");
     bundled.len()
 }
 
