@@ -25,6 +25,7 @@
 //! ```
 
 pub mod composition;
+pub mod greedy;
 pub mod pubgrub_data;
 pub mod rng;
 pub mod synth;
