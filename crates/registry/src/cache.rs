@@ -428,7 +428,7 @@ impl Index {
         let Some(path) = self.summary_path(registry, package) else {
             return empty();
         };
-        std::fs::read(&path)
+        read_small(&path)
             .ok()
             .and_then(|text| serde_json::from_slice::<PackageFile>(&text).ok())
             .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
@@ -650,8 +650,8 @@ pub struct CachedSource<S> {
     inner: S,
     cache: Cache,
     offline: bool,
-    memo: Mutex<HashMap<(PackageName, Version), Arc<ReleaseMetadata>>>,
-    /// Each package's summary as read from (and written to) the index.
+    /// Each package's summary as read from (and written to) the index, and
+    /// the metadata handed out.
     summaries: Mutex<HashMap<PackageName, Summary>>,
     counters: Counters,
 }
@@ -661,6 +661,8 @@ struct Summary {
     file: PackageFile,
     /// Changed since it was read or last written.
     dirty: bool,
+    /// Metadata handed out by this instance: asked again, the same answer.
+    memo: HashMap<Version, Arc<ReleaseMetadata>>,
 }
 
 impl<S> std::fmt::Debug for CachedSource<S> {
@@ -679,7 +681,6 @@ impl<S: Source> CachedSource<S> {
             inner,
             cache,
             offline: false,
-            memo: Mutex::new(HashMap::new()),
             summaries: Mutex::new(HashMap::new()),
             counters: Counters::default(),
         }
@@ -727,22 +728,22 @@ impl<S: Source> CachedSource<S> {
         }
     }
 
-    fn memo(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(PackageName, Version), Arc<ReleaseMetadata>>> {
-        // Every update is a single insert: a poisoned map is still whole.
-        self.memo.lock().unwrap_or_else(|e| e.into_inner())
+    /// The metadata this instance already handed out for the release.
+    fn memo(&self, package: &PackageName, version: &Version) -> Option<Arc<ReleaseMetadata>> {
+        self.with_summary(package, |s| s.memo.get(version).cloned())
     }
 
     fn record(&self, meta: Arc<ReleaseMetadata>) -> Arc<ReleaseMetadata> {
-        self.memo()
-            .insert((meta.package.clone(), meta.version.clone()), meta.clone());
+        self.with_summary(&meta.package, |s| {
+            s.memo.insert(meta.version.clone(), meta.clone())
+        });
         meta
     }
 
     /// Runs `f` on `package`'s summary, reading it from the index first if
     /// this instance has not yet. The lock is not held while reading.
     fn with_summary<T>(&self, package: &PackageName, f: impl FnOnce(&mut Summary) -> T) -> T {
+        // Every update leaves a summary whole: a poisoned map is still good.
         let lock = || self.summaries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(summary) = lock().get_mut(package) {
             return f(summary);
@@ -752,9 +753,11 @@ impl<S: Source> CachedSource<S> {
             .index
             .summary(self.inner.registry_for(package), package);
         let mut summaries = lock();
-        let summary = summaries
-            .entry(package.clone())
-            .or_insert(Summary { file, dirty: false });
+        let summary = summaries.entry(package.clone()).or_insert(Summary {
+            file,
+            dirty: false,
+            memo: HashMap::new(),
+        });
         f(summary)
     }
 
@@ -776,6 +779,33 @@ impl<S: Source> CachedSource<S> {
         }
     }
 
+    /// Lists `package` at the source and records the list (and its stamp)
+    /// where it differs from the one recorded.
+    fn list(
+        &self,
+        package: &PackageName,
+        recorded: Option<Vec<Release>>,
+        recorded_stamp: Option<Stamp>,
+    ) -> Result<Vec<Release>, SourceError> {
+        let registry = self.inner.registry_for(package);
+        let (releases, stamp) = self.inner.versions_stamped(package)?;
+        if recorded.as_ref() != Some(&releases) {
+            self.cache
+                .index
+                .set_versions(registry, package, &releases)
+                .map_err(|e| e.into_source_error(registry, package))?;
+        }
+        if recorded.as_ref() != Some(&releases) || recorded_stamp != stamp {
+            self.with_summary(package, |s| {
+                s.file.releases = Some(releases.clone());
+                s.file.versions_stamp = stamp;
+                s.dirty = true;
+            });
+            self.flush(package)?;
+        }
+        Ok(releases)
+    }
+
     /// The digest of `package@version` (online: as the source says now,
     /// from the summary when the source's stamp of the release is the one
     /// recorded), updating the summary in memory; [`Self::flush`] writes it.
@@ -784,7 +814,7 @@ impl<S: Source> CachedSource<S> {
         package: &PackageName,
         version: &Version,
     ) -> Result<Integrity, SourceError> {
-        if let Some(meta) = self.memo().get(&(package.clone(), version.clone())) {
+        if let Some(meta) = self.memo(package, version) {
             return Ok(meta.digest.clone());
         }
         let registry = self.inner.registry_for(package);
@@ -969,27 +999,15 @@ impl<S: Source> Source for CachedSource<S> {
                 .map_err(|e| e.into_source_error(registry, package))?
                 .ok_or_else(|| self.not_cached(package, format!("version list of `{package}`")));
         }
-        if let Some(releases) = &recorded {
-            if recorded_stamp.is_some() && self.inner.versions_stamp(package) == recorded_stamp {
-                return Ok(releases.clone());
+        match recorded {
+            Some(releases)
+                if recorded_stamp.is_some()
+                    && self.inner.versions_stamp(package) == recorded_stamp =>
+            {
+                Ok(releases)
             }
+            recorded => self.list(package, recorded, recorded_stamp),
         }
-        let (releases, stamp) = self.inner.versions_stamped(package)?;
-        if recorded.as_ref() != Some(&releases) {
-            self.cache
-                .index
-                .set_versions(registry, package, &releases)
-                .map_err(|e| e.into_source_error(registry, package))?;
-        }
-        if recorded.as_ref() != Some(&releases) || recorded_stamp != stamp {
-            self.with_summary(package, |s| {
-                s.file.releases = Some(releases.clone());
-                s.file.versions_stamp = stamp;
-                s.dirty = true;
-            });
-            self.flush(package)?;
-        }
-        Ok(releases)
     }
 
     fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
@@ -1028,11 +1046,7 @@ impl<S: Source> Source for CachedSource<S> {
         package: &PackageName,
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        if let Some(meta) = self
-            .memo()
-            .get(&(package.clone(), version.clone()))
-            .cloned()
-        {
+        if let Some(meta) = self.memo(package, version) {
             bump(&self.counters.metadata_hits);
             return Ok(meta);
         }
@@ -1084,6 +1098,32 @@ impl<S: Source> Source for CachedSource<S> {
             self.inner.prefetch(wanted);
         }
     }
+}
+
+/// The bytes of a small file in as few system calls as an open, a read and
+/// a close: unlike [`std::fs::read`], no `stat` for a size hint and no
+/// second read to see the end. A read shorter than asked for is taken as
+/// the end of the file; were it not, the text would be cut short, which
+/// its parser rejects, and the caller treats it as absent (derived data).
+fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0; 16 * 1024];
+    let mut len = 0;
+    loop {
+        let n = match file.read(&mut buf[len..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n;
+        if n == 0 || len < buf.len() {
+            break;
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+    buf.truncate(len);
+    Ok(buf)
 }
 
 /// The hex digits of a digest (its OCI form after the colon).
