@@ -378,11 +378,61 @@ struct PackageFile {
     #[serde(default)]
     versions_stamp: Option<Stamp>,
     /// The last-seen version list, if the package was ever listed.
-    #[serde(default)]
+    #[serde(default, with = "release_list")]
     releases: Option<Vec<Release>>,
     /// What is known of single releases.
     #[serde(default)]
     entries: BTreeMap<Version, ReleaseEntry>,
+}
+
+/// A version list as one string, `1.0.0 1.1.0 !1.2.0` (`!`: yanked):
+/// several times quicker to read back than a list of objects, and this is
+/// the bulk of a summary.
+mod release_list {
+    use semver::Version;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::source::Release;
+
+    pub(super) fn serialize<S: Serializer>(
+        releases: &Option<Vec<Release>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let Some(releases) = releases else {
+            return s.serialize_none();
+        };
+        let mut text = String::new();
+        for r in releases {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            if r.yanked {
+                text.push('!');
+            }
+            text.push_str(&r.version.to_string());
+        }
+        s.serialize_some(&text)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<Release>>, D::Error> {
+        let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        text.split(' ')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let (yanked, v) = match w.strip_prefix('!') {
+                    Some(v) => (true, v),
+                    None => (false, w),
+                };
+                let version = Version::parse(v).map_err(serde::de::Error::custom)?;
+                Ok(Release { version, yanked })
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
 }
 
 /// One release in a [`PackageFile`].
@@ -1156,6 +1206,32 @@ fn encode_component(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summaries_read_back_what_was_written() {
+        let releases = ["1.0.0", "1.1.0-rc.1+build.5", "2.0.0"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Release {
+                version: v.parse().unwrap(),
+                yanked: i == 1,
+            })
+            .collect::<Vec<_>>();
+        for releases in [None, Some(vec![]), Some(releases)] {
+            let file = PackageFile {
+                format: FORMAT,
+                registry: "local".into(),
+                package: "test:add".parse().unwrap(),
+                versions_stamp: Some(Stamp([1, 2, 3, 4, 5])),
+                releases: releases.clone(),
+                entries: BTreeMap::new(),
+            };
+            let text = serde_json::to_vec(&file).unwrap();
+            let back: PackageFile = serde_json::from_slice(&text).unwrap();
+            assert_eq!(back.releases, releases);
+            assert_eq!(back.versions_stamp, file.versions_stamp);
+        }
+    }
 
     #[test]
     fn registry_names_encode_to_one_component() {
