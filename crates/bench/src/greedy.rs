@@ -1,6 +1,6 @@
 //! The naive pick-latest resolver (warg's and wkg's greedy walk) doing the
 //! same job as ours: reading the same [`Source`], producing the same
-//! [`Resolution`] (packages, wired edges, requirement strings, digests).
+//! [`Resolution`] (packages, wired edges with their constraints, digests).
 //!
 //! It is a baseline, not a solver: each (package, track) gets the newest
 //! non-yanked release in the first range that names it, later ranges are
@@ -23,13 +23,12 @@
 //! ```
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use semver::Version;
-use warg_depsolve_names::{write_version, DepRef, ImportClass, PackageName, Track};
+use warg_depsolve_names::{DepRef, ImportClass, PackageName, Track};
 use warg_depsolve_registry::{Dependency, Release, ReleaseMetadata, Source};
-use warg_depsolve_solver::{Edge, Requirement, Resolution, ResolvedPackage, Root};
+use warg_depsolve_solver::{Constraint, Edge, Resolution, ResolvedPackage, Root};
 
 /// Resolves `root` greedily; `None` when a range has no release or the
 /// source fails. Interface imports are skipped (the synthetic registry has
@@ -111,17 +110,8 @@ pub fn resolve(source: &dyn Source, root: &Root) -> Option<Resolution> {
                 digest: meta.digest.clone(),
                 registry: source.registry_for(package).to_string(),
                 yanked: false,
-                required_by: Vec::new(),
                 edges: Vec::new(),
             }
-        })
-        .collect();
-    let labels: Vec<String> = order
-        .iter()
-        .map(|&i| {
-            let mut out = format!("{}@", nodes[i].0);
-            let _ = write_version(&mut out, &nodes[i].1);
-            out
         })
         .collect();
     let mut root_edges = Vec::new();
@@ -131,34 +121,27 @@ pub fn resolve(source: &dyn Source, root: &Root) -> Option<Resolution> {
             Some(i) => &nodes[i].2.dependencies[k],
         };
         let target = position[target];
-        let requirement = match &dep.class {
+        let constraint = match &dep.class {
             ImportClass::Declared(DepRef::Unlocked { range, .. })
             | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => {
-                let mut out = String::with_capacity(32);
-                let _ = write!(out, "{range}");
-                out
+                Constraint::Range(range.clone())
             }
             ImportClass::Declared(DepRef::Locked { version, .. })
-            | ImportClass::Legacy(DepRef::Locked { version, .. }) => format!("={version}"),
-            _ => String::new(),
+            | ImportClass::Legacy(DepRef::Locked { version, .. }) => {
+                Constraint::Exact(version.clone())
+            }
+            _ => return None,
         };
-        packages[target].required_by.push(Requirement {
-            dependent: who.map_or_else(|| "root".to_string(), |i| labels[position[i]].clone()),
-            import: dep.import.clone(),
-            requirement,
-        });
         let edge = Edge {
             import: dep.import.clone(),
             target,
             export: None,
+            constraint,
         };
         match who {
             None => root_edges.push(edge),
             Some(i) => packages[position[i]].edges.push(edge),
         }
-    }
-    for p in &mut packages {
-        p.required_by.sort_unstable();
     }
     Some(Resolution {
         root: root.name.clone(),

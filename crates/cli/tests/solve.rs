@@ -87,6 +87,15 @@ fn resolve_writes_a_lock_and_prints_versions_and_digests() {
     assert_eq!(packages[0]["package"], "test:add");
     assert_eq!(packages[0]["version"], "1.1.0");
     assert_eq!(packages[0]["registry"], "local");
+    // Who required add, and what each edge asked for, as text.
+    let required_by = packages[0]["required_by"].as_array().unwrap();
+    assert_eq!(required_by.len(), 2);
+    assert_eq!(required_by[1]["dependent"], "test:inc@1.0.0");
+    assert_eq!(required_by[1]["requirement"], "{>=1.0.0 <2.0.0}");
+    assert_eq!(
+        packages[2]["edges"][0]["constraint"],
+        required_by[1]["requirement"]
+    );
     assert_eq!(env.read("other.lock"), env.read("meet.lock"));
 }
 

@@ -34,8 +34,8 @@
 //! ```
 //! use warg_depsolve_compose::{bundle, lock, unbundle, bundle_locked};
 //! use warg_depsolve_registry::MemorySource;
-//! use warg_depsolve_solver::{Edge, Resolution, ResolvedPackage};
-//! use warg_depsolve_names::{Integrity, Track};
+//! use warg_depsolve_solver::{Constraint, Edge, Resolution, ResolvedPackage};
+//! use warg_depsolve_names::{DepRange, Integrity, Track};
 //!
 //! // A dependency `test:add@1.0.0` and a root that imports it.
 //! let add = wat::parse_str(r#"(component
@@ -56,7 +56,12 @@
 //! source.add(&package, &version, add.clone()).unwrap();
 //! let resolution = Resolution {
 //!     root: "root".into(),
-//!     root_edges: vec![Edge { import: "add".into(), target: 0, export: None }],
+//!     root_edges: vec![Edge {
+//!         import: "add".into(),
+//!         target: 0,
+//!         export: None,
+//!         constraint: Constraint::Range(DepRange::AtLeast(version.clone())),
+//!     }],
 //!     packages: vec![ResolvedPackage {
 //!         track: Track::of(&version),
 //!         digest: Integrity::sha256(&add),
@@ -64,7 +69,6 @@
 //!         version,
 //!         registry: "memory".into(),
 //!         yanked: false,
-//!         required_by: vec![],
 //!         edges: vec![],
 //!     }],
 //! };

@@ -42,4 +42,4 @@ pub mod resolution;
 
 pub use lock::{LockFile, LockedPackage, LockedVersion};
 pub use provider::{resolve, ProviderConfig, Root, SolveError, SolveOptions};
-pub use resolution::{Edge, Requirement, Resolution, ResolvedPackage};
+pub use resolution::{Constraint, Edge, Requirement, Resolution, ResolvedPackage};

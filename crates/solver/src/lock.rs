@@ -110,14 +110,14 @@ impl LockFile {
     pub fn from_resolution(resolution: &Resolution) -> Self {
         let mut packages: Vec<LockedPackage> = Vec::new();
         // `resolution.packages` is sorted by (name, track) already.
-        for p in &resolution.packages {
+        let requirements = resolution.requirements();
+        for (p, required_by) in resolution.packages.iter().zip(requirements) {
             let entry = LockedVersion {
                 requirement: track_requirement(p.track),
                 version: p.version.clone(),
                 digest: p.digest.clone(),
                 track: Some(p.track),
-                required_by: p
-                    .required_by
+                required_by: required_by
                     .iter()
                     .map(|r| format!("{}: {} {}", r.dependent, r.import, r.requirement))
                     .collect(),

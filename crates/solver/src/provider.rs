@@ -26,7 +26,7 @@
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -36,14 +36,12 @@ use pubgrub::{
     PubGrubError, VersionSet as _,
 };
 use semver::Version;
-use warg_depsolve_names::{
-    write_version, DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet,
-};
+use warg_depsolve_names::{DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet};
 use warg_depsolve_registry::{Dependency, Release, ReleaseMetadata, Source, SourceError};
 
 use crate::display::Versions;
 use crate::lock::LockFile;
-use crate::resolution::{Edge, Requirement, Resolution, ResolvedPackage};
+use crate::resolution::{Constraint, Edge, Resolution, ResolvedPackage};
 
 /// The component being resolved: a name for reports and its registry
 /// imports.
@@ -751,37 +749,17 @@ impl Deps<'_> {
     }
 }
 
-/// Printable form of what an import asks for, as resolutions record it.
-fn requirement_of(dep: &Dependency) -> String {
-    match &dep.class {
+/// What an import asks for, as resolutions record it (`None` for a host
+/// import, which is never wired).
+fn constraint_of(dep: &Dependency) -> Option<Constraint> {
+    Some(match &dep.class {
         ImportClass::Declared(DepRef::Unlocked { range, .. })
-        | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => {
-            // Sized once: `{>=1.2.3 <2.0.0}` would grow an empty string
-            // three times.
-            let mut out = String::with_capacity(32);
-            let _ = write!(out, "{range}");
-            out
-        }
+        | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => Constraint::Range(range.clone()),
         ImportClass::Declared(DepRef::Locked { version, .. })
-        | ImportClass::Legacy(DepRef::Locked { version, .. }) => {
-            let mut out = String::from("=");
-            let _ = write_version(&mut out, version);
-            out
-        }
-        ImportClass::Interface(interface) => interface.to_string(),
-        ImportClass::Host => String::new(),
-    }
-}
-
-/// `ns:pkg@1.2.3`, as resolutions name a dependent.
-fn label(package: &PackageName, version: &Version) -> String {
-    let mut out = String::with_capacity(48);
-    out.push_str(package.namespace());
-    out.push(':');
-    out.push_str(package.name());
-    out.push('@');
-    let _ = write_version(&mut out, version);
-    out
+        | ImportClass::Legacy(DepRef::Locked { version, .. }) => Constraint::Exact(version.clone()),
+        ImportClass::Interface(interface) => Constraint::Interface(interface.clone()),
+        ImportClass::Host => return None,
+    })
 }
 
 /// The track a set of versions lies on, if it lies on one.
@@ -939,9 +917,6 @@ fn build_resolution(
         .collect();
 
     let mut packages = Vec::with_capacity(chosen.len());
-    // Labels of dependents (`ns:pkg@1.2.3`), one per package, cloned into
-    // each requirement it makes.
-    let mut labels = Vec::with_capacity(chosen.len());
     for &(package, track, version) in &chosen {
         let meta = provider.metadata(package, version)?;
         let yanked = provider
@@ -949,7 +924,6 @@ fn build_resolution(
                 index_of(releases, version).is_some_and(|i| releases[i].yanked)
             })
             .unwrap_or(false);
-        labels.push(label(package, version));
         packages.push(ResolvedPackage {
             package: (*package.name).clone(),
             track,
@@ -957,7 +931,6 @@ fn build_resolution(
             digest: meta.digest.clone(),
             registry: provider.source.registry_for(package).to_string(),
             yanked,
-            required_by: Vec::new(),
             edges: Vec::new(),
         });
     }
@@ -1026,28 +999,20 @@ fn build_resolution(
                         .map(|e| e.to_string())
                 }
             };
-            let requirement = Requirement {
-                dependent: match who {
-                    None => "root".to_string(),
-                    Some(i) => labels[i].clone(),
-                },
-                import: dep.import.clone(),
-                requirement: requirement_of(dep),
+            let Some(constraint) = constraint_of(dep) else {
+                continue;
             };
-            packages[target_index].required_by.push(requirement);
             edges.push(Edge {
                 import: dep.import.clone(),
                 target: target_index,
                 export,
+                constraint,
             });
         }
         match who {
             None => root_edges = edges,
             Some(i) => packages[i].edges = edges,
         }
-    }
-    for p in &mut packages {
-        p.required_by.sort_unstable();
     }
     let resolution = Resolution {
         root: provider.root.name.clone(),

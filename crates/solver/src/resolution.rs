@@ -1,16 +1,24 @@
 //! The result of solving: which release of which package, and how every
 //! import is wired.
 
+use std::fmt;
+
 use semver::Version;
-use serde::Serialize;
-use warg_depsolve_names::{Integrity, PackageName, Track};
+use serde::ser::SerializeStruct as _;
+use serde::{Serialize, Serializer};
+use warg_depsolve_names::{write_version, DepRange, Integrity, InterfaceName, PackageName, Track};
 
 /// A solved dependency graph, ready to be locked, printed or composed.
 ///
 /// `packages` holds one entry per resolved (package, canonical track),
 /// sorted by name then track, so the same inputs always give the same
-/// order. Edges point into `packages` by index.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// order. Edges point into `packages` by index, and each carries what its
+/// import asked for; who required a package, as text, is derived from the
+/// edges when asked ([`Resolution::requirements`]) rather than stored, so a
+/// solve builds no strings per edge beyond the import name.
+///
+/// It serializes with each package's `required_by` list included.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolution {
     /// A name for the root component (its file name, usually), used in
     /// reports.
@@ -36,13 +44,12 @@ pub struct ResolvedPackage {
     pub registry: String,
     /// Whether the chosen release is yanked (only when a lock pinned it).
     pub yanked: bool,
-    /// Every requirement that led here, in a stable order.
-    pub required_by: Vec<Requirement>,
     /// Its own registry imports and their providers.
     pub edges: Vec<Edge>,
 }
 
-/// One dependent's requirement on a resolved package.
+/// One dependent's requirement on a resolved package, as text: what
+/// [`Resolution::requirements`] derives from the edges.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Requirement {
     /// `root` or `ns:pkg@version` of the dependent.
@@ -65,6 +72,73 @@ pub struct Edge {
     /// declared dependency). `Some(name)`: it receives the provider's export
     /// of that name (an interface import, matched on the canonical track).
     pub export: Option<String>,
+    /// What the import asked of its provider.
+    pub constraint: Constraint,
+}
+
+/// What an import asks of its provider, as the dependent wrote it.
+///
+/// ```
+/// use warg_depsolve_names::DepRange;
+/// use warg_depsolve_solver::Constraint;
+/// let between = DepRange::Between("1.2.0".parse().unwrap(), "2.0.0".parse().unwrap());
+/// assert_eq!(Constraint::Range(between).to_string(), "{>=1.2.0 <2.0.0}");
+/// assert_eq!(Constraint::Exact("1.0.0".parse().unwrap()).to_string(), "=1.0.0");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    /// A depref range (`{>=1.0.0 <2.0.0}`, `*`).
+    Range(DepRange),
+    /// A locked reference's exact version (`=1.0.0`).
+    Exact(Version),
+    /// A versioned interface (`test:add/api@1.0.0`).
+    Interface(InterfaceName),
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Constraint::Range(range) => range.fmt(f),
+            Constraint::Exact(version) => {
+                f.write_str("=")?;
+                write_version(f, version)
+            }
+            Constraint::Interface(interface) => interface.fmt(f),
+        }
+    }
+}
+
+impl Serialize for Constraint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Serialize for Resolution {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// A package with its `required_by` list, as JSON readers expect.
+        #[derive(Serialize)]
+        struct WithRequirements<'a> {
+            #[serde(flatten)]
+            package: &'a ResolvedPackage,
+            required_by: &'a [Requirement],
+        }
+        let requirements = self.requirements();
+        let packages: Vec<_> = self
+            .packages
+            .iter()
+            .zip(&requirements)
+            .map(|(package, required_by)| WithRequirements {
+                package,
+                required_by,
+            })
+            .collect();
+        let mut out = s.serialize_struct("Resolution", 3)?;
+        out.serialize_field("root", &self.root)?;
+        out.serialize_field("root_edges", &self.root_edges)?;
+        out.serialize_field("packages", &packages)?;
+        out.end()
+    }
 }
 
 impl Resolution {
@@ -98,6 +172,58 @@ impl Resolution {
             .iter()
             .enumerate()
             .filter(move |(_, p)| &p.package == package)
+    }
+
+    /// Every requirement on each package (indexed like `packages`), in a
+    /// stable order: the root's as `root`, a package's as
+    /// `ns:pkg@version`.
+    pub fn requirements(&self) -> Vec<Vec<Requirement>> {
+        let mut out = vec![Vec::new(); self.packages.len()];
+        let dependents = std::iter::once((None, &self.root_edges)).chain(
+            self.packages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (Some(i), &p.edges)),
+        );
+        for (who, edges) in dependents {
+            let dependent = match who {
+                None => "root".to_string(),
+                Some(i) => self.label(i),
+            };
+            for e in edges {
+                out[e.target].push(Requirement {
+                    dependent: dependent.clone(),
+                    import: e.import.clone(),
+                    requirement: e.constraint.to_string(),
+                });
+            }
+        }
+        for list in &mut out {
+            list.sort_unstable();
+        }
+        out
+    }
+
+    /// The requirements on one package; see [`Resolution::requirements`].
+    pub fn required_by(&self, index: usize) -> Vec<Requirement> {
+        let mut out = Vec::new();
+        let dependents = std::iter::once((None, &self.root_edges)).chain(
+            self.packages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (Some(i), &p.edges)),
+        );
+        for (who, edges) in dependents {
+            for e in edges.iter().filter(|e| e.target == index) {
+                out.push(Requirement {
+                    dependent: who.map_or_else(|| "root".to_string(), |i| self.label(i)),
+                    import: e.import.clone(),
+                    requirement: e.constraint.to_string(),
+                });
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// `ns:pkg@version` of a package, as reports print it.

@@ -62,10 +62,10 @@ fn meet_shares_one_add_and_skips_the_prerelease() {
         versions(&r),
         ["test:add@1.1.0", "test:five@1.0.0", "test:inc@1.0.0"]
     );
-    let add = &r.packages[0];
     // inc's declared dependency and five's interface import share add 1.x.
-    let deps: Vec<_> = add
-        .required_by
+    let required_by = r.required_by(0);
+    assert_eq!(required_by, r.requirements()[0]);
+    let deps: Vec<_> = required_by
         .iter()
         .map(|q| (q.dependent.as_str(), q.requirement.as_str()))
         .collect();
@@ -479,9 +479,8 @@ fn a_later_upper_bound_holds_its_package_back() {
     );
     let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
     assert_eq!(versions(&r), ["a:lib@1.0.0", "a:mid@1.0.0", "a:old@1.1.0"]);
-    let lib = &r.packages[0];
-    let asked: Vec<_> = lib
-        .required_by
+    let required_by = r.required_by(0);
+    let asked: Vec<_> = required_by
         .iter()
         .map(|q| (q.dependent.as_str(), q.requirement.as_str()))
         .collect();

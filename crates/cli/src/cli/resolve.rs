@@ -12,7 +12,8 @@
 //! [...]}, "resolution": {"root", "root_edges", "packages": [{"package",
 //! "track", "version", "digest", "registry", "yanked", "required_by":
 //! [{"dependent", "import", "requirement"}], "edges": [{"import", "target",
-//! "export"}]}]}}` (`target` indexes `packages`).
+//! "export", "constraint"}]}]}}` (`target` indexes `packages`; `constraint`
+//! is what the import asked for, as `requirement` prints it).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -128,7 +129,7 @@ pub(crate) fn print(
 /// registry), with a note per requirement that led to it.
 pub(crate) fn write_packages(out: &mut dyn Write, r: &Resolution) -> anyhow::Result<()> {
     let mut t = Table::new("  ");
-    for p in &r.packages {
+    for (p, required_by) in r.packages.iter().zip(r.requirements()) {
         let mut row = vec![
             p.package.to_string(),
             p.version.to_string(),
@@ -140,7 +141,7 @@ pub(crate) fn write_packages(out: &mut dyn Write, r: &Resolution) -> anyhow::Res
             row.push("(yanked, pinned by the lock)".into());
         }
         t.row(row);
-        for req in &p.required_by {
+        for req in &required_by {
             t.note(
                 "required by",
                 format!("{} as `{}` {}", req.dependent, req.import, req.requirement),
