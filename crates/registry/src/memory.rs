@@ -33,7 +33,10 @@ struct Entry {
 
 #[derive(Debug, Default)]
 struct State {
-    packages: BTreeMap<PackageName, BTreeMap<Version, Entry>>,
+    // Hashed by name (a solve looks packages up by name thousands of times;
+    // a tree of 10k names costs a dozen string comparisons per lookup),
+    // versions kept sorted so lists come out in order.
+    packages: HashMap<PackageName, BTreeMap<Version, Entry>>,
     content: HashMap<Integrity, Arc<[u8]>>,
 }
 

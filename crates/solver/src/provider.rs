@@ -271,7 +271,14 @@ fn index_of(releases: &[Release], version: &Version) -> Option<usize> {
             let v = &r.version;
             (v.major, v.minor, v.patch)
                 .cmp(&(version.major, version.minor, version.patch))
-                .then_with(|| v.cmp(version))
+                .then_with(|| {
+                    let plain = |v: &Version| v.pre.is_empty() && v.build.is_empty();
+                    if plain(v) && plain(version) {
+                        std::cmp::Ordering::Equal
+                    } else {
+                        v.cmp(version)
+                    }
+                })
         })
         .ok()
 }
@@ -416,23 +423,25 @@ impl<'a> Provider<'a> {
     /// Asks the source for the metadata of the newest release each
     /// dependency allows, in one batch (a no-op for local sources).
     fn prefetch(&self, deps: &[Option<Resolved>]) {
+        let packages = self.packages.borrow();
         let wanted: Vec<_> = deps
             .iter()
             .flatten()
             .filter_map(|r| {
-                let newest = self.with_releases(&r.package, |releases| {
-                    releases
-                        .iter()
-                        .rev()
-                        .find(|rel| r.set.0.contains(&rel.version))
-                        .map(|rel| rel.version.clone())
-                })??;
-                let known = self
-                    .slot(&r.package, &newest, |s| s.metadata.is_some())
-                    .unwrap_or(false);
-                (!known).then(|| ((*r.package.name).clone(), Some(newest)))
+                let data = &packages[r.package.id as usize];
+                let releases = data.releases.as_deref()?;
+                let newest = releases
+                    .iter()
+                    .rposition(|rel| r.set.0.contains(&rel.version))?;
+                data.slots[newest].metadata.is_none().then(|| {
+                    (
+                        (*r.package.name).clone(),
+                        Some(releases[newest].version.clone()),
+                    )
+                })
             })
             .collect();
+        drop(packages);
         if !wanted.is_empty() {
             self.source.prefetch(&wanted);
         }
