@@ -203,8 +203,16 @@ impl fmt::Display for Pkg {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Node {
     Root(Arc<str>),
-    Track { package: Pkg, track: Track },
-    Span { package: Pkg, set: Versions },
+    Track {
+        package: Pkg,
+        track: Track,
+    },
+    /// The set is boxed: spans are rare and nodes are moved and hashed
+    /// on every decision.
+    Span {
+        package: Pkg,
+        set: Box<Versions>,
+    },
 }
 
 impl fmt::Display for Node {
@@ -239,8 +247,9 @@ pub(crate) struct Resolved {
     /// removed).
     set: Versions,
     /// For interface imports: the interface to find among the provider's
-    /// exports.
-    interface: Option<InterfaceName>,
+    /// exports (boxed: most imports are not interfaces, and resolved
+    /// dependencies are moved around in bulk).
+    interface: Option<Box<InterfaceName>>,
 }
 
 /// The dependencies of one release, resolved, in import order (`None` for
@@ -262,24 +271,25 @@ struct ReleaseSlot {
     resolved: Option<ResolvedDeps>,
 }
 
+/// `Version::cmp`, numbers first: comparing pre-release and build
+/// identifiers is its slow part, and only ties need it.
+fn compare(a: &Version, b: &Version) -> std::cmp::Ordering {
+    (a.major, a.minor, a.patch)
+        .cmp(&(b.major, b.minor, b.patch))
+        .then_with(|| {
+            let plain = |v: &Version| v.pre.is_empty() && v.build.is_empty();
+            if plain(a) && plain(b) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.cmp(b)
+            }
+        })
+}
+
 /// The position of `version` in sorted releases.
 fn index_of(releases: &[Release], version: &Version) -> Option<usize> {
-    // Numbers first: comparing pre-release and build identifiers is the
-    // slow part of `Version::cmp`, and only ties need it.
     releases
-        .binary_search_by(|r| {
-            let v = &r.version;
-            (v.major, v.minor, v.patch)
-                .cmp(&(version.major, version.minor, version.patch))
-                .then_with(|| {
-                    let plain = |v: &Version| v.pre.is_empty() && v.build.is_empty();
-                    if plain(v) && plain(version) {
-                        std::cmp::Ordering::Equal
-                    } else {
-                        v.cmp(version)
-                    }
-                })
-        })
+        .binary_search_by(|r| compare(&r.version, version))
         .ok()
 }
 
@@ -340,7 +350,10 @@ impl<'a> Provider<'a> {
             return Ok(r.clone());
         }
         let mut list = self.source.versions(&pkg.name)?;
-        list.sort();
+        // Sources list in order as a rule; checking is cheaper than sorting.
+        if !list.is_sorted_by(|a, b| compare(&a.version, &b.version).is_le()) {
+            list.sort();
+        }
         let list = Arc::new(list);
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id as usize];
@@ -539,7 +552,7 @@ impl<'a> Provider<'a> {
                     // host must provide it.
                     return Ok(None);
                 }
-                (package, set, Some(interface.clone()))
+                (package, set, Some(Box::new(interface.clone())))
             }
             ImportClass::Host => return Ok(None),
         };
@@ -577,7 +590,7 @@ impl<'a> Provider<'a> {
             },
             None => Node::Span {
                 package: package.clone(),
-                set: Versions(set.clone()),
+                set: Box::new(Versions(set.clone())),
             },
         }
     }
