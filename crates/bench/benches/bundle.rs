@@ -22,13 +22,16 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use warg_depsolve_bench::composition::meet_composition;
 use warg_depsolve_bench::timing::{best_of, smoke, Report};
 use warg_depsolve_compose::{bundle_with, bundle_with_parts};
+use warg_depsolve_registry::fsutil::read_shared;
 use warg_depsolve_solver::Resolution;
 
 fn bundle_files(paths: &[PathBuf], resolution: &Resolution, out: &Path) -> usize {
     let root = std::fs::read(&paths[0]).expect("root reads");
+    // Read as the local registry and the cache read release files: straight
+    // into the shared buffers packages travel in.
     let packages: Vec<Arc<[u8]>> = paths[1..]
         .iter()
-        .map(|p| std::fs::read(p).expect("package reads").into())
+        .map(|p| read_shared(p).expect("package reads"))
         .collect();
     // The pieces of the bundle, written one by one: no full-size copy.
     let bundled = bundle_with_parts(&root, resolution, &packages).expect("bundles");

@@ -156,9 +156,9 @@ impl ContentStore {
     }
 
     /// The bytes with `digest`, checked against it; `None` if not stored.
-    pub fn get(&self, digest: &Integrity) -> Result<Option<Vec<u8>>, CacheError> {
+    pub fn get(&self, digest: &Integrity) -> Result<Option<Arc<[u8]>>, CacheError> {
         let path = self.path_of(digest);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::fsutil::read_shared(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(CacheError::io(&path, e)),
@@ -1118,7 +1118,7 @@ impl<S: Source> Source for CachedSource<S> {
             .map_err(|e| e.into_source_error(registry, package))?;
         if let Some(bytes) = stored {
             bump(&self.counters.content_hits);
-            return Ok(bytes.into());
+            return Ok(bytes);
         }
         if self.offline {
             return Err(self.not_cached(

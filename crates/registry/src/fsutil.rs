@@ -1,5 +1,5 @@
 //! File-system helpers shared by the local source, the caches and the CLI: atomic
-//! writes and path-component checks.
+//! writes, shared reads and path-component checks.
 
 use std::ffi::OsStr;
 use std::io::{self, Write};
@@ -7,6 +7,32 @@ use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::source::Stamp;
+
+/// The whole file, read straight into a shared buffer.
+///
+/// Package bytes travel as `Arc<[u8]>` ([`Source::fetch`]); turning
+/// [`std::fs::read`]'s `Vec` into one copies every byte again, which for a
+/// 50 MB bundle's members costs as much as the read itself. A file that
+/// changes length while being read is read again the ordinary way.
+///
+/// [`Source::fetch`]: crate::Source::fetch
+pub fn read_shared(path: &Path) -> io::Result<std::sync::Arc<[u8]>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).map_err(io::Error::other)?;
+    let mut bytes: std::sync::Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
+    let buffer = std::sync::Arc::get_mut(&mut bytes).expect("a fresh Arc has one owner");
+    let complete = match file.read_exact(buffer) {
+        Ok(()) => file.read(&mut [0u8; 1])? == 0,
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => false,
+        Err(e) => return Err(e),
+    };
+    if complete {
+        Ok(bytes)
+    } else {
+        Ok(std::fs::read(path)?.into())
+    }
+}
 
 /// How [`write_atomic`] treats an existing file at the destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,5 +243,18 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("f")]);
+    }
+
+    #[test]
+    fn shared_reads_hold_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0, 1, 4096, 1 << 20] {
+            let path = dir.path().join(format!("f{len}"));
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            assert_eq!(&*read_shared(&path).unwrap(), &bytes[..], "{len} bytes");
+        }
+        let missing = read_shared(&dir.path().join("missing")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
     }
 }

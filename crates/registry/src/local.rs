@@ -59,7 +59,7 @@ use std::time::Duration;
 use semver::Version;
 use warg_depsolve_names::{Integrity, PackageName};
 
-use crate::fsutil::{join_inside, stamp_of, write_atomic, Existing, SETTLE_TIME};
+use crate::fsutil::{join_inside, read_shared, stamp_of, write_atomic, Existing, SETTLE_TIME};
 use crate::source::{Release, ReleaseMetadata, Source, SourceError, Stamp};
 
 /// Suffix of release files.
@@ -271,10 +271,10 @@ impl LocalRegistry {
         &self,
         package: &PackageName,
         version: &Version,
-    ) -> Result<Vec<u8>, SourceError> {
+    ) -> Result<Arc<[u8]>, SourceError> {
         let path = self.release_path(package, version)?;
         self.reads.fetch_add(1, Ordering::Relaxed);
-        std::fs::read(&path).map_err(|e| {
+        read_shared(&path).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 self.not_found(package, version)
             } else {
@@ -484,14 +484,14 @@ impl Source for LocalRegistry {
                     actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
                 });
             }
-            return Ok(bytes.into());
+            return Ok(bytes);
         }
         // Not seen yet: look through the package's releases.
         for release in self.versions(package)? {
             let bytes = self.read_release(package, &release.version)?;
             if digest.matches(&bytes) {
                 self.remember(digest, package, &release.version);
-                return Ok(bytes.into());
+                return Ok(bytes);
             }
         }
         Err(SourceError::ContentNotFound {

@@ -123,7 +123,10 @@ fn content_is_stored_by_digest_and_checked_on_every_read() {
     assert!(store.content().insert(&meta.digest, b"other").is_err());
     // Inserting the right bytes heals the file.
     store.content().insert(&meta.digest, &bytes).unwrap();
-    assert_eq!(store.content().get(&meta.digest).unwrap().unwrap(), &*bytes);
+    assert_eq!(
+        &*store.content().get(&meta.digest).unwrap().unwrap(),
+        &*bytes
+    );
 }
 
 #[test]
