@@ -5,8 +5,8 @@
 //!
 //! - in memory: `bundle_with` over bytes already held vs a plain `Vec`
 //!   clone of the bundle's bytes;
-//! - file to file: read root and packages, bundle (`bundle_with_parts`),
-//!   write the bundle's pieces vs
+//! - file to file: read root and packages, bundle (`bundle_with_to`: the
+//!   pieces written as they are assembled, digests checked meanwhile) vs
 //!   `fs::read` of the same inputs and `fs::write` of the same bytes.
 //!
 //! `cargo bench -p warg-depsolve-bench --bench bundle`; `BENCH_BUNDLE_MB`
@@ -21,7 +21,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use warg_depsolve_bench::composition::meet_composition;
 use warg_depsolve_bench::timing::{best_of, smoke, Report};
-use warg_depsolve_compose::{bundle_with, bundle_with_parts};
+use warg_depsolve_compose::{bundle_with, bundle_with_to};
 use warg_depsolve_registry::fsutil::read_shared;
 use warg_depsolve_solver::Resolution;
 
@@ -33,10 +33,12 @@ fn bundle_files(paths: &[PathBuf], resolution: &Resolution, out: &Path) -> usize
         .iter()
         .map(|p| read_shared(p).expect("package reads"))
         .collect();
-    // The pieces of the bundle, written one by one: no full-size copy.
-    let bundled = bundle_with_parts(&root, resolution, &packages).expect("bundles");
+    // The pieces of the bundle written as they are assembled, while the
+    // digests are checked (the CLI writes to a temporary file and renames it
+    // only on success; it also syncs it to disk, which neither side does
+    // here).
     let mut file = std::fs::File::create(out).expect("output opens");
-    bundled.write_to(&mut file).expect("bundle writes");
+    let bundled = bundle_with_to(&root, resolution, &packages, &mut file).expect("bundles");
     bundled.len()
 }
 

@@ -211,6 +211,37 @@ pub fn bundle(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Resu
     Ok(warg_depsolve_compose::bundle(root, resolution, source)?)
 }
 
+/// [`bundle`] written to `out` as it is assembled (no buffer of the whole
+/// bundle); returns the parts written, for their length and record. On
+/// error, discard what `out` received: write to a temporary file and rename
+/// it only on success ([`output::write_atomic_from`] does).
+///
+/// # Errors
+///
+/// As [`lock`]; also a failure of `out`.
+pub fn bundle_to<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    source: &dyn Source,
+    out: &mut dyn std::io::Write,
+) -> Result<compose::BundleParts<'a>, Error> {
+    Ok(warg_depsolve_compose::bundle_to(
+        root, resolution, source, out,
+    )?)
+}
+
+/// [`bundle_locked`] as parts, not gathered into one buffer.
+///
+/// # Errors
+///
+/// As [`bundle_locked`].
+pub fn bundle_locked_parts<'a>(
+    locked: &'a [u8],
+    source: &dyn Source,
+) -> Result<compose::BundleParts<'a>, Error> {
+    Ok(warg_depsolve_compose::bundle_locked_parts(locked, source)?)
+}
+
 /// The bundled form of a locked form, each dependency fetched from `source`
 /// by the digest its import pins.
 ///

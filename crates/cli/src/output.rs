@@ -29,10 +29,59 @@ use warg_depsolve_registry::fsutil;
 /// written or renamed; the error names `path`, and no temporary file is
 /// left behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let path = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => path.to_path_buf(),
-        _ => Path::new(".").join(path),
-    };
+    let path = with_directory(path);
     fsutil::write_atomic(&path, bytes, fsutil::Existing::Replace)
         .with_context(|| format!("failed to write `{}`", path.display()))
+}
+
+/// [`write_atomic`] of what `write` writes into the temporary file, for an
+/// output produced as it is written (a bundle's pieces). If `write` fails,
+/// its error is returned as is and the temporary file removed: `path`
+/// keeps its old content, or stays absent.
+///
+/// ```
+/// use std::io::Write as _;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("x.wasm");
+/// let failed = warg_depsolve::output::write_atomic_from(&path, |f| {
+///     f.write_all(b"\0asm")?;
+///     anyhow::bail!("the checks failed")
+/// });
+/// assert_eq!(failed.unwrap_err().to_string(), "the checks failed");
+/// assert!(!path.exists());
+/// ```
+///
+/// # Errors
+///
+/// `write`'s error; or the directory, the temporary file or the rename
+/// failed (naming `path`).
+pub fn write_atomic_from(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let path = with_directory(path);
+    // The file system's errors name the path; `write`'s are its own.
+    let mut own = None;
+    let result = fsutil::write_atomic_from(&path, fsutil::Existing::Replace, |file| {
+        write(file).map_err(|e| {
+            own = Some(e);
+            std::io::Error::other("aborted by the writer")
+        })
+    });
+    match (result, own) {
+        (_, Some(e)) => Err(e),
+        (Err(e), None) => {
+            Err(anyhow::Error::new(e).context(format!("failed to write `{}`", path.display())))
+        }
+        (Ok(()), None) => Ok(()),
+    }
+}
+
+/// `path` with a directory part (`./x` for `x`), so the temporary file has
+/// somewhere to go.
+fn with_directory(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => path.to_path_buf(),
+        _ => Path::new(".").join(path),
+    }
 }

@@ -11,6 +11,7 @@
 //! [`BundleRecord`]).
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
@@ -209,6 +210,59 @@ pub fn bundle_with_parts<'a>(
     Ok(assemble(root, resolution, packages, Verify::Check, Output::Parts)?.0)
 }
 
+/// [`bundle`] written to `out` as it is assembled: no buffer of the whole
+/// bundle, and (on large inputs) the writing overlaps the output's
+/// validation. Returns the parts written (for their length and record).
+///
+/// **On error, discard what `out` received**: the bundle is checked while
+/// it is written, so a failed call may have written part or all of a bundle
+/// that must not be used. Write to a temporary file and rename it into place
+/// only on success, as the CLI does.
+///
+/// # Errors
+///
+/// As [`bundle`]; [`ComposeError::Write`] when `out` fails.
+pub fn bundle_to<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    source: &dyn Source,
+    out: &mut dyn Write,
+) -> Result<BundleParts<'a>, ComposeError> {
+    let packages = fetch_packages(resolution, source)?;
+    Ok(assemble(
+        root,
+        resolution,
+        &packages,
+        Verify::Done,
+        Output::Writer(out),
+    )?
+    .0)
+}
+
+/// [`bundle_with`] written to `out` as it is assembled, the digests checked
+/// (on large inputs) while it is written; see [`bundle_to`], whose rule
+/// holds here too: on error, discard what `out` received.
+///
+/// # Errors
+///
+/// As [`bundle_with`]; [`ComposeError::Write`] when `out` fails. A digest
+/// mismatch wins over a write error.
+pub fn bundle_with_to<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+    out: &mut dyn Write,
+) -> Result<BundleParts<'a>, ComposeError> {
+    Ok(assemble(
+        root,
+        resolution,
+        packages,
+        Verify::Check,
+        Output::Writer(out),
+    )?
+    .0)
+}
+
 /// Whether [`assemble`] checks the packages' digests.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Verify {
@@ -218,13 +272,15 @@ enum Verify {
     Done,
 }
 
-/// What [`assemble`] hands back besides the parts.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Output {
-    /// The parts only.
+/// What [`assemble`] does with the parts besides returning them.
+enum Output<'w> {
+    /// Nothing.
     Parts,
-    /// The parts copied into one buffer too.
+    /// Copies them into one buffer.
     Buffer,
+    /// Writes them to a writer, while the checks run (the caller discards
+    /// what was written if they fail).
+    Writer(&'w mut dyn Write),
 }
 
 /// Below this many bytes of packages, a bundle is built on the calling
@@ -262,7 +318,7 @@ fn assemble<'a>(
     resolution: &Resolution,
     packages: &[Arc<[u8]>],
     verify: Verify,
-    output: Output,
+    output: Output<'_>,
 ) -> Result<(BundleParts<'a>, Vec<u8>), ComposeError> {
     let total: usize = packages.iter().map(|p| p.len()).sum();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -276,6 +332,10 @@ fn assemble<'a>(
         let bytes = match output {
             Output::Buffer => parts.to_vec(),
             Output::Parts => Vec::new(),
+            Output::Writer(out) => {
+                parts.write_to(out).map_err(ComposeError::Write)?;
+                Vec::new()
+            }
         };
         return Ok((parts, bytes));
     }
@@ -317,6 +377,8 @@ fn assemble<'a>(
     let out_ref = &mut out;
     let built_ref = &built;
     let mut failed = None;
+    let mut write_failed = None;
+    let mut output = output;
     std::thread::scope(|s| {
         s.spawn(|| {
             check();
@@ -330,7 +392,17 @@ fn assemble<'a>(
                     WasmFeatures::default(),
                     " with default features",
                 ));
-                if output == Output::Buffer {
+                if let Output::Writer(writer) = &mut output {
+                    // Written here while the other thread checks and
+                    // validates; the caller discards it if that fails.
+                    for piece in &pieces.list {
+                        if let Err(e) = writer.write_all(piece.bytes()) {
+                            write_failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if matches!(output, Output::Buffer) {
                     let out = out_ref;
                     *out = vec![0; pieces.len()];
                     let mut rest = out.as_mut_slice();
@@ -361,6 +433,9 @@ fn assemble<'a>(
     }
     if let Some(e) = failed {
         return Err(e);
+    }
+    if let Some(e) = write_failed {
+        return Err(ComposeError::Write(e));
     }
     if let Some((_, e)) = invalid
         .into_inner()
@@ -654,6 +729,11 @@ fn record_of(bytes: &[u8], sections: &[Section]) -> Result<(BundleRecord, usize)
     }
     let (_, payload) =
         sections::read_custom(&bytes[section.contents.clone()]).expect("is_record read it already");
+    Ok((parse_record(payload)?, position))
+}
+
+/// A record section's payload, parsed and its format checked.
+pub(crate) fn parse_record(payload: &[u8]) -> Result<BundleRecord, ComposeError> {
     let record: BundleRecord = serde_json::from_slice(payload)
         .map_err(|e| ComposeError::Record(format!("unreadable record: {e}")))?;
     if record.format != BUNDLE_FORMAT {
@@ -662,7 +742,7 @@ fn record_of(bytes: &[u8], sections: &[Section]) -> Result<(BundleRecord, usize)
             record.format
         )));
     }
-    Ok((record, position))
+    Ok(record)
 }
 
 /// Turns a bundle back into the locked form and the registry bytes of every

@@ -78,6 +78,9 @@ pub enum ComposeError {
     /// match its contents.
     #[error("bundle record: {0}")]
     Record(String),
+    /// Writing the output failed (`bundle_to`, `bundle_with_to`).
+    #[error("writing the bundle: {0}")]
+    Write(#[source] std::io::Error),
     /// An output failed validation: a bug in this crate or an input that
     /// only looked valid.
     #[error("the {form} does not validate{features}: {message}")]

@@ -91,9 +91,9 @@ mod sections;
 pub mod strip;
 
 pub use bundle::{
-    bundle, bundle_locked, bundle_locked_parts, bundle_parts, bundle_with, bundle_with_parts,
-    read_record, unbundle, BundleRecord, DefinedComponent, ExtractedPackage, ImportGroup,
-    NestedDependency, Unbundled, BUNDLE_FORMAT, BUNDLE_SECTION,
+    bundle, bundle_locked, bundle_locked_parts, bundle_parts, bundle_to, bundle_with,
+    bundle_with_parts, bundle_with_to, read_record, unbundle, BundleRecord, DefinedComponent,
+    ExtractedPackage, ImportGroup, NestedDependency, Unbundled, BUNDLE_FORMAT, BUNDLE_SECTION,
 };
 pub use error::ComposeError;
 pub use graph::{fetch_packages, import_names, lock, lock_with};

@@ -206,6 +206,60 @@ impl<'a> BundleParts<'a> {
         out
     }
 
+    /// The bundle's record (its last section), without gathering the
+    /// bundle into one buffer as [`read_record`](crate::read_record) needs.
+    ///
+    /// # Errors
+    ///
+    /// [`ComposeError::Record`] when the last piece is not a readable
+    /// record section (never for parts this crate built).
+    pub fn record(&self) -> Result<crate::BundleRecord, ComposeError> {
+        let not_a_record =
+            || ComposeError::Record("the bundle does not end with its record section".into());
+        // The bytes at `range` of the whole, gathered across pieces (only
+        // section headers and the small record are ever asked for).
+        let gather = |range: std::ops::Range<usize>| {
+            let mut out = Vec::with_capacity(range.len());
+            let mut start = 0;
+            for piece in self.pieces() {
+                let end = start + piece.len();
+                if end > range.start && start < range.end {
+                    let from = range.start.max(start) - start;
+                    let to = range.end.min(end) - start;
+                    out.extend_from_slice(&piece[from..to]);
+                }
+                start = end;
+            }
+            out
+        };
+        // Walk the top-level sections to the last one.
+        let mut at = 8;
+        let mut last = None;
+        while at < self.len {
+            let header = gather(at..(at + 6).min(self.len));
+            let (size, used) = header
+                .get(1..)
+                .and_then(crate::sections::read_leb_u32)
+                .ok_or_else(not_a_record)?;
+            let contents = at + 1 + used..at + 1 + used + size as usize;
+            if contents.end > self.len {
+                return Err(not_a_record());
+            }
+            last = Some((header[0], contents.clone()));
+            at = contents.end;
+        }
+        let (id, contents) = last.ok_or_else(not_a_record)?;
+        let contents = gather(contents);
+        match crate::sections::read_custom(&contents) {
+            Some((name, payload))
+                if id == crate::sections::CUSTOM && name == crate::BUNDLE_SECTION =>
+            {
+                crate::bundle::parse_record(payload)
+            }
+            _ => Err(not_a_record()),
+        }
+    }
+
     /// Writes the bundle to `out`, one `write_all` per piece.
     ///
     /// # Errors

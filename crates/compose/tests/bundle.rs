@@ -400,7 +400,9 @@ fn padded(component: &[u8], n: usize) -> Vec<u8> {
 /// output.
 #[test]
 fn large_bundles_are_checked_and_identical() {
-    use warg_depsolve_compose::{bundle_with, bundle_with_parts, fetch_packages};
+    use warg_depsolve_compose::{
+        bundle_to, bundle_with, bundle_with_parts, bundle_with_to, fetch_packages, read_record,
+    };
 
     let source = MemorySource::new("memory");
     for (package, version) in [
@@ -437,6 +439,15 @@ fn large_bundles_are_checked_and_identical() {
         out
     );
     assert_eq!(bundle(&root, &resolution, &source).unwrap(), out);
+    // Written while checked: the same bytes, and the record read from the
+    // parts without gathering them.
+    let mut written = Vec::new();
+    let parts = bundle_with_to(&root, &resolution, &packages, &mut written).unwrap();
+    assert_eq!(written, out);
+    assert_eq!(parts.record().unwrap(), read_record(&out).unwrap());
+    let mut written = Vec::new();
+    bundle_to(&root, &resolution, &source, &mut written).unwrap();
+    assert_eq!(written, out);
     let locked = lock(&root, &resolution, &source).unwrap();
     assert_eq!(bundle_locked(&locked, &source).unwrap(), out);
 
@@ -451,6 +462,7 @@ fn large_bundles_are_checked_and_identical() {
         for err in [
             bundle_with(&root, &resolution, &bad).unwrap_err(),
             bundle_with_parts(&root, &resolution, &bad).unwrap_err(),
+            bundle_with_to(&root, &resolution, &bad, &mut Vec::new()).unwrap_err(),
         ] {
             assert!(
                 matches!(err, ComposeError::DigestMismatch { .. }),
@@ -465,4 +477,28 @@ fn large_bundles_are_checked_and_identical() {
             assert!(message.contains(&actual.to_string()), "{message}");
         }
     }
+}
+
+/// A writer that fails: the error says it was the write, after the checks
+/// passed.
+#[test]
+fn a_failing_writer_is_a_write_error() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "disk full",
+            ))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let source = registry();
+    let root = root("meet");
+    let resolution = resolve_bytes(&source, "meet", &root);
+    let err = warg_depsolve_compose::bundle_to(&root, &resolution, &source, &mut Full).unwrap_err();
+    assert!(matches!(err, ComposeError::Write(_)), "{err:?}");
+    assert!(err.to_string().contains("disk full"), "{err}");
 }

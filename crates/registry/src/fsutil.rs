@@ -66,6 +66,55 @@ pub(crate) fn write_atomic_with(
     existing: Existing,
     durable: bool,
 ) -> io::Result<()> {
+    let mut tmp = temporary_beside(path)?;
+    tmp.write_all(bytes)?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
+    // On some platforms a rename over a file another process holds open
+    // fails; if an identical file is already there, the write has in effect
+    // happened.
+    persist(tmp, path, existing, || {
+        std::fs::read(path).is_ok_and(|old| old == bytes)
+    })
+}
+
+/// [`write_atomic`] of what `write` writes into the temporary file, for an
+/// output produced as it is written (a bundle's pieces, written while its
+/// checks run). If `write` fails, the temporary file is removed and nothing
+/// is renamed: the destination keeps its old content, or stays absent.
+///
+/// ```
+/// use std::io::Write as _;
+/// use warg_depsolve_registry::fsutil::{write_atomic_from, Existing};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("out.bin");
+/// write_atomic_from(&path, Existing::Replace, |f| f.write_all(b"whole")).unwrap();
+/// let failed: std::io::Result<()> = write_atomic_from(&path, Existing::Replace, |f| {
+///     f.write_all(b"part")?;
+///     Err(std::io::Error::other("checks failed"))
+/// });
+/// assert!(failed.is_err());
+/// assert_eq!(std::fs::read(&path).unwrap(), b"whole");
+/// ```
+///
+/// # Errors
+///
+/// `write`'s error, or the file system's.
+pub fn write_atomic_from<E: From<io::Error>>(
+    path: &Path,
+    existing: Existing,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut tmp = temporary_beside(path)?;
+    write(tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    Ok(persist(tmp, path, existing, || false)?)
+}
+
+/// A fresh temporary file in `path`'s directory (created if missing), so
+/// the rename into place cannot cross file systems.
+fn temporary_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     let dir = path.parent().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -80,18 +129,21 @@ pub(crate) fn write_atomic_with(
     // umask).
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if durable {
-        tmp.as_file().sync_all()?;
-    }
+    builder.tempfile_in(dir)
+}
+
+/// Renames the temporary file into place; `already_there` says whether a
+/// failed replacing rename can count as done (an identical file is there).
+fn persist(
+    tmp: tempfile::NamedTempFile,
+    path: &Path,
+    existing: Existing,
+    already_there: impl FnOnce() -> bool,
+) -> io::Result<()> {
     match existing {
         Existing::Replace => match tmp.persist(path) {
             Ok(_) => Ok(()),
-            // On some platforms a rename over a file another process holds
-            // open fails; if an identical file is already there, the write
-            // has in effect happened.
-            Err(e) if std::fs::read(path).is_ok_and(|old| old == bytes) => {
+            Err(e) if already_there() => {
                 drop(e);
                 Ok(())
             }

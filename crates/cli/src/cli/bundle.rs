@@ -16,13 +16,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use warg_depsolve_compose::read_record;
+use warg_depsolve_names::{HashAlgorithm, Integrity};
 use warg_depsolve_registry::Source;
 
 use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
 use super::compose_out::{oci, print, PackageRef, Written};
 use super::Global;
-use crate::output::write_atomic;
 use crate::sources::with_store;
 
 /// Write the bundled form: every dependency nested, runnable as is.
@@ -65,18 +64,33 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     let locked_form = crate::is_locked_form(&root.bytes)
         .map_err(|e| crate::rename_root(e, &root.display()))
         .with_context(|| format!("cannot bundle `{}`", root.display()))?;
-    let bundled = if locked_form {
-        crate::bundle_locked(&root.bytes, source)
-            .with_context(|| format!("cannot bundle the locked form `{}`", root.display()))?
-    } else {
-        let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
-        solved.note_stale_lock();
-        crate::bundle(&root.bytes, &solved.resolution, source)
-            .with_context(|| format!("cannot bundle `{}`", root.display()))?
-    };
-    write_atomic(&args.output, &bundled)?;
-    let packages = read_record(&bundled)
-        .context("the bundle just written has no readable record")?
+    // The bundle goes to the output file as it is assembled (on large
+    // inputs while its checks run; a failure removes the temporary file),
+    // its digest computed on the way.
+    let mut summary = None;
+    crate::output::write_atomic_from(&args.output, |file| {
+        let mut out = Digesting::new(file);
+        let parts = if locked_form {
+            let parts = crate::bundle_locked_parts(&root.bytes, source)
+                .with_context(|| format!("cannot bundle the locked form `{}`", root.display()))?;
+            parts
+                .write_to(&mut out)
+                .with_context(|| format!("failed to write `{}`", args.output.display()))?;
+            parts
+        } else {
+            let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
+            solved.note_stale_lock();
+            crate::bundle_to(&root.bytes, &solved.resolution, source, &mut out)
+                .with_context(|| format!("cannot bundle `{}`", root.display()))?
+        };
+        let record = parts
+            .record()
+            .context("the bundle just written has no readable record")?;
+        summary = Some((record, parts.len(), out.finish()));
+        Ok(())
+    })?;
+    let (record, size, digest) = summary.expect("set when the write succeeded");
+    let packages = record
         .dependencies
         .into_iter()
         .map(|d| PackageRef {
@@ -94,8 +108,44 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
             what: "bundle",
             input: &args.root,
             output: &args.output,
-            bytes: &bundled,
+            size,
+            digest,
         },
         packages,
     )
+}
+
+/// A writer that hashes what passes through it (the output's digest for
+/// the summary, without reading the file back).
+struct Digesting<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+}
+
+impl<W: Write> Digesting<W> {
+    fn new(inner: W) -> Self {
+        Digesting {
+            inner,
+            hasher: sha2::Digest::new(),
+        }
+    }
+
+    fn finish(self) -> Integrity {
+        Integrity {
+            algorithm: HashAlgorithm::Sha256,
+            digest: sha2::Digest::finalize(self.hasher).to_vec(),
+        }
+    }
+}
+
+impl<W: Write> Write for Digesting<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        sha2::Digest::update(&mut self.hasher, &bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }

@@ -46,7 +46,7 @@ pub fn oci(digest: &str) -> String {
 }
 
 /// A file a compose command wrote.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Written<'a> {
     /// The subcommand (`bundle`).
     pub command: &'static str,
@@ -56,8 +56,30 @@ pub struct Written<'a> {
     pub input: &'a Path,
     /// The output file.
     pub output: &'a Path,
-    /// The bytes written.
-    pub bytes: &'a [u8],
+    /// How many bytes were written.
+    pub size: usize,
+    /// Their digest.
+    pub digest: Integrity,
+}
+
+impl<'a> Written<'a> {
+    /// What was written, described by the bytes themselves.
+    pub fn of(
+        command: &'static str,
+        what: &'static str,
+        input: &'a Path,
+        output: &'a Path,
+        bytes: &[u8],
+    ) -> Self {
+        Written {
+            command,
+            what,
+            input,
+            output,
+            size: bytes.len(),
+            digest: Integrity::sha256(bytes),
+        }
+    }
 }
 
 /// Prints what was written: a summary line (text) or an [`OutputReport`].
@@ -72,15 +94,16 @@ pub fn print(
         what,
         input,
         output,
-        bytes,
+        size,
+        digest,
     } = written;
     let report = OutputReport {
         format: 1,
         command,
         input: input.display().to_string(),
         output: output.display().to_string(),
-        size: bytes.len(),
-        digest: Integrity::sha256(bytes).to_oci(),
+        size,
+        digest: digest.to_oci(),
         packages,
     };
     match global.format {

@@ -65,13 +65,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     print(
         out,
         global,
-        Written {
-            command: "lock",
-            what: "locked form",
-            input: &args.root,
-            output: &args.output,
-            bytes: &locked,
-        },
+        Written::of("lock", "locked form", &args.root, &args.output, &locked),
         packages,
     )
 }

@@ -43,13 +43,13 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     print(
         out,
         global,
-        Written {
-            command: "migrate",
-            what: "migrated component",
-            input: &args.legacy,
-            output: &args.output,
-            bytes: &migrated,
-        },
+        Written::of(
+            "migrate",
+            "migrated component",
+            &args.legacy,
+            &args.output,
+            &migrated,
+        ),
         Vec::new(),
     )
 }

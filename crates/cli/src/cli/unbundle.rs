@@ -97,13 +97,13 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     print(
         out,
         global,
-        Written {
-            command: "unbundle",
-            what: "locked form",
-            input: &args.bundled,
-            output: &args.output,
-            bytes: &unbundled.locked,
-        },
+        Written::of(
+            "unbundle",
+            "locked form",
+            &args.bundled,
+            &args.output,
+            &unbundled.locked,
+        ),
         packages,
     )
 }
