@@ -34,7 +34,7 @@ use warg_depsolve_solver::{Constraint, Edge, Resolution, ResolvedPackage, Root};
 /// source fails. Interface imports are skipped (the synthetic registry has
 /// none).
 pub fn resolve(source: &dyn Source, root: &Root) -> Option<Resolution> {
-    let mut releases: HashMap<PackageName, Vec<Release>> = HashMap::new();
+    let mut releases: HashMap<PackageName, Arc<[Release]>> = HashMap::new();
     let mut chosen: HashMap<(PackageName, Track), usize> = HashMap::new();
     // (package, version, metadata) per chosen release, in discovery order.
     let mut nodes: Vec<(PackageName, Version, Arc<ReleaseMetadata>)> = Vec::new();
@@ -50,9 +50,8 @@ pub fn resolve(source: &dyn Source, root: &Root) -> Option<Resolution> {
         };
         let package = reference.package();
         if !releases.contains_key(package) {
-            let mut list = source.versions(package).ok()?;
-            list.sort();
-            releases.insert(package.clone(), list);
+            // As ours does: the source's shared list, in order.
+            releases.insert(package.clone(), source.versions_shared(package).ok()?);
         }
         let set = match reference {
             DepRef::Unlocked { range, .. } => range.to_ranges(),

@@ -37,6 +37,9 @@ struct State {
     // a tree of 10k names costs a dozen string comparisons per lookup),
     // versions kept sorted so lists come out in order.
     packages: HashMap<PackageName, BTreeMap<Version, Entry>>,
+    /// Each package's release list as handed out by `versions_shared`,
+    /// built on first request and dropped when the package changes.
+    lists: HashMap<PackageName, Arc<[Release]>>,
     content: HashMap<Integrity, Arc<[u8]>>,
 }
 
@@ -174,6 +177,7 @@ impl MemorySource {
         yanked: bool,
     ) -> Result<(), SourceError> {
         let mut state = self.write();
+        state.lists.remove(package);
         let entry = state
             .packages
             .get_mut(package)
@@ -216,6 +220,7 @@ impl MemorySource {
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
         let meta = Arc::new(meta);
         let mut state = self.write();
+        state.lists.remove(&meta.package);
         let versions = state.packages.entry(meta.package.clone()).or_default();
         if let Some(entry) = versions.get(&meta.version) {
             // Someone added it between our check and now.
@@ -292,18 +297,27 @@ impl Source for MemorySource {
     }
 
     fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
-        let state = self.read();
+        Ok(self.versions_shared(package)?.to_vec())
+    }
+
+    fn versions_shared(&self, package: &PackageName) -> Result<Arc<[Release]>, SourceError> {
+        if let Some(list) = self.read().lists.get(package) {
+            return Ok(list.clone());
+        }
+        let mut state = self.write();
         let versions = state
             .packages
             .get(package)
             .ok_or_else(|| self.package_not_found(package))?;
-        Ok(versions
+        let list: Arc<[Release]> = versions
             .iter()
             .map(|(version, entry)| Release {
                 version: version.clone(),
                 yanked: entry.yanked,
             })
-            .collect())
+            .collect();
+        state.lists.insert(package.clone(), list.clone());
+        Ok(list)
     }
 
     fn metadata(

@@ -189,6 +189,13 @@ pub trait Source: Send + Sync {
     /// order. An unknown package is [`SourceError::PackageNotFound`].
     fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError>;
 
+    /// [`Source::versions`] as a shared list: a source that keeps its lists
+    /// hands out the same one without copying it (the solver asks once per
+    /// package per solve). The default copies [`Source::versions`].
+    fn versions_shared(&self, package: &PackageName) -> Result<Arc<[Release]>, SourceError> {
+        self.versions(package).map(Arc::from)
+    }
+
     /// The metadata of one release.
     fn metadata(
         &self,
@@ -303,6 +310,9 @@ macro_rules! forward_source {
             }
             fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
                 (**self).versions(package)
+            }
+            fn versions_shared(&self, package: &PackageName) -> Result<Arc<[Release]>, SourceError> {
+                (**self).versions_shared(package)
             }
             fn metadata(
                 &self,

@@ -279,3 +279,29 @@ fn plain_named_import_that_implements_an_interface_is_an_interface_import() {
     };
     assert_eq!(i.to_string(), "acme:kv/store@1.2.0");
 }
+
+/// The shared list is the same list until the package changes, and every
+/// change (a new release, a yank, an unyank) is in the next one.
+#[test]
+fn memory_source_shared_lists_follow_changes() {
+    let source = MemorySource::new("memory");
+    let p = pkg("a:x");
+    source.add_synthetic(&p, &ver("1.0.0"), vec![]).unwrap();
+    let first = source.versions_shared(&p).unwrap();
+    assert!(Arc::ptr_eq(&first, &source.versions_shared(&p).unwrap()));
+    assert_eq!(first.to_vec(), source.versions(&p).unwrap());
+
+    source.add_synthetic(&p, &ver("1.1.0"), vec![]).unwrap();
+    let added = source.versions_shared(&p).unwrap();
+    let listed: Vec<_> = added.iter().map(|r| r.version.to_string()).collect();
+    assert_eq!(listed, ["1.0.0", "1.1.0"]);
+
+    source.yank(&p, &ver("1.1.0")).unwrap();
+    assert!(source.versions_shared(&p).unwrap()[1].yanked);
+    source.set_yanked(&p, &ver("1.1.0"), false).unwrap();
+    assert!(!source.versions_shared(&p).unwrap()[1].yanked);
+    assert!(matches!(
+        source.versions_shared(&pkg("a:missing")),
+        Err(SourceError::PackageNotFound { .. })
+    ));
+}

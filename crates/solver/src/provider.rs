@@ -260,7 +260,7 @@ type ResolvedDeps = Rc<[Option<Resolved>]>;
 struct PackageData {
     pkg: Pkg,
     /// The source's releases, sorted; `None` until first asked.
-    releases: Option<Arc<Vec<Release>>>,
+    releases: Option<Arc<[Release]>>,
     /// Per release, at the same index as `releases`.
     slots: Vec<ReleaseSlot>,
 }
@@ -345,16 +345,17 @@ impl<'a> Provider<'a> {
     }
 
     /// The package's releases, sorted, asked of the source once per solve.
-    fn releases(&self, pkg: &Pkg) -> Result<Arc<Vec<Release>>, SourceError> {
+    fn releases(&self, pkg: &Pkg) -> Result<Arc<[Release]>, SourceError> {
         if let Some(r) = &self.packages.borrow()[pkg.id as usize].releases {
             return Ok(r.clone());
         }
-        let mut list = self.source.versions(&pkg.name)?;
+        let mut list = self.source.versions_shared(&pkg.name)?;
         // Sources list in order as a rule; checking is cheaper than sorting.
         if !list.is_sorted_by(|a, b| compare(&a.version, &b.version).is_le()) {
-            list.sort();
+            let mut sorted = list.to_vec();
+            sorted.sort();
+            list = sorted.into();
         }
-        let list = Arc::new(list);
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id as usize];
         data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
@@ -366,7 +367,7 @@ impl<'a> Provider<'a> {
     /// (every package a node names is), without copying them.
     fn with_releases<R>(&self, pkg: &Pkg, f: impl FnOnce(&[Release]) -> R) -> Option<R> {
         let packages = self.packages.borrow();
-        packages[pkg.id as usize].releases.as_deref().map(|r| f(r))
+        packages[pkg.id as usize].releases.as_deref().map(f)
     }
 
     /// The slot of a listed release, if it is listed.
