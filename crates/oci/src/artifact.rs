@@ -21,8 +21,8 @@
 
 use serde::{Deserialize, Serialize};
 use warg_depsolve_names::scan::scan;
-use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName};
-use warg_depsolve_registry::{Dependency, ReleaseMetadata};
+use warg_depsolve_names::{Integrity, InterfaceName};
+use warg_depsolve_registry::{Dependency, DependencyRecord, ReleaseMetadata};
 
 /// The config media type of a Wasm OCI artifact.
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
@@ -66,15 +66,6 @@ struct Record {
     interface_exports: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
-struct DependencyRecord {
-    import: String,
-    /// `declared`, `legacy` or `interface`.
-    kind: String,
-    /// The dependency reference, or the interface name.
-    reference: String,
-}
-
 /// The config blob for a release whose scanned metadata is `meta` and whose
 /// bytes are `bytes` (already known to scan).
 pub(crate) fn config_for(meta: &ReleaseMetadata, bytes: &[u8]) -> Vec<u8> {
@@ -94,19 +85,7 @@ pub(crate) fn config_for(meta: &ReleaseMetadata, bytes: &[u8]) -> Vec<u8> {
     let dependencies = meta
         .dependencies
         .iter()
-        .filter_map(|d| {
-            let (kind, reference) = match &d.class {
-                ImportClass::Declared(r) => ("declared", r.to_string()),
-                ImportClass::Legacy(r) => ("legacy", r.to_string()),
-                ImportClass::Interface(i) => ("interface", i.to_string()),
-                ImportClass::Host => return None,
-            };
-            Some(DependencyRecord {
-                import: d.import.clone(),
-                kind: kind.into(),
-                reference,
-            })
-        })
+        .filter_map(DependencyRecord::of)
         .collect();
     let config = WasmConfig {
         created: "1970-01-01T00:00:00Z".into(),
@@ -147,19 +126,11 @@ pub(crate) fn recorded_metadata(
     if record.format != RECORD_FORMAT {
         return None;
     }
-    let mut dependencies = Vec::with_capacity(record.dependencies.len());
-    for d in record.dependencies {
-        let class = match d.kind.as_str() {
-            "declared" => ImportClass::Declared(DepRef::parse(&d.reference).ok()?),
-            "legacy" => ImportClass::Legacy(DepRef::parse(&d.reference).ok()?),
-            "interface" => ImportClass::Interface(InterfaceName::parse(&d.reference)?),
-            _ => return None,
-        };
-        dependencies.push(Dependency {
-            import: d.import,
-            class,
-        });
-    }
+    let dependencies = record
+        .dependencies
+        .iter()
+        .map(DependencyRecord::to_dependency)
+        .collect::<Option<Vec<_>>>()?;
     let exports = record
         .interface_exports
         .iter()

@@ -69,10 +69,10 @@ use std::sync::{Arc, Mutex};
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
-use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName};
+use warg_depsolve_names::{Integrity, InterfaceName, PackageName};
 
 use crate::fsutil::{is_single_component, join_inside, write_atomic, write_atomic_with, Existing};
-use crate::source::{Dependency, Release, ReleaseMetadata, Source, SourceError, Stamp};
+use crate::source::{DependencyRecord, Release, ReleaseMetadata, Source, SourceError, Stamp};
 
 /// The version of the metadata and index file formats.
 const FORMAT: u32 = 1;
@@ -227,21 +227,12 @@ struct MetaRecord {
 
 impl MetaRecord {
     fn of(meta: &ReleaseMetadata) -> Self {
-        let mut dependencies = Vec::with_capacity(meta.dependencies.len());
-        for d in &meta.dependencies {
-            let (kind, reference) = match &d.class {
-                ImportClass::Declared(r) => ("declared", r.to_string()),
-                ImportClass::Legacy(r) => ("legacy", r.to_string()),
-                ImportClass::Interface(i) => ("interface", i.to_string()),
-                // Metadata never lists host imports; nothing to keep.
-                ImportClass::Host => continue,
-            };
-            dependencies.push(DependencyRecord {
-                import: d.import.clone(),
-                kind: kind.to_string(),
-                reference,
-            });
-        }
+        // Metadata never lists host imports; `of` skips them.
+        let dependencies = meta
+            .dependencies
+            .iter()
+            .filter_map(DependencyRecord::of)
+            .collect();
         MetaRecord {
             size: meta.size,
             dependencies,
@@ -261,19 +252,11 @@ impl MetaRecord {
         version: &Version,
         digest: &Integrity,
     ) -> Option<ReleaseMetadata> {
-        let mut dependencies = Vec::with_capacity(self.dependencies.len());
-        for d in &self.dependencies {
-            let class = match d.kind.as_str() {
-                "declared" => DepRef::parse(&d.reference).ok().map(ImportClass::Declared),
-                "legacy" => DepRef::parse(&d.reference).ok().map(ImportClass::Legacy),
-                "interface" => InterfaceName::parse(&d.reference).map(ImportClass::Interface),
-                _ => None,
-            }?;
-            dependencies.push(Dependency {
-                import: d.import.clone(),
-                class,
-            });
-        }
+        let dependencies = self
+            .dependencies
+            .iter()
+            .map(DependencyRecord::to_dependency)
+            .collect::<Option<Vec<_>>>()?;
         let interface_exports = self
             .interface_exports
             .iter()
@@ -288,17 +271,6 @@ impl MetaRecord {
             interface_exports,
         })
     }
-}
-
-/// One dependency as stored: enough to rebuild its [`ImportClass`] with
-/// the names crate's own parsers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct DependencyRecord {
-    import: String,
-    /// `declared`, `legacy` or `interface`.
-    kind: String,
-    /// The dependency reference, or the interface name.
-    reference: String,
 }
 
 impl MetadataCache {

@@ -58,4 +58,6 @@ pub use local::LocalRegistry;
 pub use memory::MemorySource;
 pub use metadata::ExtractError;
 pub use router::{BackendFactory, Registries};
-pub use source::{Dependency, Release, ReleaseMetadata, Source, SourceError, Stamp};
+pub use source::{
+    Dependency, DependencyRecord, Release, ReleaseMetadata, Source, SourceError, Stamp,
+};

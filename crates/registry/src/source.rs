@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
-use warg_depsolve_names::{ImportClass, Integrity, InterfaceName, PackageName};
+use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName};
 
 /// One published version of a package.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -38,6 +38,65 @@ pub struct Dependency {
     pub import: String,
     /// What the import refers to. Never [`ImportClass::Host`].
     pub class: ImportClass,
+}
+
+/// A [`Dependency`] in a stable, serializable form, as the metadata cache
+/// and the OCI config record store it: the import name, its kind and the
+/// reference (or interface name) as text, rebuilt with the names crate's
+/// own parsers.
+///
+/// ```
+/// use warg_depsolve_names::classify;
+/// use warg_depsolve_registry::{Dependency, DependencyRecord};
+/// let dep = Dependency {
+///     import: "base".into(),
+///     class: classify("base", Some("unlocked-dep=<a:base@{>=1.0.0}>")).unwrap(),
+/// };
+/// let record = DependencyRecord::of(&dep).unwrap();
+/// assert_eq!(record.kind, "declared");
+/// assert_eq!(record.to_dependency(), Some(dep));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencyRecord {
+    /// The import's name.
+    pub import: String,
+    /// `declared`, `legacy` or `interface`.
+    pub kind: String,
+    /// The dependency reference, or the interface name.
+    pub reference: String,
+}
+
+impl DependencyRecord {
+    /// The record of a dependency; `None` for a host import (metadata
+    /// never lists those).
+    pub fn of(dependency: &Dependency) -> Option<Self> {
+        let (kind, reference) = match &dependency.class {
+            ImportClass::Declared(r) => ("declared", r.to_string()),
+            ImportClass::Legacy(r) => ("legacy", r.to_string()),
+            ImportClass::Interface(i) => ("interface", i.to_string()),
+            ImportClass::Host => return None,
+        };
+        Some(DependencyRecord {
+            import: dependency.import.clone(),
+            kind: kind.to_string(),
+            reference,
+        })
+    }
+
+    /// The dependency back; `None` if the kind is unknown or the reference
+    /// no longer parses (the record is then treated as absent).
+    pub fn to_dependency(&self) -> Option<Dependency> {
+        let class = match self.kind.as_str() {
+            "declared" => ImportClass::Declared(DepRef::parse(&self.reference).ok()?),
+            "legacy" => ImportClass::Legacy(DepRef::parse(&self.reference).ok()?),
+            "interface" => ImportClass::Interface(InterfaceName::parse(&self.reference)?),
+            _ => return None,
+        };
+        Some(Dependency {
+            import: self.import.clone(),
+            class,
+        })
+    }
 }
 
 /// What the solver needs to know about one release, read from its bytes

@@ -179,25 +179,7 @@ impl Resolution {
     /// `ns:pkg@version`.
     pub fn requirements(&self) -> Vec<Vec<Requirement>> {
         let mut out = vec![Vec::new(); self.packages.len()];
-        let dependents = std::iter::once((None, &self.root_edges)).chain(
-            self.packages
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (Some(i), &p.edges)),
-        );
-        for (who, edges) in dependents {
-            let dependent = match who {
-                None => "root".to_string(),
-                Some(i) => self.label(i),
-            };
-            for e in edges {
-                out[e.target].push(Requirement {
-                    dependent: dependent.clone(),
-                    import: e.import.clone(),
-                    requirement: e.constraint.to_string(),
-                });
-            }
-        }
+        self.each_requirement(Some, |i, r| out[i].push(r));
         for list in &mut out {
             list.sort_unstable();
         }
@@ -207,6 +189,19 @@ impl Resolution {
     /// The requirements on one package; see [`Resolution::requirements`].
     pub fn required_by(&self, index: usize) -> Vec<Requirement> {
         let mut out = Vec::new();
+        self.each_requirement(|target| (target == index).then_some(0), |_, r| out.push(r));
+        out.sort_unstable();
+        out
+    }
+
+    /// Calls `each(slot, requirement)` for every edge whose target `slot`
+    /// maps to a slot, dependents named as [`Resolution::requirements`]
+    /// says.
+    fn each_requirement(
+        &self,
+        slot: impl Fn(usize) -> Option<usize>,
+        mut each: impl FnMut(usize, Requirement),
+    ) {
         let dependents = std::iter::once((None, &self.root_edges)).chain(
             self.packages
                 .iter()
@@ -214,16 +209,23 @@ impl Resolution {
                 .map(|(i, p)| (Some(i), &p.edges)),
         );
         for (who, edges) in dependents {
-            for e in edges.iter().filter(|e| e.target == index) {
-                out.push(Requirement {
-                    dependent: who.map_or_else(|| "root".to_string(), |i| self.label(i)),
-                    import: e.import.clone(),
-                    requirement: e.constraint.to_string(),
+            let mut dependent = None;
+            for e in edges {
+                let Some(at) = slot(e.target) else { continue };
+                let name = dependent.get_or_insert_with(|| match who {
+                    None => "root".to_string(),
+                    Some(i) => self.label(i),
                 });
+                each(
+                    at,
+                    Requirement {
+                        dependent: name.clone(),
+                        import: e.import.clone(),
+                        requirement: e.constraint.to_string(),
+                    },
+                );
             }
         }
-        out.sort_unstable();
-        out
     }
 
     /// `ns:pkg@version` of a package, as reports print it.
