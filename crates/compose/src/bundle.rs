@@ -434,9 +434,8 @@ fn assemble<'a>(
     if let Some(e) = failed {
         return Err(e);
     }
-    if let Some(e) = write_failed {
-        return Err(ComposeError::Write(e));
-    }
+    // As on the sequential path: an invalid bundle is reported as such,
+    // before any trouble writing it.
     if let Some((_, e)) = invalid
         .into_inner()
         .expect("not poisoned")
@@ -444,6 +443,9 @@ fn assemble<'a>(
         .min_by_key(|(rank, _)| *rank)
     {
         return Err(e);
+    }
+    if let Some(e) = write_failed {
+        return Err(ComposeError::Write(e));
     }
     let pieces = built.into_inner().expect("built when nothing failed");
     Ok((BundleParts::new(pieces), out))

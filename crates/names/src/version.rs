@@ -46,13 +46,43 @@ impl Track {
 
     /// Every version on this track, pre-releases included, as a half-open
     /// range `[start-0, next-0)`.
+    ///
+    /// The last numbers have no next one: `u64::MAX.x.y` is unbounded
+    /// above, `0.u64::MAX` ends where `1.0.0` begins, `0.0.u64::MAX` where
+    /// `0.1.0` does.
+    ///
+    /// ```
+    /// use semver::Version;
+    /// use warg_depsolve_names::Track;
+    /// let max = Version::new(u64::MAX, 3, 0);
+    /// assert!(Track::of(&max).versions().contains(&max));
+    /// assert!(!Track::Minor(u64::MAX).versions().contains(&Version::new(1, 0, 0)));
+    /// ```
     pub fn versions(self) -> VersionSet {
         let (lo, hi) = match self {
-            Track::Major(m) => (Version::new(m, 0, 0), Version::new(m + 1, 0, 0)),
-            Track::Minor(m) => (Version::new(0, m, 0), Version::new(0, m + 1, 0)),
-            Track::Patch(p) => (Version::new(0, 0, p), Version::new(0, 0, p + 1)),
+            Track::Major(m) => (
+                Version::new(m, 0, 0),
+                m.checked_add(1).map(|n| Version::new(n, 0, 0)),
+            ),
+            Track::Minor(m) => (
+                Version::new(0, m, 0),
+                Some(
+                    m.checked_add(1)
+                        .map_or(Version::new(1, 0, 0), |n| Version::new(0, n, 0)),
+                ),
+            ),
+            Track::Patch(p) => (
+                Version::new(0, 0, p),
+                Some(
+                    p.checked_add(1)
+                        .map_or(Version::new(0, 1, 0), |n| Version::new(0, 0, n)),
+                ),
+            ),
         };
-        VersionSet::between(lowest_prerelease(lo), lowest_prerelease(hi))
+        match hi {
+            Some(hi) => VersionSet::between(lowest_prerelease(lo), lowest_prerelease(hi)),
+            None => VersionSet::higher_than(lowest_prerelease(lo)),
+        }
     }
 }
 

@@ -896,7 +896,12 @@ pub fn resolve(
     let provider = Provider::new(source, root, options);
     let root_node = Node::Root(Arc::from(root.name.as_str()));
     if let Some(selected) = provider.newest_first(&root_node) {
-        return build_resolution(&provider, selected);
+        match build_resolution(&provider, selected) {
+            // The newest choices close a cycle; pubgrub may find others
+            // that do not (and reports the cycle itself if it cannot).
+            Err(SolveError::Cycle { .. }) => {}
+            done => return done,
+        }
     }
     let selected = match pubgrub::resolve(&provider, root_node, Version::new(0, 0, 0)) {
         Ok(selected) => selected,
