@@ -30,9 +30,9 @@ use warg_depsolve_names::{DepRef, ImportClass, PackageName, Track};
 use warg_depsolve_registry::{Dependency, Release, ReleaseMetadata, Source};
 use warg_depsolve_solver::{Constraint, Edge, Resolution, ResolvedPackage, Root};
 
-/// Resolves `root` greedily; `None` when a range has no release or the
-/// source fails. Interface imports are skipped (the synthetic registry has
-/// none).
+/// Resolves `root` greedily; `None` when a range has no release, the
+/// source fails, or an import is an interface import (not supported: the
+/// synthetic registry has none).
 pub fn resolve(source: &dyn Source, root: &Root) -> Option<Resolution> {
     let mut releases: HashMap<PackageName, Arc<[Release]>> = HashMap::new();
     let mut chosen: HashMap<(PackageName, Track), usize> = HashMap::new();
@@ -120,17 +120,7 @@ pub fn resolve(source: &dyn Source, root: &Root) -> Option<Resolution> {
             Some(i) => &nodes[i].2.dependencies[k],
         };
         let target = position[target];
-        let constraint = match &dep.class {
-            ImportClass::Declared(DepRef::Unlocked { range, .. })
-            | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => {
-                Constraint::Range(range.clone())
-            }
-            ImportClass::Declared(DepRef::Locked { version, .. })
-            | ImportClass::Legacy(DepRef::Locked { version, .. }) => {
-                Constraint::Exact(version.clone())
-            }
-            _ => return None,
-        };
+        let constraint = Constraint::of(dep)?;
         let edge = Edge {
             import: dep.import.clone(),
             target,

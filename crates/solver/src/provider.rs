@@ -772,19 +772,6 @@ impl Deps<'_> {
     }
 }
 
-/// What an import asks for, as resolutions record it (`None` for a host
-/// import, which is never wired).
-fn constraint_of(dep: &Dependency) -> Option<Constraint> {
-    Some(match &dep.class {
-        ImportClass::Declared(DepRef::Unlocked { range, .. })
-        | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => Constraint::Range(range.clone()),
-        ImportClass::Declared(DepRef::Locked { version, .. })
-        | ImportClass::Legacy(DepRef::Locked { version, .. }) => Constraint::Exact(version.clone()),
-        ImportClass::Interface(interface) => Constraint::Interface(interface.clone()),
-        ImportClass::Host => return None,
-    })
-}
-
 /// The track a set of versions lies on, if it lies on one.
 fn single_track_of(set: &VersionSet) -> Option<Track> {
     use std::ops::Bound;
@@ -1027,7 +1014,7 @@ fn build_resolution(
                         .map(|e| e.to_string())
                 }
             };
-            let Some(constraint) = constraint_of(dep) else {
+            let Some(constraint) = Constraint::of(dep) else {
                 continue;
             };
             edges.push(Edge {

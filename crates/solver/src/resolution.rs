@@ -6,7 +6,10 @@ use std::fmt;
 use semver::Version;
 use serde::ser::SerializeStruct as _;
 use serde::{Serialize, Serializer};
-use warg_depsolve_names::{write_version, DepRange, Integrity, InterfaceName, PackageName, Track};
+use warg_depsolve_names::{
+    write_version, DepRange, DepRef, ImportClass, Integrity, InterfaceName, PackageName, Track,
+};
+use warg_depsolve_registry::Dependency;
 
 /// A solved dependency graph, ready to be locked, printed or composed.
 ///
@@ -93,6 +96,25 @@ pub enum Constraint {
     Exact(Version),
     /// A versioned interface (`test:add/api@1.0.0`).
     Interface(InterfaceName),
+}
+
+impl Constraint {
+    /// What `dependency` asks for (`None` for a host import, which is never
+    /// wired).
+    pub fn of(dependency: &Dependency) -> Option<Self> {
+        Some(match &dependency.class {
+            ImportClass::Declared(DepRef::Unlocked { range, .. })
+            | ImportClass::Legacy(DepRef::Unlocked { range, .. }) => {
+                Constraint::Range(range.clone())
+            }
+            ImportClass::Declared(DepRef::Locked { version, .. })
+            | ImportClass::Legacy(DepRef::Locked { version, .. }) => {
+                Constraint::Exact(version.clone())
+            }
+            ImportClass::Interface(interface) => Constraint::Interface(interface.clone()),
+            ImportClass::Host => return None,
+        })
+    }
 }
 
 impl fmt::Display for Constraint {
