@@ -18,10 +18,10 @@ use warg_depsolve_names::{scan, DepRef, ImportClass, Integrity, PackageName, Tra
 use warg_depsolve_registry::{Source, SourceError};
 use warg_depsolve_solver::Resolution;
 use wasm_compose::graph::{Component, ComponentId, CompositionGraph, EncodeOptions, InstanceId};
-use wasmparser::component_types::{ComponentEntityType, SubtypeCx};
 use wasmparser::{Validator, WasmFeatures};
 
 use crate::error::ComposeError;
+use crate::host;
 use crate::pieces::{validate_pieces, Piece, PieceSection, Pieces};
 use crate::sections::{self, Name, COMPONENT, IMPORT};
 
@@ -391,7 +391,15 @@ pub(crate) fn lock_sections<'a>(
             ));
         }
     }
-    check_host_imports(&members, &wired, &order, |m| component(m))?;
+    let in_order: Vec<_> = order.iter().map(|&m| (m, component(m))).collect();
+    host::check(&in_order, |m, name| wired[m].iter().any(|w| w == name)).map_err(|c| {
+        ComposeError::HostImportConflict {
+            name: c.name,
+            first: members[c.first].label.clone(),
+            second: members[c.second].label.clone(),
+            message: c.message,
+        }
+    })?;
 
     for (m, target, export_index, import_index, import) in connections {
         let source = instances[target].expect("instantiated");
@@ -442,75 +450,6 @@ pub fn lock(
 ) -> Result<Vec<u8>, ComposeError> {
     let packages = fetch_packages(resolution, source)?;
     lock_verified(root, resolution, &packages)
-}
-
-/// Fails when two members import one unwired name at types that cannot be
-/// merged into one import (instances merge export by export).
-fn check_host_imports<'g>(
-    members: &[Member<'_>],
-    wired: &[Vec<String>],
-    order: &[usize],
-    component: impl Fn(usize) -> &'g Component<'g>,
-) -> Result<(), ComposeError> {
-    let mut seen: Vec<(String, usize, ComponentEntityType)> = Vec::new();
-    for &m in order {
-        let c = component(m);
-        for (_, name, _) in c.imports() {
-            if wired[m].iter().any(|w| w == name) {
-                continue;
-            }
-            let Some(item) = c.types().component_item_for_import(name) else {
-                continue;
-            };
-            for (other_name, other, other_ty) in &seen {
-                if other_name != name {
-                    continue;
-                }
-                if let Err(message) = compatible(component(*other), *other_ty, c, item.ty) {
-                    return Err(ComposeError::HostImportConflict {
-                        name: name.to_string(),
-                        first: members[*other].label.clone(),
-                        second: members[m].label.clone(),
-                        message,
-                    });
-                }
-            }
-            seen.push((name.to_string(), m, item.ty));
-        }
-    }
-    Ok(())
-}
-
-/// Whether two imports of one name can be one import: both subtypes of each
-/// other, or, for instances, so for every export they share.
-fn compatible(
-    a: &Component<'_>,
-    a_ty: ComponentEntityType,
-    b: &Component<'_>,
-    b_ty: ComponentEntityType,
-) -> Result<(), String> {
-    let both_ways = |x: &ComponentEntityType, y: &ComponentEntityType| -> Result<(), String> {
-        let mut cx = SubtypeCx::new_with_refs(a.types(), b.types());
-        cx.component_entity_type(x, y, 0)
-            .map_err(|e| e.message().to_string())?;
-        cx.swap();
-        cx.component_entity_type(y, x, 0)
-            .map_err(|e| e.message().to_string())
-    };
-    match (a_ty, b_ty) {
-        (ComponentEntityType::Instance(ai), ComponentEntityType::Instance(bi)) => {
-            let a_types = a.types();
-            let b_types = b.types();
-            for (export, a_item) in a_types[ai].exports.iter() {
-                if let Some(b_item) = b_types[bi].exports.get(export) {
-                    both_ways(&a_item.ty, &b_item.ty)
-                        .map_err(|e| format!("export `{export}`: {e}"))?;
-                }
-            }
-            Ok(())
-        }
-        (x, y) => both_ways(&x, &y),
-    }
 }
 
 /// Turns wasm-compose's output (every member imported as a component) into

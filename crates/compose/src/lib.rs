@@ -85,6 +85,7 @@
 mod bundle;
 mod error;
 mod graph;
+mod host;
 mod migrate;
 mod pieces;
 mod sections;
