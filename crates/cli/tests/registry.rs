@@ -167,3 +167,52 @@ fn explicit_registry_wins_over_a_wkg_config() {
     let json = env.json(&["versions", "test:add", "--config", "mine.toml"]);
     assert_eq!(json["registry"], "mine");
 }
+
+/// `publish` shows registry dependencies and host imports apart, each
+/// once: `host.wat` declares `inc` and imports `log` and a `wasi:`
+/// interface from the host.
+#[test]
+fn publish_lists_dependencies_and_host_imports_apart() {
+    let env = Env::new();
+    env.copy_registry("reg");
+    env.copy("roots/host.wat", "host.wat");
+    let args = [
+        "publish",
+        "host.wat",
+        "--package",
+        "test:host",
+        "--version",
+        "1.0.0",
+        "--registry",
+        "reg",
+    ];
+    let json = env.json(&args);
+    let deps: Vec<&str> = json["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["import"].as_str().unwrap())
+        .collect();
+    assert_eq!(deps, ["inc"]);
+    assert_eq!(
+        json["host_imports"],
+        serde_json::json!(["log", "wasi:clocks/monotonic-clock@0.2.3"])
+    );
+
+    let text = env.ok(&args);
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(key))
+            .unwrap_or_else(|| panic!("no `{key}` line in {text}"))
+            .to_string()
+    };
+    assert!(
+        line("dependencies").ends_with("inc (unlocked-dep=<test:inc@{>=1.0.0}>)"),
+        "{text}"
+    );
+    assert!(
+        line("host imports").ends_with("log, wasi:clocks/monotonic-clock@0.2.3"),
+        "{text}"
+    );
+    assert_eq!(text.matches("wasi:clocks/monotonic-clock@0.2.3").count(), 1);
+}

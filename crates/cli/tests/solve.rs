@@ -123,7 +123,7 @@ fn locked_fails_naming_the_change_and_leaves_the_lock() {
         &[
             "meet.lock",
             "would change",
-            "test:add (track 1): 1.1.0 would be added",
+            "test:add (track 1): 1.1.0 added",
         ],
     );
     assert_eq!(String::from_utf8(env.read("meet.lock")).unwrap(), stale);
@@ -143,10 +143,7 @@ fn locked_fails_naming_the_change_and_leaves_the_lock() {
 
     // Without --locked, the lock is brought up to date.
     let text = env.ok(&["resolve", &root, "--registry", &registry()]);
-    assert!(
-        text.contains("test:add (track 1): 1.1.0 would be added"),
-        "{text}"
-    );
+    assert!(text.contains("test:add (track 1): 1.1.0 added"), "{text}");
     env.ok(&["resolve", &root, "--registry", &registry(), "--locked"]);
 }
 

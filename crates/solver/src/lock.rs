@@ -119,7 +119,10 @@ impl LockFile {
                 track: Some(p.track),
                 required_by: required_by
                     .iter()
-                    .map(|r| format!("{}: {} {}", r.dependent, r.import, r.requirement))
+                    .map(|r| match r.asked() {
+                        Some(asked) => format!("{}: {} {asked}", r.dependent, r.import),
+                        None => format!("{}: {}", r.dependent, r.import),
+                    })
                     .collect(),
             };
             match packages.last_mut() {
@@ -168,9 +171,10 @@ impl LockFile {
         })
     }
 
-    /// What would change going from `self` to `new`, one line per package
-    /// and track (`test:add (track 1): 1.0.0 -> 1.1.0`); empty when the pins
-    /// and digests are the same.
+    /// What changes going from `self` to `new`, one line per package and
+    /// track (`test:add (track 1): 1.0.0 -> 1.1.0`, `... 1.1.0 added`,
+    /// `... 1.0.0 removed`); empty when the pins and digests are the same.
+    /// The wording fits both a change made and one refused (`--locked`).
     pub fn changes_to(&self, new: &LockFile) -> Vec<String> {
         use std::collections::BTreeMap;
         let index = |l: &LockFile| -> BTreeMap<(PackageName, Track), (Version, Integrity)> {
@@ -191,10 +195,7 @@ impl LockFile {
         let mut changes = Vec::new();
         for (key, (v, d)) in &old {
             match new.get(key) {
-                None => changes.push(format!(
-                    "{} (track {}): {} would be removed",
-                    key.0, key.1, v
-                )),
+                None => changes.push(format!("{} (track {}): {} removed", key.0, key.1, v)),
                 Some((nv, _)) if nv != v => {
                     changes.push(format!("{} (track {}): {} -> {}", key.0, key.1, v, nv))
                 }
@@ -211,7 +212,7 @@ impl LockFile {
         }
         for (key, (v, _)) in &new {
             if !old.contains_key(key) {
-                changes.push(format!("{} (track {}): {} would be added", key.0, key.1, v));
+                changes.push(format!("{} (track {}): {} added", key.0, key.1, v));
             }
         }
         changes

@@ -64,6 +64,15 @@ pub struct Requirement {
     pub requirement: String,
 }
 
+impl Requirement {
+    /// What the import asked for, when that says more than its name: an
+    /// interface import (`demo:greeter/greet@1.0.0`) is its own
+    /// requirement, so it is not repeated.
+    pub fn asked(&self) -> Option<&str> {
+        (self.requirement != self.import).then_some(self.requirement.as_str())
+    }
+}
+
 /// One import wired to its provider.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Edge {

@@ -104,6 +104,18 @@ fn interface_imports_resolve_to_the_exporting_package() {
         .map(|e| e.export.clone().unwrap())
         .collect();
     assert_eq!(exports, ["test:inc/api@1.0.0", "test:five/api@1.0.0"]);
+
+    // An interface import is its own requirement: named once, in the lock
+    // file as in the report.
+    let lock = LockFile::from_resolution(&r);
+    let inc = lock
+        .packages
+        .iter()
+        .find(|p| p.name.to_string() == "test:inc")
+        .unwrap();
+    assert_eq!(inc.versions[0].required_by, ["root: test:inc/api@1.0.0"]);
+    let requirement = &r.required_by(2)[0];
+    assert_eq!(requirement.asked(), None);
 }
 
 #[test]

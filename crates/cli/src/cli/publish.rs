@@ -10,9 +10,12 @@
 //! are refused.
 //!
 //! JSON: `{"format": 1, "file", "package", "version", "registry", "path",
-//! "digest", "size", "dependencies": [{"import", "class"}]}` (`path` is the
-//! release file for a local registry, else `null`; `class` as `inspect`
-//! prints it).
+//! "digest", "size", "dependencies": [{"import", "class"}], "host_imports":
+//! ["wasi:io/poll@0.2.9", ...]}` (`path` is the release file for a local
+//! registry, else `null`; `class` as `inspect` prints it). `dependencies`
+//! are the imports a registry may provide (declared, legacy, and interface
+//! imports outside `wasi:`); `host_imports` every other import, each once:
+//! `wasi:*` interfaces and plain host names.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,7 +24,7 @@ use anyhow::Context as _;
 use semver::Version;
 use serde::Serialize;
 use warg_depsolve_names::scan::scan;
-use warg_depsolve_names::PackageName;
+use warg_depsolve_names::{ImportClass, PackageName};
 use warg_depsolve_registry::Dependency;
 
 use super::common::{RegistryArgs, RootFile};
@@ -55,7 +58,8 @@ struct Report<'a> {
     path: Option<String>,
     digest: String,
     size: u64,
-    dependencies: &'a [Dependency],
+    dependencies: Vec<&'a Dependency>,
+    host_imports: Vec<String>,
 }
 
 /// Runs `publish`.
@@ -68,9 +72,8 @@ struct Report<'a> {
 pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
     let file = RootFile::read(&args.file)?;
     let what = file.display();
-    let metadata = scan(&file.bytes)
-        .with_context(|| format!("cannot publish `{what}`"))?
-        .metadata;
+    let scanned = scan(&file.bytes).with_context(|| format!("cannot publish `{what}`"))?;
+    let metadata = scanned.metadata;
     let package = match (&args.package, &metadata.name) {
         (Some(p), _) => p.clone(),
         (None, Some(name)) => name.parse().map_err(|e| {
@@ -105,6 +108,22 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         .local_for(&package)
         .and_then(|local| local.release_path(&package, &version).ok())
         .map(|p| p.display().to_string());
+    let is_host = |class: &ImportClass| match class {
+        ImportClass::Host => true,
+        ImportClass::Interface(i) => i.is_wasi(),
+        ImportClass::Declared(_) | ImportClass::Legacy(_) => false,
+    };
+    let dependencies: Vec<&Dependency> = meta
+        .dependencies
+        .iter()
+        .filter(|d| !is_host(&d.class))
+        .collect();
+    let host_imports: Vec<String> = scanned
+        .imports
+        .iter()
+        .filter(|i| i.name.classify().is_ok_and(|c| is_host(&c)))
+        .map(|i| i.name.name.clone())
+        .collect();
     let report = Report {
         format: 1,
         file: what.clone(),
@@ -114,7 +133,8 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         path,
         digest: meta.digest.to_oci(),
         size: meta.size,
-        dependencies: &meta.dependencies,
+        dependencies,
+        host_imports,
     };
     match global.format {
         Format::Json => write_json(out, &report),
@@ -126,17 +146,28 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
             }
             t.row(["digest", &report.digest]);
             t.row(["size".to_string(), format!("{} bytes", report.size)]);
-            let deps: Vec<String> = meta
+            let deps: Vec<String> = report
                 .dependencies
                 .iter()
-                .map(|d| format!("{} ({})", d.import, dependency_target(d)))
+                .map(|d| match dependency_target(d) {
+                    target if target == d.import => target,
+                    target => format!("{} ({target})", d.import),
+                })
                 .collect();
             t.row([
-                "imports".to_string(),
+                "dependencies".to_string(),
                 if deps.is_empty() {
-                    "no registry dependencies".to_string()
+                    "none".to_string()
                 } else {
                     deps.join(", ")
+                },
+            ]);
+            t.row([
+                "host imports".to_string(),
+                if report.host_imports.is_empty() {
+                    "none".to_string()
+                } else {
+                    report.host_imports.join(", ")
                 },
             ]);
             t.write(out)?;
@@ -147,7 +178,6 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
 
 /// What a dependency import refers to, briefly.
 pub(crate) fn dependency_target(d: &Dependency) -> String {
-    use warg_depsolve_names::ImportClass;
     match &d.class {
         ImportClass::Declared(r) | ImportClass::Legacy(r) => r.to_string(),
         ImportClass::Interface(i) => i.to_string(),

@@ -144,7 +144,10 @@ pub(crate) fn write_packages(out: &mut dyn Write, r: &Resolution) -> anyhow::Res
         for req in &required_by {
             t.note(
                 "required by",
-                format!("{} as `{}` {}", req.dependent, req.import, req.requirement),
+                match req.asked() {
+                    Some(asked) => format!("{} as `{}` {asked}", req.dependent, req.import),
+                    None => format!("{} as `{}`", req.dependent, req.import),
+                },
             );
         }
     }
