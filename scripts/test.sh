@@ -56,4 +56,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace
 
+step "real components (componentize-py, componentize-js, wasmtime with WASI)"
+scripts/real-components.sh
+
 step "all checks passed"
