@@ -21,9 +21,9 @@ use wasm_compose::graph::{Component, ComponentId, CompositionGraph, EncodeOption
 use wasmparser::{Validator, WasmFeatures};
 
 use crate::error::ComposeError;
-use crate::host;
 use crate::pieces::{validate_pieces, Piece, PieceSection, Pieces};
 use crate::sections::{self, Name, COMPONENT, IMPORT};
+use crate::{host, merge};
 
 /// The name the root has in the composition graph. It never reaches an
 /// output: the root is nested, not imported.
@@ -317,6 +317,88 @@ pub(crate) fn lock_sections<'a>(
         }
     }
 
+    // Host imports (those no edge wires), and which of them merge across
+    // semver-compatible versions (see `merge`).
+    let unwired: Vec<Vec<&str>> = scans
+        .iter()
+        .enumerate()
+        .map(|(m, scanned)| {
+            scanned
+                .imports
+                .iter()
+                .filter(|i| {
+                    i.name.version_suffix.is_none()
+                        && !edges_of(m).iter().any(|e| e.import == i.name.name)
+                })
+                .map(|i| i.name.name.as_str())
+                .collect()
+        })
+        .collect();
+    let mut merges = merge::plan(&unwired);
+    let encoded = loop {
+        let views = members
+            .iter()
+            .zip(&merges)
+            .map(|(m, renames)| {
+                if renames.is_empty() {
+                    Ok(None)
+                } else {
+                    merge::rename_imports(m.bytes, renames, &m.label).map(Some)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        match compose_shell(resolution, &members, &views, root_index)? {
+            Ok(shell) => {
+                let renames: Vec<(&str, &merge::Renames)> = members
+                    .iter()
+                    .zip(&merges)
+                    .map(|(m, r)| (m.graph_name.as_str(), r))
+                    .collect();
+                break merge::restore_names(&shell, &renames)?;
+            }
+            // The merged import does not fit every member: keep the
+            // versions apart and try again.
+            Err(conflict) if merge::drop_merge(&mut merges, &conflict.name) => continue,
+            Err(c) => {
+                return Err(ComposeError::HostImportConflict {
+                    name: c.name,
+                    first: members[c.first].label.clone(),
+                    second: members[c.second].label.clone(),
+                    message: c.message,
+                })
+            }
+        }
+    };
+
+    let locked = rewrite_shell(&encoded, &members, root_index, &resolution.root, root)?;
+    let pieces: Vec<Piece<'_>> = locked
+        .iter()
+        .flat_map(|s| [s.header.clone(), s.contents.clone()])
+        .collect();
+    let mut all = vec![Piece::Owned(sections::COMPONENT_HEADER.to_vec())];
+    all.extend(pieces);
+    validate_pieces(&all, WasmFeatures::all(), "locked form", "")?;
+    Ok(locked)
+}
+
+/// One attempt at the composition: every member added (as its view where
+/// `views` holds one: imports renamed for merging) and instantiated in
+/// dependency order, every edge wired, encoded with
+/// `define_components: false`. `Ok(Err(_))` when host imports of one name
+/// cannot be one import.
+fn compose_shell(
+    resolution: &Resolution,
+    members: &[Member<'_>],
+    views: &[Option<Vec<u8>>],
+    root_index: usize,
+) -> Result<Result<Vec<u8>, host::Conflict>, ComposeError> {
+    let edges_of = |m: usize| {
+        if m == root_index {
+            &resolution.root_edges
+        } else {
+            &resolution.packages[m].edges
+        }
+    };
     let mut validator = Validator::new_with_features(WasmFeatures::all());
     let mut graph = CompositionGraph::new();
     let mut order = resolution.dependency_order();
@@ -325,12 +407,12 @@ pub(crate) fn lock_sections<'a>(
     let mut instances: Vec<Option<InstanceId>> = vec![None; members.len()];
     for &m in &order {
         let member = &members[m];
-        let component =
-            Component::from_bytes(&mut validator, member.graph_name.clone(), member.bytes)
-                .map_err(|e| ComposeError::InvalidComponent {
-                    component: member.label.clone(),
-                    message: format!("{e:#}"),
-                })?;
+        let bytes = views[m].as_deref().unwrap_or(member.bytes);
+        let component = Component::from_bytes(&mut validator, member.graph_name.clone(), bytes)
+            .map_err(|e| ComposeError::InvalidComponent {
+                component: member.label.clone(),
+                message: format!("{e:#}"),
+            })?;
         let id = graph
             .add_component(component)
             .map_err(|e| ComposeError::Compose {
@@ -392,14 +474,9 @@ pub(crate) fn lock_sections<'a>(
         }
     }
     let in_order: Vec<_> = order.iter().map(|&m| (m, component(m))).collect();
-    host::check(&in_order, |m, name| wired[m].iter().any(|w| w == name)).map_err(|c| {
-        ComposeError::HostImportConflict {
-            name: c.name,
-            first: members[c.first].label.clone(),
-            second: members[c.second].label.clone(),
-            message: c.message,
-        }
-    })?;
+    if let Err(conflict) = host::check(&in_order, |m, name| wired[m].iter().any(|w| w == name)) {
+        return Ok(Err(conflict));
+    }
 
     for (m, target, export_index, import_index, import) in connections {
         let source = instances[target].expect("instantiated");
@@ -429,16 +506,7 @@ pub(crate) fn lock_sections<'a>(
             root: resolution.root.clone(),
             message: format!("{e:#}"),
         })?;
-
-    let locked = rewrite_shell(&encoded, &members, root_index, &resolution.root, root)?;
-    let pieces: Vec<Piece<'_>> = locked
-        .iter()
-        .flat_map(|s| [s.header.clone(), s.contents.clone()])
-        .collect();
-    let mut all = vec![Piece::Owned(sections::COMPONENT_HEADER.to_vec())];
-    all.extend(pieces);
-    validate_pieces(&all, WasmFeatures::all(), "locked form", "")?;
-    Ok(locked)
+    Ok(Ok(encoded))
 }
 
 /// Composes `root` with the packages of `resolution`, fetched from `source`,

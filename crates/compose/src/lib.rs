@@ -86,6 +86,7 @@ mod bundle;
 mod error;
 mod graph;
 mod host;
+mod merge;
 mod migrate;
 mod pieces;
 mod sections;

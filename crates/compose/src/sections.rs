@@ -22,6 +22,10 @@ pub(crate) const CUSTOM: u8 = 0;
 pub(crate) const COMPONENT: u8 = 4;
 /// Section id of a component import section.
 pub(crate) const IMPORT: u8 = 10;
+/// Component instance section id.
+pub(crate) const INSTANCE: u8 = 5;
+/// Component type section id.
+pub(crate) const TYPE: u8 = 7;
 /// Section id of a component export section.
 pub(crate) const EXPORT: u8 = 11;
 

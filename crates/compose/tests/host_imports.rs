@@ -246,3 +246,85 @@ fn a_genuine_mismatch_still_fails() {
     assert!(second.contains("root"), "{second}");
     assert!(message.contains("make"), "{message}");
 }
+
+/// The root imports `wasi:io/poll@0.2.0`, the provider `@0.2.1`: one
+/// canonical track, so the output imports the interface once, at 0.2.1,
+/// and the resources the members pass each other are one type. The host
+/// serves only 0.2.1. Inside, each member keeps its own import names: the
+/// locked form describes the registry's bytes, and unbundling restores
+/// them exactly.
+#[test]
+fn semver_compatible_versions_merge_at_the_higher() {
+    let root = root("0.2.0");
+    let source = source_with(provider("0.2.1", "u32"));
+    let resolution = resolve_bytes(&source, "root", &root);
+    let out = bundle(&root, &resolution, &source).unwrap();
+    validates(&out);
+    assert_eq!(import_names(&out), ["wasi:io/poll@0.2.1"]);
+    assert_eq!(run_with_host(&out, &["0.2.1"], 5), 2015);
+
+    let locked = lock(&root, &resolution, &source).unwrap();
+    Validator::new_with_features(WasmFeatures::all())
+        .validate_all(&locked)
+        .unwrap();
+    let unbundled = unbundle(&out).unwrap();
+    assert_eq!(unbundled.locked, locked);
+    assert_eq!(
+        &unbundled.packages[0].bytes[..],
+        &provider("0.2.1", "u32")[..]
+    );
+}
+
+/// A provider that only uses the host interface itself (no resource in its
+/// exports), for cases where the two versions may stay apart.
+fn provider_keeping_to_itself(version: &str, make_param: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+            (import "wasi:io/poll@{version}" (instance
+              (export "pollable" (type (sub resource)))
+              (export "make" (func (param "n" {make_param}) (result (own 0))))))
+            (instance $e)
+            (export "x:y/i@1.0.0" (instance $e)))"#
+    ))
+    .unwrap()
+}
+
+/// A root that imports the host interface and the provider's empty one.
+fn root_keeping_to_itself(version: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+            (import "wasi:io/poll@{version}" (instance
+              (export "pollable" (type (sub resource)))
+              (export "make" (func (param "n" u32) (result (own 0))))))
+            (import "x:y/i@1.0.0" (instance)))"#
+    ))
+    .unwrap()
+}
+
+/// Two versions of one track whose types do not allow one import (`make`
+/// takes a `u32` in one, a `u64` in the other) stay two imports.
+#[test]
+fn versions_whose_types_differ_stay_apart() {
+    let root = root_keeping_to_itself("0.2.0");
+    let source = source_with(provider_keeping_to_itself("0.2.1", "u64"));
+    let resolution = resolve_bytes(&source, "root", &root);
+    let out = bundle(&root, &resolution, &source).unwrap();
+    validates(&out);
+    let mut names = import_names(&out);
+    names.sort();
+    assert_eq!(names, ["wasi:io/poll@0.2.0", "wasi:io/poll@0.2.1"]);
+}
+
+/// Versions on different canonical tracks are different interfaces: never
+/// merged.
+#[test]
+fn other_tracks_are_not_merged() {
+    let root = root_keeping_to_itself("0.2.0");
+    let source = source_with(provider_keeping_to_itself("0.3.0", "u32"));
+    let resolution = resolve_bytes(&source, "root", &root);
+    let out = bundle(&root, &resolution, &source).unwrap();
+    validates(&out);
+    let mut names = import_names(&out);
+    names.sort();
+    assert_eq!(names, ["wasi:io/poll@0.2.0", "wasi:io/poll@0.3.0"]);
+}
