@@ -10,8 +10,11 @@
 # (npm ci). Built components are kept in target/real-components/, keyed by
 # the hash of their sources and the tool versions, so a second run only
 # checks. Set REAL_COMPONENTS_NO_JS=1 to skip the componentize-js pair (no
-# Node.js).
+# Node.js). `--build-only` builds the components and stops (for
+# scripts/bench-real.sh).
 set -euo pipefail
+BUILD_ONLY=""
+[ "${1:-}" = "--build-only" ] && BUILD_ONLY=1
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$(pwd)
@@ -116,6 +119,8 @@ for pid in "${pids[@]}"; do
     wait "$pid"
 done
 echo "built in $(( $(date +%s) - start )) s: $(cd "$OUT" && ls -1 ./*.wasm | xargs -n1 basename | tr '\n' ' ')"
+
+[ -z "$BUILD_ONLY" ] || exit 0
 
 # ---------------------------------------------------------------------------
 # The checks, with the CLI as a user has it.

@@ -7,7 +7,11 @@
 //!   each in dependency order and wired as the [`Resolution`] says; each
 //!   dependency is *imported* as a component named like `test-add-1` and
 //!   carrying `external-id "locked-dep=<ns:pkg@1.2.3>,integrity=<sha256-...>"`;
-//!   the root is nested; host imports of every member surface once.
+//!   the root is nested; host imports of every member surface once: one
+//!   import per name, resources identified by where they come from, the
+//!   union of what the members import from an instance, and one import per
+//!   interface where members import semver-compatible versions of it (the
+//!   highest; see the `host` and `merge` modules).
 //! - [`bundle`] / [`bundle_locked`]: the **bundled form**, the same binary
 //!   with every dependency import replaced by the dependency itself, nested
 //!   as a component: the registry's bytes with the gated name attributes of
