@@ -6,6 +6,11 @@
 //! over the destination. A failure at any point (including one before the
 //! write, since commands compute their whole output first) leaves either the
 //! old file or no file, never a partial one.
+//!
+//! What is at the destination is respected, as `cp` and `cargo` do
+//! ([`fsutil::destination`]): `-` is stdout; a symlink stays a symlink (its
+//! target is replaced); a device, FIFO or socket is written in place, never
+//! replaced; a directory is an error naming it.
 
 use std::path::Path;
 
@@ -29,6 +34,9 @@ use warg_depsolve_registry::fsutil;
 /// written or renamed; the error names `path`, and no temporary file is
 /// left behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if is_stdout(path) {
+        return write_stdout(bytes);
+    }
     let path = with_directory(path);
     fsutil::write_atomic(&path, bytes, fsutil::Existing::Replace)
         .with_context(|| format!("failed to write `{}`", path.display()))
@@ -57,8 +65,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// failed (naming `path`).
 pub fn write_atomic_from(
     path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    if is_stdout(path) {
+        // Nothing reaches stdout unless the whole output is good.
+        let mut buffer = Vec::new();
+        write(&mut buffer)?;
+        return write_stdout(&buffer);
+    }
     let path = with_directory(path);
     // The file system's errors name the path; `write`'s are its own.
     let mut own = None;
@@ -75,6 +89,19 @@ pub fn write_atomic_from(
         }
         (Ok(()), None) => Ok(()),
     }
+}
+
+/// Whether `path` names stdout (`-o -`).
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context("failed to write to stdout")
 }
 
 /// `path` with a directory part (`./x` for `x`), so the temporary file has

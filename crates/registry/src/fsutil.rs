@@ -43,6 +43,78 @@ pub enum Existing {
     Keep,
 }
 
+/// Where a write to a path goes, as `cp` and `cargo` treat what is there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// A regular file, or nothing yet: replaced atomically (a temporary
+    /// file beside it, then a rename). The path is the one a symlink
+    /// resolves to, so a symlink stays a symlink and its target is replaced.
+    Replace(PathBuf),
+    /// An existing file that is not a regular file (a character or block
+    /// device, a FIFO, a socket): opened and written in place, never
+    /// replaced (`-o /dev/null` must not replace `/dev/null`).
+    InPlace(PathBuf),
+}
+
+/// How many symlinks [`destination`] follows before giving up (the limit
+/// Linux applies to one path lookup).
+const MAX_SYMLINKS: usize = 40;
+
+/// Where a write to `path` goes: symlinks are followed to their final
+/// target (which may not exist yet); a directory is an error.
+///
+/// # Errors
+///
+/// `path` (or what its symlinks lead to) is a directory
+/// ([`io::ErrorKind::IsADirectory`], naming it); a symlink loop; the file
+/// system's errors other than "not found".
+pub fn destination(path: &Path) -> io::Result<Destination> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_SYMLINKS {
+        let meta = match std::fs::symlink_metadata(&current) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Destination::Replace(current))
+            }
+            Err(e) => return Err(e),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let target = std::fs::read_link(&current)?;
+            current = match current.parent() {
+                Some(dir) if target.is_relative() => dir.join(target),
+                _ => target,
+            };
+        } else if kind.is_dir() {
+            // The caller names `path`; say where a symlink led, if it did.
+            let message = if current == path {
+                "it is a directory".to_string()
+            } else {
+                format!("it leads to `{}`, a directory", current.display())
+            };
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, message));
+        } else if kind.is_file() {
+            return Ok(Destination::Replace(current));
+        } else {
+            return Ok(Destination::InPlace(current));
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Writes `bytes` into an existing special file, in place.
+fn write_in_place(path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
+    if existing == Existing::Keep {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("`{}` exists", path.display()),
+        ));
+    }
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.write_all(bytes)?;
+    file.flush()
+}
+
 /// Writes `bytes` to `path` atomically: the bytes go to a fresh temporary
 /// file in the same directory (so the rename cannot cross file systems),
 /// are flushed to disk, and the file is then renamed into place. A reader
@@ -52,6 +124,10 @@ pub enum Existing {
 /// With [`Existing::Keep`] the rename does not replace an existing file
 /// (it fails with `AlreadyExists`), which makes "first writer wins" safe
 /// between processes without a lock.
+///
+/// What is at `path` is treated as [`destination`] says: a symlink's
+/// target is replaced (the link stays), a device, FIFO or socket is written
+/// in place, a directory is an error.
 pub fn write_atomic(path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
     write_atomic_with(path, bytes, existing, true)
 }
@@ -66,6 +142,11 @@ pub(crate) fn write_atomic_with(
     existing: Existing,
     durable: bool,
 ) -> io::Result<()> {
+    let path = match destination(path)? {
+        Destination::InPlace(special) => return write_in_place(&special, bytes, existing),
+        Destination::Replace(path) => path,
+    };
+    let path = path.as_path();
     let mut tmp = temporary_beside(path)?;
     tmp.write_all(bytes)?;
     if durable {
@@ -83,6 +164,9 @@ pub(crate) fn write_atomic_with(
 /// output produced as it is written (a bundle's pieces, written while its
 /// checks run). If `write` fails, the temporary file is removed and nothing
 /// is renamed: the destination keeps its old content, or stays absent.
+/// A special file (a device, a FIFO) gets nothing until `write` has
+/// succeeded: the output is gathered in memory first, then written in
+/// place.
 ///
 /// ```
 /// use std::io::Write as _;
@@ -104,12 +188,20 @@ pub(crate) fn write_atomic_with(
 pub fn write_atomic_from<E: From<io::Error>>(
     path: &Path,
     existing: Existing,
-    write: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut tmp = temporary_beside(path)?;
+    let path = match destination(path)? {
+        Destination::InPlace(special) => {
+            let mut buffer = Vec::new();
+            write(&mut buffer)?;
+            return Ok(write_in_place(&special, &buffer, existing)?);
+        }
+        Destination::Replace(path) => path,
+    };
+    let mut tmp = temporary_beside(&path)?;
     write(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
-    Ok(persist(tmp, path, existing, || false)?)
+    Ok(persist(tmp, &path, existing, || false)?)
 }
 
 /// A fresh temporary file in `path`'s directory (created if missing), so

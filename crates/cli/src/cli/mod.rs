@@ -105,7 +105,14 @@ impl Cli {
     ///
     /// Whatever the subcommand reports, with context naming the files
     /// involved; also a failure to write to stdout.
+    ///
+    /// With `-o -` the output file is stdout, and the report goes to
+    /// stderr instead.
     pub fn run(self) -> anyhow::Result<()> {
+        if self.command.output().is_some_and(crate::output::is_stdout) {
+            let mut report = io::stderr().lock();
+            return self.run_to(&mut report);
+        }
         let stdout = io::stdout();
         let mut out = io::BufWriter::new(stdout.lock());
         let result = self.run_to(&mut out);
@@ -133,6 +140,26 @@ impl Cli {
             Command::Bundle(args) => bundle::run(args, &self.global, out),
             Command::Unbundle(args) => unbundle::run(args, &self.global, out),
             Command::Migrate(args) => migrate::run(args, &self.global, out),
+        }
+    }
+}
+
+impl Command {
+    /// The output file of a command that writes one (`-o`).
+    pub fn output(&self) -> Option<&std::path::Path> {
+        match self {
+            Command::Lock(args) => Some(&args.output),
+            Command::Bundle(args) => Some(&args.output),
+            Command::Unbundle(args) => Some(&args.output),
+            Command::Migrate(args) => Some(&args.output),
+            Command::Inspect(_)
+            | Command::Publish(_)
+            | Command::Yank(_)
+            | Command::Versions(_)
+            | Command::Resolve(_)
+            | Command::Tree(_)
+            | Command::Why(_)
+            | Command::Update(_) => None,
         }
     }
 }
