@@ -221,31 +221,65 @@ pub fn solve(
             root.display()
         );
     }
+    // The pins whose digest may change: those an `update` releases.
+    let releases = |package: &PackageName| match &unpin {
+        Unpin::All => true,
+        Unpin::Packages(names) => names.contains(package),
+        Unpin::Nothing => false,
+    };
     let options = SolveOptions {
-        lock: match unpin {
+        lock: match &unpin {
             Unpin::All => None,
             _ => old_lock.clone(),
         },
-        unpin: match unpin {
-            Unpin::Packages(p) => p,
+        unpin: match &unpin {
+            Unpin::Packages(p) => p.clone(),
             _ => Vec::new(),
         },
         ..SolveOptions::default()
     };
     let resolution = crate::resolve(sources.source(), &root.name, &root.bytes, &options)
         .with_context(|| format!("cannot resolve `{}`", root.display()))?;
+    // A lock file is the user's integrity anchor: a pinned release whose
+    // bytes changed is refused, as cargo refuses a changed checksum.
+    if let Some(old) = &old_lock {
+        for p in resolution.packages.iter().filter(|p| !releases(&p.package)) {
+            if let Some((pinned, _)) = old.pinned(&p.package, &p.version) {
+                if *pinned != p.digest {
+                    anyhow::bail!(
+                        "`{}@{}` in registry `{}` is not the release the lock file `{}` pins: \
+                         it pins {}, the registry has {}. If the new bytes are intended, \
+                         `warg-depsolve update {}` accepts them",
+                        p.package,
+                        p.version,
+                        p.registry,
+                        lock_path.display(),
+                        pinned.to_oci(),
+                        p.digest.to_oci(),
+                        p.package
+                    );
+                }
+            }
+        }
+    }
     let new_lock = LockFile::from_resolution(&resolution);
     let empty = LockFile {
         version: warg_depsolve_solver::lock::LOCK_VERSION,
         packages: Vec::new(),
     };
-    let changes = old_lock.as_ref().unwrap_or(&empty).changes_to(&new_lock);
-    if lock.is_locked() && !changes.is_empty() {
-        anyhow::bail!(
-            "--locked: the lock file `{}` would change, and was left as it is:\n  {}",
-            lock_path.display(),
-            changes.join("\n  ")
-        );
+    let mut changes = old_lock.as_ref().unwrap_or(&empty).changes_to(&new_lock);
+    if lock.is_locked() {
+        // Every field counts, not only versions and digests.
+        if changes.is_empty() && old_lock.as_ref() != Some(&new_lock) {
+            changes.push("fields other than versions, digests and registries (`required-by`, `track`, `requirement`)".to_string());
+        }
+        if !changes.is_empty() {
+            anyhow::bail!(
+                "--locked: the lock file `{}` would change, and was left as it is:\n  {}",
+                lock_path.display(),
+                changes.join("\n  ")
+            );
+        }
     }
     Ok(Solved {
         resolution,
