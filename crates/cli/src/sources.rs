@@ -150,7 +150,8 @@ impl Sources {
                 CachedSource::offline(source, cache.clone())
             } else {
                 CachedSource::new(source, cache.clone())
-            };
+            }
+            .with_warnings(warn_on_stderr());
             Arc::new(cached) as Arc<dyn Source>
         });
         Ok(Sources {
@@ -205,5 +206,10 @@ impl Sources {
 /// This is how `bundle --store DIR` finds the packages `unbundle --store
 /// DIR` wrote. A cache directory is itself a usable store.
 pub fn with_store<'a>(store: &Path, source: &'a dyn Source) -> CachedSource<&'a dyn Source> {
-    CachedSource::new(source, Cache::new(store))
+    CachedSource::new(source, Cache::new(store)).with_warnings(warn_on_stderr())
+}
+
+/// Warnings of the sources, printed as `warning: ...` on stderr.
+fn warn_on_stderr() -> warg_depsolve_registry::cache::Warn {
+    Arc::new(|message| eprintln!("warning: {message}"))
 }

@@ -676,7 +676,12 @@ pub struct CachedSource<S> {
     /// the metadata handed out.
     summaries: Mutex<HashMap<PackageName, Summary>>,
     counters: Counters,
+    /// Where warnings go (a damaged cache file discarded); none by default.
+    warn: Option<Warn>,
 }
+
+/// A caller's sink for warnings (the CLI prints them on stderr).
+pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// A package's summary in memory.
 struct Summary {
@@ -705,7 +710,15 @@ impl<S: Source> CachedSource<S> {
             offline: false,
             summaries: Mutex::new(HashMap::new()),
             counters: Counters::default(),
+            warn: None,
         }
+    }
+
+    /// Sends warnings (a damaged cache file discarded and fetched again) to
+    /// `warn`; without it they are not reported.
+    pub fn with_warnings(mut self, warn: Warn) -> Self {
+        self.warn = Some(warn);
+        self
     }
 
     /// `inner` behind `cache`, offline: the inner source is never asked
@@ -1083,11 +1096,36 @@ impl<S: Source> Source for CachedSource<S> {
 
     fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
         let registry = self.inner.registry_for(package);
-        let stored = self
-            .cache
-            .content
-            .get(digest)
-            .map_err(|e| e.into_source_error(registry, package))?;
+        let stored = match self.cache.content.get(digest) {
+            Ok(stored) => stored,
+            // A damaged file (truncated, altered) heals: discarded, and the
+            // bytes fetched again. Offline there is nowhere to fetch from.
+            Err(CacheError::Corrupt {
+                path,
+                expected,
+                actual,
+            }) => {
+                if self.offline {
+                    return Err(SourceError::DamagedCache {
+                        source_name: registry.to_string(),
+                        package: package.clone(),
+                        path,
+                        expected,
+                        actual,
+                    });
+                }
+                let removed = std::fs::remove_file(&path);
+                if let Some(warn) = &self.warn {
+                    warn(&format!(
+                        "cache file `{}` was damaged (it holds {actual}, not {expected}){}; fetching `{package}` again from registry `{registry}`",
+                        path.display(),
+                        if removed.is_ok() { ", discarded" } else { "" },
+                    ));
+                }
+                None
+            }
+            Err(e) => return Err(e.into_source_error(registry, package)),
+        };
         if let Some(bytes) = stored {
             bump(&self.counters.content_hits);
             return Ok(bytes);

@@ -175,8 +175,24 @@ pub enum SourceError {
         /// The underlying failure.
         message: String,
     },
+    /// Offline mode, and a cached file holding the item is damaged (it does
+    /// not hash to its digest). Online, the cache discards and fetches it
+    /// again instead.
+    #[error("offline: the cached content of `{package}` from registry `{source_name}` is damaged: `{}` holds {actual}, not {expected}; delete it, or run once without --offline to fetch it again", path.display())]
+    DamagedCache {
+        /// Registry name.
+        source_name: String,
+        /// The package.
+        package: PackageName,
+        /// The damaged file.
+        path: std::path::PathBuf,
+        /// The digest it is filed under (OCI form).
+        expected: String,
+        /// The digest of its bytes (OCI form).
+        actual: String,
+    },
     /// Offline mode, and the item is not cached.
-    #[error("offline: `{what}` is not in the cache of registry `{source_name}`")]
+    #[error("offline: `{what}` is not in the cache of registry `{source_name}`; run once without --offline to fetch it")]
     NotCached {
         /// Registry name.
         source_name: String,

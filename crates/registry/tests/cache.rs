@@ -91,28 +91,48 @@ fn content_is_stored_by_digest_and_checked_on_every_read() {
     assert_eq!(&*cached.fetch(&add, &meta.digest).unwrap(), &*bytes);
     assert_eq!(cached.stats().content_hits, 1);
 
-    // Flip a byte in the stored file: the next read is a mismatch naming
-    // both digests, the package, the registry and the file.
+    // Flip a byte in the stored file: online, the next read discards it,
+    // fetches the bytes again (a warning says so) and repairs the file.
     let mut damaged = bytes.to_vec();
     damaged[10] ^= 0x80;
     std::fs::write(&stored, &damaged).unwrap();
-    let err = cached.fetch(&add, &meta.digest).unwrap_err();
+    let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = warnings.clone();
+    let healing = CachedSource::new(&local, Cache::new(cache_dir.path())).with_warnings(
+        std::sync::Arc::new(move |w: &str| sink.lock().unwrap().push(w.to_string())),
+    );
+    assert_eq!(&*healing.fetch(&add, &meta.digest).unwrap(), &*bytes);
+    assert_eq!(healing.stats().content_misses, 1);
+    assert_eq!(std::fs::read(&stored).unwrap(), &*bytes);
+    let warned = warnings.lock().unwrap().join("\n");
+    assert!(
+        warned.contains(&stored.display().to_string()) && warned.contains("test:add"),
+        "{warned}"
+    );
+
+    // Offline, there is nowhere to fetch from: the error names the
+    // package, the registry, the file and both digests.
+    std::fs::write(&stored, &damaged).unwrap();
+    let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
+    let err = offline.fetch(&add, &meta.digest).unwrap_err();
     let text = err.to_string();
     match err {
-        SourceError::DigestMismatch {
+        SourceError::DamagedCache {
             source_name,
+            path,
             expected,
             actual,
             ..
         } => {
             assert_eq!(source_name, "fixtures");
+            assert_eq!(path, stored);
             assert_eq!(expected, meta.digest.to_oci());
             assert_eq!(actual, Integrity::sha256(&damaged).to_oci());
         }
         other => panic!("{other:?}"),
     }
     assert!(
-        text.contains("test:add") && text.contains(&stored.display().to_string()),
+        text.contains("test:add") && text.contains("without --offline"),
         "{text}"
     );
 

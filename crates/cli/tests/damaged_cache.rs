@@ -1,0 +1,107 @@
+//! A damaged file in the cache or in a `--store` heals online (discarded,
+//! fetched again, with a warning) and is named, with the way out, offline.
+
+mod common;
+
+use common::*;
+
+/// The cached content file of `test:add@1.1.0` under `cache`.
+fn add_content(env: &Env, cache: &str) -> std::path::PathBuf {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(testdata().join("registry/test/add/1.1.0.wasm")).unwrap();
+    env.path(cache)
+        .join("sha256")
+        .join(hex::encode(sha2::Sha256::digest(&bytes)))
+}
+
+fn damage(path: &std::path::Path) {
+    let bytes = std::fs::read(path).unwrap();
+    std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
+}
+
+#[test]
+fn a_damaged_cache_file_is_fetched_again_online_and_named_offline() {
+    let env = Env::new();
+    env.copy("roots/meet.wat", "meet.wat");
+    let registry = testdata().join("registry");
+    let registry = registry.to_str().unwrap();
+    let bundle = |extra: &[&str]| {
+        let mut args = vec![
+            "bundle",
+            "meet.wat",
+            "--registry",
+            registry,
+            "--cache",
+            "cache",
+            "-o",
+            "out.wasm",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    assert!(bundle(&[]).status.success());
+    let good = env.read("out.wasm");
+    let content = add_content(&env, "cache");
+    let original = std::fs::read(&content).unwrap();
+
+    // Offline, the damaged file is named with the way out, and nothing is
+    // written.
+    damage(&content);
+    std::fs::remove_file(env.path("out.wasm")).unwrap();
+    let out = bundle(&["--offline"]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let relative = content
+        .strip_prefix(env.path(""))
+        .unwrap()
+        .display()
+        .to_string();
+    for needle in ["test:add", &relative, "damaged", "without --offline"] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    assert!(!env.exists("out.wasm"));
+
+    // Online it heals: a warning, the right bytes, the file repaired.
+    let out = bundle(&[]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: cache file") && err.contains("damaged"),
+        "{err}"
+    );
+    assert_eq!(env.read("out.wasm"), good);
+    assert_eq!(std::fs::read(&content).unwrap(), original);
+}
+
+#[test]
+fn a_damaged_store_entry_is_fetched_again_from_the_registry() {
+    let env = Env::new();
+    env.copy("roots/meet.wat", "meet.wat");
+    let registry = testdata().join("registry");
+    let registry = registry.to_str().unwrap();
+    env.ok(&["bundle", "meet.wat", "--registry", registry, "-o", "b.wasm"]);
+    env.ok(&[
+        "unbundle",
+        "b.wasm",
+        "--store",
+        "store",
+        "-o",
+        "locked.wasm",
+    ]);
+    let entry = add_content(&env, "store");
+    damage(&entry);
+    let out = env.run(&[
+        "bundle",
+        "locked.wasm",
+        "--store",
+        "store",
+        "--registry",
+        registry,
+        "-o",
+        "again.wasm",
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning:"), "{err}");
+    assert_eq!(env.read("again.wasm"), env.read("b.wasm"));
+}
