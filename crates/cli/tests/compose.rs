@@ -190,7 +190,7 @@ fn migrate_then_bundle_runs() {
 }
 
 #[test]
-fn a_tampered_store_fails_naming_the_package_and_both_digests() {
+fn a_tampered_store_heals_from_the_registry_or_fails_naming_the_package() {
     let env = Env::new();
     env.ok(&["bundle", &meet(), "--registry", &registry(), "-o", "b.wasm"]);
     env.ok(&["unbundle", "b.wasm", "-o", "u.wasm", "--store", "store"]);
@@ -201,7 +201,8 @@ fn a_tampered_store_fails_naming_the_package_and_both_digests() {
         hex::encode(sha2::Sha256::digest(std::fs::read(inc).unwrap()))
     };
     let stored = env.path(&format!("store/sha256/{digest}"));
-    let mut bytes = std::fs::read(&stored).unwrap();
+    let good = std::fs::read(&stored).unwrap();
+    let mut bytes = good.clone();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 1;
     std::fs::write(&stored, &bytes).unwrap();
@@ -209,27 +210,43 @@ fn a_tampered_store_fails_naming_the_package_and_both_digests() {
         use sha2::Digest as _;
         hex::encode(sha2::Sha256::digest(&bytes))
     };
-    let to_sri = |hex_digest: &str| {
-        warg_depsolve::names::Integrity::parse_oci(&format!("sha256:{hex_digest}"))
-            .unwrap()
-            .to_string()
-    };
-    env.fails(
-        &[
+    let bundle = |registry: &str| {
+        env.run(&[
             "bundle",
             "u.wasm",
             "--store",
             "store",
             "--registry",
-            &registry(),
+            registry,
             "-o",
             "out.wasm",
-        ],
-        &["test:inc@1.0.0", &to_sri(&digest), &to_sri(&actual)],
-    );
+        ])
+    };
+
+    // With the registry at hand, the entry is fetched again: a warning
+    // naming both digests, the same bundle, the entry repaired.
+    let out = bundle(&registry());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    for needle in ["warning:", "test:inc", &digest, &actual] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    assert_eq!(env.read("out.wasm"), env.read("b.wasm"));
+    assert_eq!(std::fs::read(&stored).unwrap(), good);
+
+    // With neither the registry nor a cached copy, the bundle fails naming
+    // the package, and writes nothing.
+    std::fs::remove_file(env.path("out.wasm")).unwrap();
+    std::fs::remove_dir_all(env.path("xdg-cache")).unwrap();
+    std::fs::write(&stored, &bytes).unwrap();
+    std::fs::create_dir(env.path("empty")).unwrap();
+    let out = bundle("empty");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("test:inc") && err.contains(&actual), "{err}");
     assert!(!env.exists("out.wasm"));
     // Nor any temporary file it was being written to.
-    assert_eq!(files(&env), ["b.wasm", "store", "u.wasm"]);
+    assert_eq!(files(&env), ["b.wasm", "empty", "store", "u.wasm"]);
 }
 
 #[test]
