@@ -621,7 +621,7 @@ impl Inner {
         version: &Version,
         bytes: Vec<u8>,
     ) -> Result<ReleaseMetadata, SourceError> {
-        let meta = ReleaseMetadata::from_component(package, version, &bytes)
+        let meta = ReleaseMetadata::for_publish(package, version, &bytes)
             .map_err(|e| e.into_source_error(&self.name, package, version))?;
         let reference = self.reference(package, &version.to_string());
         // Releases are immutable: look before pushing.

@@ -59,5 +59,6 @@ pub use memory::MemorySource;
 pub use metadata::ExtractError;
 pub use router::{BackendFactory, Registries};
 pub use source::{
-    Dependency, DependencyRecord, Release, ReleaseMetadata, Source, SourceError, Stamp,
+    check_build_metadata, Dependency, DependencyRecord, Release, ReleaseMetadata, Source,
+    SourceError, Stamp,
 };

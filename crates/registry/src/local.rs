@@ -60,7 +60,7 @@ use semver::Version;
 use warg_depsolve_names::{Integrity, PackageName};
 
 use crate::fsutil::{join_inside, read_shared, stamp_of, write_atomic, Existing, SETTLE_TIME};
-use crate::source::{Release, ReleaseMetadata, Source, SourceError, Stamp};
+use crate::source::{check_build_metadata, Release, ReleaseMetadata, Source, SourceError, Stamp};
 
 /// Suffix of release files.
 const RELEASE_SUFFIX: &str = ".wasm";
@@ -210,7 +210,20 @@ impl LocalRegistry {
         bytes: &[u8],
     ) -> Result<ReleaseMetadata, SourceError> {
         let path = self.release_path(package, version)?;
-        let meta = self.extract(package, version, bytes)?;
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        let meta = ReleaseMetadata::for_publish(package, version, bytes)
+            .map_err(|e| e.into_source_error(&self.name, package, version))?;
+        let published = match self.list(package) {
+            Ok((releases, _)) => releases,
+            Err(SourceError::PackageNotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        check_build_metadata(
+            &self.name,
+            package,
+            version,
+            published.iter().map(|r| &r.version),
+        )?;
         match write_atomic(&path, bytes, Existing::Keep) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {

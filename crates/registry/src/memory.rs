@@ -222,6 +222,12 @@ impl MemorySource {
         let mut state = self.write();
         state.lists.remove(&meta.package);
         let versions = state.packages.entry(meta.package.clone()).or_default();
+        crate::source::check_build_metadata(
+            &self.name,
+            &meta.package,
+            &meta.version,
+            versions.keys(),
+        )?;
         if let Some(entry) = versions.get(&meta.version) {
             // Someone added it between our check and now.
             if entry.meta.digest == meta.digest {
@@ -283,6 +289,8 @@ impl Source for MemorySource {
         version: &Version,
         bytes: &[u8],
     ) -> Result<ReleaseMetadata, SourceError> {
+        ReleaseMetadata::for_publish(package, version, bytes)
+            .map_err(|e| e.into_source_error(&self.name, package, version))?;
         self.add(package, version, bytes.to_vec())
             .map(|m| (*m).clone())
     }

@@ -26,6 +26,10 @@ pub enum ExtractError {
     /// import).
     #[error("malformed dependency reference: {0}")]
     Import(#[from] ClassifyError),
+    /// The component does not validate (checked before publishing: a
+    /// release is immutable, and an invalid one breaks every dependent).
+    #[error("it does not validate: {0}")]
+    Invalid(String),
 }
 
 impl ExtractError {
@@ -47,6 +51,41 @@ impl ExtractError {
 }
 
 impl ReleaseMetadata {
+    /// [`ReleaseMetadata::from_component`] of a component about to be
+    /// published, after validating it in full (every function body, with
+    /// the features this tool reads: all of wasmparser's, since the name
+    /// attributes that carry dependency references are gated). A release
+    /// is immutable; one that does not validate would break every
+    /// dependent, so every registry kind checks this before publishing.
+    ///
+    /// ```
+    /// use warg_depsolve_registry::ReleaseMetadata;
+    /// // A component whose core module returns nothing from a function
+    /// // that promises an i32: it parses, but does not validate.
+    /// let bad = wat::parse_str(r#"(component (core module (func (result i32))))"#).unwrap();
+    /// let (package, version) = ("a:b".parse().unwrap(), "1.0.0".parse().unwrap());
+    /// assert!(ReleaseMetadata::from_component(&package, &version, &bad).is_ok());
+    /// let err = ReleaseMetadata::for_publish(&package, &version, &bad).unwrap_err();
+    /// assert!(err.to_string().contains("does not validate"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ExtractError::Invalid`] with the validator's message; otherwise as
+    /// [`ReleaseMetadata::from_component`].
+    pub fn for_publish(
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<Self, ExtractError> {
+        // A core module or non-wasm input gets the scan's clearer words.
+        scan(bytes)?;
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(bytes)
+            .map_err(|e| ExtractError::Invalid(e.to_string()))?;
+        Self::from_component(package, version, bytes)
+    }
+
     /// Reads the metadata of `package@version` from the component in
     /// `bytes`: its SHA-256 digest and size, its registry dependencies in
     /// import order, and the versioned interfaces it exports.

@@ -214,6 +214,20 @@ pub enum SourceError {
         /// Digest of the bytes that were offered (OCI form).
         new: String,
     },
+    /// The version differs from a published one only in build metadata
+    /// (`1.0.0+b` beside `1.0.0+a`), which SemVer gives no precedence: no
+    /// range could tell them apart.
+    #[error("`{package}@{version}` differs from the published `{existing}` only in build metadata, which SemVer gives no precedence; registry `{source_name}` refuses it: publish a new version instead")]
+    BuildMetadataOnly {
+        /// Registry name.
+        source_name: String,
+        /// The package.
+        package: PackageName,
+        /// The version offered.
+        version: Version,
+        /// The published version it clashes with.
+        existing: Version,
+    },
     /// No release of the package has content with this digest.
     #[error("no release of `{package}` in registry `{source_name}` has content {digest}")]
     ContentNotFound {
@@ -246,6 +260,33 @@ pub enum SourceError {
     /// Anything else, with its context already in the message.
     #[error("{0}")]
     Other(String),
+}
+
+/// Refuses to publish `version` beside a published version that differs
+/// from it only in build metadata ([`SourceError::BuildMetadataOnly`]).
+/// Every source that publishes calls it with the versions it holds.
+pub fn check_build_metadata<'v>(
+    source_name: &str,
+    package: &PackageName,
+    version: &Version,
+    published: impl IntoIterator<Item = &'v Version>,
+) -> Result<(), SourceError> {
+    let same_precedence = |v: &Version| {
+        (v.major, v.minor, v.patch, &v.pre)
+            == (version.major, version.minor, version.patch, &version.pre)
+    };
+    match published
+        .into_iter()
+        .find(|v| same_precedence(v) && v.build != version.build)
+    {
+        Some(existing) => Err(SourceError::BuildMetadataOnly {
+            source_name: source_name.to_string(),
+            package: package.clone(),
+            version: version.clone(),
+            existing: existing.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A package source: list versions, read a release's metadata, fetch bytes

@@ -414,3 +414,65 @@ fn reads_the_repository_fixtures() {
     let bytes = reg.fetch(&pkg("test:five"), &five.digest).unwrap();
     assert_eq!(five.size, bytes.len() as u64);
 }
+
+/// A component whose core module does not validate is refused by every
+/// registry kind here, and nothing is written.
+#[test]
+fn publish_refuses_a_component_that_does_not_validate() {
+    let bad = wat::parse_str("(component (core module (func (result i32))))").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalRegistry::new("local", dir.path());
+    let memory = warg_depsolve_registry::MemorySource::new("memory");
+    for source in [&local as &dyn Source, &memory] {
+        let err = source
+            .publish(&pkg("a:bad"), &ver("1.0.0"), &bad)
+            .unwrap_err();
+        assert!(
+            matches!(err, SourceError::InvalidComponent { .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("a:bad@1.0.0") && text.contains("does not validate"),
+            "{text}"
+        );
+        match source.versions(&pkg("a:bad")) {
+            Err(SourceError::PackageNotFound { .. }) => {}
+            Ok(list) => assert!(list.is_empty(), "{list:?}"),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(!dir.path().join("a/bad/1.0.0.wasm").exists());
+}
+
+/// `1.0.0+b` beside `1.0.0` or `1.0.0+a`: SemVer gives build metadata no
+/// precedence, so no range could choose between them; refused.
+#[test]
+fn versions_that_differ_only_in_build_metadata_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalRegistry::new("local", dir.path());
+    let memory = warg_depsolve_registry::MemorySource::new("memory");
+    for source in [&local as &dyn Source, &memory] {
+        let p = pkg("a:built");
+        source.publish(&p, &ver("1.0.0+a"), &leaf("a")).unwrap();
+        for clash in ["1.0.0", "1.0.0+b"] {
+            let err = source.publish(&p, &ver(clash), &leaf(clash)).unwrap_err();
+            match &err {
+                SourceError::BuildMetadataOnly {
+                    version, existing, ..
+                } => {
+                    assert_eq!(version.to_string(), clash);
+                    assert_eq!(existing.to_string(), "1.0.0+a");
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(err.to_string().contains("build metadata"), "{err}");
+        }
+        // Other precedence is fine, and the same version again is a no-op.
+        source.publish(&p, &ver("1.0.1+a"), &leaf("b")).unwrap();
+        source
+            .publish(&p, &ver("1.0.0-rc.1+a"), &leaf("c"))
+            .unwrap();
+        source.publish(&p, &ver("1.0.0+a"), &leaf("a")).unwrap();
+    }
+}
