@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use warg_depsolve::cli::text::escape_controls;
 use warg_depsolve::cli::Cli;
 
 fn main() -> ExitCode {
@@ -12,7 +13,7 @@ fn main() -> ExitCode {
         // Output piped into `head` and the like: stop quietly.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", message(&e));
+            eprintln!("error: {}", escape_controls(&message(&e)));
             ExitCode::FAILURE
         }
     }

@@ -211,5 +211,5 @@ pub fn with_store<'a>(store: &Path, source: &'a dyn Source) -> CachedSource<&'a 
 
 /// Warnings of the sources, printed as `warning: ...` on stderr.
 fn warn_on_stderr() -> warg_depsolve_registry::cache::Warn {
-    Arc::new(|message| eprintln!("warning: {message}"))
+    Arc::new(|message| eprintln!("warning: {}", crate::cli::text::escape_controls(message)))
 }

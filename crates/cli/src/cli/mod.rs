@@ -110,11 +110,11 @@ impl Cli {
     /// stderr instead.
     pub fn run(self) -> anyhow::Result<()> {
         if self.command.output().is_some_and(crate::output::is_stdout) {
-            let mut report = io::stderr().lock();
+            let mut report = text::EscapingWriter::new(io::stderr().lock());
             return self.run_to(&mut report);
         }
         let stdout = io::stdout();
-        let mut out = io::BufWriter::new(stdout.lock());
+        let mut out = text::EscapingWriter::new(io::BufWriter::new(stdout.lock()));
         let result = self.run_to(&mut out);
         // Output written before an error is still shown.
         let flushed = out.flush().context("failed to write to stdout");

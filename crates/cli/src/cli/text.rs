@@ -106,3 +106,74 @@ impl Table {
         Ok(())
     }
 }
+
+/// `s` with every control character except newline and tab written as a
+/// Rust-style escape (`\u{1b}`), so text that comes from a component (an
+/// import name, an external-id) cannot drive the user's terminal.
+///
+/// ```
+/// use warg_depsolve::cli::text::escape_controls;
+/// assert_eq!(escape_controls("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+/// assert_eq!(escape_controls("line\n\tnext"), "line\n\tnext");
+/// assert_eq!(escape_controls("c1\u{9b}31m"), "c1\\u{9b}31m");
+/// ```
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A writer that passes text through [`escape_controls`]: every report a
+/// command prints goes through one, so no code path can forget to escape.
+/// JSON needs nothing (its strings escape control characters already) and
+/// passes unchanged. Bytes that are not UTF-8 are written as `\x..`.
+#[derive(Debug)]
+pub struct EscapingWriter<W> {
+    inner: W,
+}
+
+impl<W: Write> EscapingWriter<W> {
+    /// Escapes what is written to `inner`.
+    pub fn new(inner: W) -> Self {
+        EscapingWriter { inner }
+    }
+}
+
+impl<W: Write> Write for EscapingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while !rest.is_empty() {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    self.inner.write_all(escape_controls(text).as_bytes())?;
+                    break;
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    let text = std::str::from_utf8(valid).expect("checked up to here");
+                    self.inner.write_all(escape_controls(text).as_bytes())?;
+                    let bad = e.error_len().unwrap_or(after.len());
+                    for byte in &after[..bad] {
+                        write!(self.inner, "\\x{byte:02x}")?;
+                    }
+                    rest = &after[bad..];
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
