@@ -175,6 +175,24 @@ pub enum SourceError {
         /// The underlying failure.
         message: String,
     },
+    /// A network registry did not answer, or failed, after every attempt
+    /// its settings allow (no connection, no answer in time, a server
+    /// error). The last attempt's failure is the [`source`](std::error::Error::source).
+    #[error("registry `{source_name}` ({location}): {what} failed after {attempts} attempt{}", if *attempts == 1 { "" } else { "s" })]
+    Network {
+        /// Registry name.
+        source_name: String,
+        /// Where it was reached (`https://ghcr.io`).
+        location: String,
+        /// What was being fetched (``fetching the manifest of `acme:kv@1.2.0` ``).
+        what: String,
+        /// How many times it was tried.
+        attempts: u32,
+        /// The last attempt's failure (shared, so that callers waiting on
+        /// the same request get the same error).
+        #[source]
+        cause: Arc<dyn std::error::Error + Send + Sync>,
+    },
     /// Offline mode, and a cached file holding the item is damaged (it does
     /// not hash to its digest). Online, the cache discards and fetches it
     /// again instead.
