@@ -140,6 +140,13 @@ impl Sources {
                 )
             })?,
         };
+        // Said here, before any registry is blamed for it.
+        if cache_dir.exists() && !cache_dir.is_dir() {
+            return Err(Error::Setup(format!(
+                "the cache `{}` is not a directory: pass --cache DIR, or move the file away",
+                cache_dir.display()
+            )));
+        }
         let cache = Cache::new(cache_dir);
         let offline = settings.offline;
         // Local registries are built in; OCI registries come from the OCI

@@ -264,14 +264,23 @@ fn malformed_input_is_not_a_component_and_writes_nothing() {
             assert!(!env.exists("out.wasm"));
         }
     }
-    env.fails(
-        &["migrate", "bad.wasm", "-o", "out.wasm"],
-        &["bad.wasm", "not a component"],
-    );
-    env.fails(
-        &["unbundle", "bad.wasm", "-o", "out.wasm", "--store", "s"],
-        &["bad.wasm"],
-    );
+    for command in ["migrate", "unbundle"] {
+        env.fails(
+            &[command, "bad.wasm", "-o", "out.wasm", "--store", "s"]
+                [..if command == "migrate" { 4 } else { 6 }],
+            &["bad.wasm", "not a component: not WebAssembly"],
+        );
+        // Said once, naming the file, not a stand-in (`bundle`).
+        let err = env.fails(
+            &[command, "core.wat", "-o", "out.wasm", "--store", "s"]
+                [..if command == "migrate" { 4 } else { 6 }],
+            &["core.wat", "not a component: a core WebAssembly module"],
+        );
+        assert!(
+            !err.contains("`bundle`") && !err.contains("legacy component"),
+            "{err}"
+        );
+    }
     assert!(!env.exists("out.wasm"));
     // A component that is not a bundle.
     env.fails(

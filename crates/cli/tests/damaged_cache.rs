@@ -105,3 +105,24 @@ fn a_damaged_store_entry_is_fetched_again_from_the_registry() {
     assert!(err.contains("warning:"), "{err}");
     assert_eq!(env.read("again.wasm"), env.read("b.wasm"));
 }
+
+/// A cache path that is a file is said to be one, not blamed on a registry.
+#[test]
+fn a_cache_that_is_a_file_is_named() {
+    let env = Env::new();
+    env.copy("roots/meet.wat", "meet.wat");
+    std::fs::write(env.path("cachefile"), b"").unwrap();
+    let registry = testdata().join("registry");
+    let err = env.fails(
+        &[
+            "resolve",
+            "meet.wat",
+            "--registry",
+            registry.to_str().unwrap(),
+            "--cache",
+            "cachefile",
+        ],
+        &["the cache `cachefile` is not a directory"],
+    );
+    assert!(!err.contains("unavailable"), "{err}");
+}

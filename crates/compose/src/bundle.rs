@@ -759,6 +759,7 @@ pub(crate) fn parse_record(payload: &[u8]) -> Result<BundleRecord, ComposeError>
 /// does not fit it; [`ComposeError::DigestMismatch`] when a restored
 /// dependency does not hash to its recorded digest.
 pub fn unbundle(bundled: &[u8]) -> Result<Unbundled, ComposeError> {
+    sections::check_input(bundled)?;
     let sections = sections::split(bundled, "bundle")?;
     let (record, record_position) = record_of(bundled, &sections)?;
     let count = record_position as u32;

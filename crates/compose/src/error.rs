@@ -26,6 +26,10 @@ pub enum ComposeError {
         #[source]
         source: Box<SourceError>,
     },
+    /// The input of `unbundle` or `migrate` is not a component binary at
+    /// all (a core module, not WebAssembly); the caller names the file.
+    #[error("{0}")]
+    NotAComponent(&'static str),
     /// An input is not a usable component.
     #[error("`{component}` is not a usable component: {message}")]
     InvalidComponent {

@@ -75,8 +75,8 @@ pub(crate) fn fetch_verified(
                 "{label}{}",
                 what.strip_prefix(&package.to_string()).unwrap_or_default()
             ),
-            expected: sri(expected),
-            actual: sri(actual),
+            expected: oci(expected),
+            actual: oci(actual),
         },
         source => ComposeError::Fetch {
             package: label.to_string(),
@@ -87,12 +87,13 @@ pub(crate) fn fetch_verified(
     Ok(bytes)
 }
 
-/// A digest in SRI form (`sha256-<base64>`, as dependency references write
-/// it), whether it came in that form or in OCI form (`sha256:<hex>`).
-fn sri(digest: String) -> String {
+/// A digest in OCI form (`sha256:<hex>`, the one notation of human
+/// output), whether it came in that form or in SRI form (`sha256-<base64>`,
+/// as dependency references write it).
+fn oci(digest: String) -> String {
     Integrity::parse_oci(&digest)
         .or_else(|_| Integrity::parse_sri(&digest))
-        .map(|i| i.to_string())
+        .map(|i| i.to_oci())
         .unwrap_or(digest)
 }
 
@@ -107,8 +108,8 @@ pub(crate) fn check_digest(
     } else {
         Err(ComposeError::DigestMismatch {
             package: label.to_string(),
-            expected: digest.to_string(),
-            actual: Integrity::compute(digest.algorithm, bytes).to_string(),
+            expected: digest.to_oci(),
+            actual: Integrity::compute(digest.algorithm, bytes).to_oci(),
         })
     }
 }
@@ -154,7 +155,8 @@ pub(crate) fn unique(base: &str, used: &mut BTreeSet<String>) -> String {
 
 /// One member of a composition: the root or a resolved package.
 struct Member<'b> {
-    /// `ns:pkg@version` or `root `name``, for messages.
+    /// `ns:pkg@version` or `root <name>`, for messages (which put it in
+    /// backticks).
     label: String,
     /// Its name in the graph (the import name in the locked form).
     graph_name: String,
@@ -240,7 +242,7 @@ pub(crate) fn lock_sections<'a>(
             ),
         });
     }
-    let root_label = format!("root `{}`", resolution.root);
+    let root_label = format!("root {}", resolution.root);
     let mut labels: Vec<String> = (0..resolution.packages.len())
         .map(|i| resolution.label(i))
         .collect();

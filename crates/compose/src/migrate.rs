@@ -26,6 +26,7 @@ use crate::sections::{self, Name, IMPORT};
 /// [`ComposeError::InvalidOutput`] when the migrated binary does not
 /// validate.
 pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
+    sections::check_input(legacy)?;
     let what = "legacy component";
     let sections = sections::split(legacy, what)?;
 

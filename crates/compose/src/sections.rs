@@ -41,13 +41,37 @@ pub(crate) struct Section {
     pub contents: Range<usize>,
 }
 
+/// Why `bytes` is not a component binary, judged by its header; `None`
+/// when the header is a component's.
+pub(crate) fn not_a_component(bytes: &[u8]) -> Option<&'static str> {
+    const CORE_MODULE: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
+    if bytes.len() >= 8 && bytes[..8] == COMPONENT_HEADER {
+        None
+    } else if !bytes.starts_with(b"\0asm") {
+        Some("not a component: not WebAssembly (no `\\0asm` header)")
+    } else if bytes.get(4..8) == Some(&CORE_MODULE[..]) {
+        Some("not a component: a core WebAssembly module")
+    } else {
+        Some("not a component: an unknown WebAssembly version or layer")
+    }
+}
+
+/// The input of a pass that takes one whole binary (unbundle, migrate)
+/// is a component, or [`ComposeError::NotAComponent`] says what it is.
+pub(crate) fn check_input(bytes: &[u8]) -> Result<(), ComposeError> {
+    match not_a_component(bytes) {
+        None => Ok(()),
+        Some(message) => Err(ComposeError::NotAComponent(message)),
+    }
+}
+
 /// Splits a component binary into its top-level sections, without reading
 /// their contents.
 pub(crate) fn split(bytes: &[u8], what: &str) -> Result<Vec<Section>, ComposeError> {
-    if bytes.len() < 8 || bytes[..8] != COMPONENT_HEADER {
+    if let Some(message) = not_a_component(bytes) {
         return Err(ComposeError::InvalidComponent {
             component: what.to_string(),
-            message: "not a component binary (bad header)".to_string(),
+            message: message.to_string(),
         });
     }
     let mut sections = Vec::new();

@@ -323,7 +323,7 @@ fn tampered_store_fails_naming_package_and_digests() {
     let message = bundle(&root, &resolution, &lying).unwrap_err().to_string();
     assert!(
         message.contains("test:add@1.1.0")
-            && message.contains(&add.digest.to_string())
+            && message.contains(&add.digest.to_oci())
             && message.contains(&bad.to_string()),
         "{message}"
     );
@@ -476,10 +476,10 @@ fn large_bundles_are_checked_and_identical() {
             let message = err.to_string();
             assert!(message.contains(&label), "{message}");
             assert!(
-                message.contains(&resolution.packages[tampered].digest.to_string()),
+                message.contains(&resolution.packages[tampered].digest.to_oci()),
                 "{message}"
             );
-            assert!(message.contains(&actual.to_string()), "{message}");
+            assert!(message.contains(&actual.to_oci()), "{message}");
         }
     }
 }

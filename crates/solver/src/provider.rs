@@ -1071,9 +1071,9 @@ fn check_integrity(
         required_by: dependent.to_string(),
         expected: integrity
             .iter()
-            .map(|i| i.to_string())
+            .map(|i| i.to_oci())
             .collect::<Vec<_>>()
             .join(" "),
-        actual: resolved.digest.to_string(),
+        actual: resolved.digest.to_oci(),
     })
 }

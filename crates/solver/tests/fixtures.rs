@@ -430,7 +430,7 @@ fn locked_reference_integrity_is_checked() {
     assert!(matches!(err, SolveError::DigestMismatch { .. }), "{err}");
     let msg = err.to_string();
     assert!(
-        msg.contains(&wrong.to_string()) && msg.contains(&meta.digest.to_string()),
+        msg.contains(&wrong.to_oci()) && msg.contains(&meta.digest.to_oci()),
         "{msg}"
     );
 }
