@@ -323,8 +323,9 @@ pub struct ComponentMetadata {
     /// The component's name from its `component-name` custom section
     /// (the component-name subsection), if any.
     pub name: Option<String>,
-    /// The UTF-8 payload of the `version` custom section, as wasm-metadata
-    /// writes it, if any. If there are several, the last one wins.
+    /// The payload of the `version` custom section, as wasm-metadata writes
+    /// it, if any (bytes that are not UTF-8 replaced by U+FFFD). If there
+    /// are several, the last one wins.
     pub version: Option<String>,
 }
 
@@ -502,9 +503,11 @@ pub fn scan(bytes: &[u8]) -> Result<ComponentScan, ScanError> {
                     }
                 }
                 _ if reader.name() == VERSION_SECTION => {
-                    if let Ok(version) = std::str::from_utf8(reader.data()) {
-                        out.metadata.version = Some(version.to_owned());
-                    }
+                    // Bytes that are not UTF-8 are kept (replaced by
+                    // U+FFFD): a version that is there but unreadable is
+                    // reported as such, not as missing.
+                    out.metadata.version =
+                        Some(String::from_utf8_lossy(reader.data()).into_owned());
                 }
                 _ => {}
             },

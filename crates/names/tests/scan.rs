@@ -333,11 +333,17 @@ fn metadata_is_absent_and_broken_metadata_is_ignored() {
     });
     component.section(&CustomSection {
         name: "version".into(),
-        data: [0xff, 0xfe][..].into(),
+        data: [b'1', 0xff, 0xfe][..].into(),
     });
+    // A broken name is no name; a version that is not UTF-8 is still a
+    // version that is there (so `publish` says it is unreadable, not
+    // missing).
     assert_eq!(
         ok(&component.finish()).metadata,
-        ComponentMetadata::default()
+        ComponentMetadata {
+            name: None,
+            version: Some("1\u{fffd}\u{fffd}".into()),
+        }
     );
 }
 

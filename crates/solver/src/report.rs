@@ -33,7 +33,57 @@ pub(crate) fn explain(
         .filter(|(_, t)| t.len() > 1)
         .map(|(p, _)| p.clone())
         .collect();
-    DefaultStringReporter::report_with_formatter(tree, &Formatter { known, multi_track })
+    let mut report = DefaultStringReporter::report_with_formatter(
+        tree,
+        &Formatter {
+            known: known.clone(),
+            multi_track,
+        },
+    );
+    // What exists, so the reader sees what the ranges missed (a "no
+    // versions" step is collapsed out of the derivation above).
+    let mut packages: Vec<&PackageName> = tree
+        .packages()
+        .into_iter()
+        .filter_map(|node| match node {
+            Node::Track { package, .. } | Node::Span { package, .. } => Some(&**package),
+            Node::Root(_) => None,
+        })
+        .collect();
+    packages.sort();
+    packages.dedup();
+    for package in packages {
+        report.push('\n');
+        report.push_str(&releases_line(
+            package,
+            known.get(package).map_or(&[][..], Vec::as_slice),
+        ));
+    }
+    report
+}
+
+/// How many releases of a package the report lists (the newest).
+const LISTED_RELEASES: usize = 10;
+
+/// `test:add has 1.0.0, 1.1.0, 2.0.0`, the newest few when there are many.
+fn releases_line(package: &PackageName, releases: &[Version]) -> String {
+    let mut sorted: Vec<&Version> = releases.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.is_empty() {
+        return format!("{package} has no releases");
+    }
+    let skipped = sorted.len().saturating_sub(LISTED_RELEASES);
+    let shown: Vec<String> = sorted[skipped..].iter().map(|v| v.to_string()).collect();
+    if skipped == 0 {
+        format!("{package} has {}", shown.join(", "))
+    } else {
+        format!(
+            "{package} has {} releases, the newest {}",
+            sorted.len(),
+            shown.join(", ")
+        )
+    }
 }
 
 struct Formatter {

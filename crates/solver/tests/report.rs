@@ -61,6 +61,33 @@ fn no_solution_report_reads_well() {
 Because test:top 1.1.0 imports test:base >=1.2.0 <2.0.0 and test:low 1.0.0 imports test:base >=1.0.0 <1.2.0, \
 test:low 1.0.0 and test:top 1.1.0 cannot be used together.
 And because `backtrack.wat` imports test:top >=1.0.0 and `backtrack.wat` imports test:low >=1.0.0, \
-the imports of `backtrack.wat` cannot all be satisfied.";
+the imports of `backtrack.wat` cannot all be satisfied.
+test:base has 1.0.0, 1.2.0, 2.0.0
+test:low has 1.0.0
+test:top has 1.1.0";
     assert_eq!(report, expected, "\n--- got ---\n{report}\n");
+}
+
+/// A range that no release meets: the report says what does exist.
+#[test]
+fn a_range_no_release_meets_lists_the_releases() {
+    let bytes = wat::parse_str(
+        r#"(component (import "top" (external-id "unlocked-dep=<test:top@{>=3.0.0}>") (instance)))"#,
+    )
+    .unwrap();
+    let meta = ReleaseMetadata::from_component(
+        &"root:component".parse().unwrap(),
+        &Version::new(0, 0, 0),
+        &bytes,
+    )
+    .unwrap();
+    let root = Root::new("too-new.wat", meta.dependencies);
+    let err = resolve(&registry_without_old_top(), &root, &SolveOptions::default()).unwrap_err();
+    let SolveError::NoSolution { report } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        report,
+        "`too-new.wat` imports test:top >=3.0.0\ntest:top has 1.1.0"
+    );
 }
