@@ -7,7 +7,19 @@ use clap::Parser as _;
 use warg_depsolve::cli::text::escape_controls;
 use warg_depsolve::cli::Cli;
 
+/// The exit status after SIGINT or SIGTERM (128 + SIGINT, as shells
+/// report an interrupted command).
+const INTERRUPTED: i32 = 130;
+
 fn main() -> ExitCode {
+    // An interrupted run removes the temporary files of the writes in
+    // progress (outputs, lock files, cache and registry entries), so it
+    // leaves nothing half-written behind. The handler runs on its own
+    // thread, not in a signal context.
+    let _ = ctrlc::set_handler(|| {
+        warg_depsolve::registry::fsutil::remove_live_temporaries();
+        std::process::exit(INTERRUPTED);
+    });
     match Cli::parse().run() {
         Ok(()) => ExitCode::SUCCESS,
         // Output piped into `head` and the like: stop quietly.

@@ -76,18 +76,34 @@ pub fn write_atomic_from(
     let path = with_directory(path);
     // The file system's errors name the path; `write`'s are its own.
     let mut own = None;
-    let result = fsutil::write_atomic_from(&path, fsutil::Existing::Replace, |file| {
-        write(file).map_err(|e| {
-            own = Some(e);
-            std::io::Error::other("aborted by the writer")
-        })
-    });
+    let result: std::io::Result<()> =
+        fsutil::write_atomic_from(&path, fsutil::Existing::Replace, |file| {
+            write(file).map_err(|e| {
+                own = Some(e);
+                std::io::Error::other("aborted by the writer")
+            })?;
+            hold_for_tests();
+            Ok(())
+        });
     match (result, own) {
         (_, Some(e)) => Err(e),
         (Err(e), None) => {
             Err(anyhow::Error::new(e).context(format!("failed to write `{}`", path.display())))
         }
         (Ok(()), None) => Ok(()),
+    }
+}
+
+/// A test seam: with `WARG_DEPSOLVE_TEST_HOLD_OUTPUT=FILE` set, a write
+/// whose temporary file is complete creates FILE and then waits (for the
+/// signal the test sends), so the tests can interrupt a run at the moment
+/// a temporary file exists. Unset, it does nothing.
+fn hold_for_tests() {
+    if let Some(marker) = std::env::var_os("WARG_DEPSOLVE_TEST_HOLD_OUTPUT") {
+        let _ = std::fs::write(marker, b"");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
     }
 }
 

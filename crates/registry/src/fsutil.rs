@@ -147,7 +147,7 @@ pub(crate) fn write_atomic_with(
         Destination::Replace(path) => path,
     };
     let path = path.as_path();
-    let mut tmp = temporary_beside(path)?;
+    let (mut tmp, _live) = temporary_beside(path)?;
     tmp.write_all(bytes)?;
     if durable {
         tmp.as_file().sync_all()?;
@@ -198,15 +198,98 @@ pub fn write_atomic_from<E: From<io::Error>>(
         }
         Destination::Replace(path) => path,
     };
-    let mut tmp = temporary_beside(&path)?;
+    let (mut tmp, _live) = temporary_beside(&path)?;
     write(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     Ok(persist(tmp, &path, existing, || false)?)
 }
 
+/// The temporary files this process is writing, so that a signal handler
+/// can remove them ([`remove_live_temporaries`]).
+fn live() -> &'static std::sync::Mutex<std::collections::BTreeSet<PathBuf>> {
+    static LIVE: std::sync::OnceLock<std::sync::Mutex<std::collections::BTreeSet<PathBuf>>> =
+        std::sync::OnceLock::new();
+    LIVE.get_or_init(Default::default)
+}
+
+/// Registers a temporary file as live for as long as it is held.
+struct Live(PathBuf);
+
+impl Live {
+    fn new(path: &Path) -> Self {
+        live()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf());
+        Live(path.to_path_buf())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        live()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
+    }
+}
+
+/// Removes every temporary file this process is writing. For a caller's
+/// SIGINT/SIGTERM handler (the CLI's), which then exits: an interrupted
+/// run leaves no `.tmp-*` file behind. Safe to call from any thread.
+pub fn remove_live_temporaries() {
+    let paths = live().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// The name prefix of our temporary files.
+const TEMPORARY_PREFIX: &str = ".tmp-";
+
+/// How old one of our temporary files must be before a later write into
+/// its directory removes it as left over from a run that was killed
+/// outright (SIGKILL, a crash, power loss): far longer than any write.
+pub const STALE_TEMPORARY: Duration = Duration::from_secs(60 * 60);
+
+/// Removes our temporary files older than [`STALE_TEMPORARY`] from `dir`,
+/// once per directory per process (a directory may hold many files).
+fn sweep_stale_temporaries(dir: &Path) {
+    static SWEPT: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
+        std::sync::OnceLock::new();
+    let first = SWEPT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(dir.to_path_buf());
+    if !first {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let ours = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TEMPORARY_PREFIX));
+        let stale = || {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > STALE_TEMPORARY))
+        };
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) && stale() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// A fresh temporary file in `path`'s directory (created if missing), so
-/// the rename into place cannot cross file systems.
-fn temporary_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+/// the rename into place cannot cross file systems; registered as live
+/// while the guard is held.
+fn temporary_beside(path: &Path) -> io::Result<(tempfile::NamedTempFile, Live)> {
     let dir = path.parent().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -214,14 +297,17 @@ fn temporary_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
         )
     })?;
     std::fs::create_dir_all(dir)?;
+    sweep_stale_temporaries(dir);
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-");
+    builder.prefix(TEMPORARY_PREFIX);
     // A temporary file is created private (0600); the file it becomes is an
     // ordinary output, so give it the mode `fs::write` would (0666 less the
     // umask).
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    builder.tempfile_in(dir)
+    let file = builder.tempfile_in(dir)?;
+    let guard = Live::new(file.path());
+    Ok((file, guard))
 }
 
 /// Renames the temporary file into place; `already_there` says whether a
