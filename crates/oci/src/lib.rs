@@ -8,6 +8,17 @@
 //! plugs OCI sources into
 //! [`Registries::from_config_with`](warg_depsolve_registry::Registries::from_config_with).
 //!
+//! Every request is bounded: a connect timeout and a read timeout (10 s and
+//! 30 s by default, per registry in its table, or for every registry at once
+//! through [`SourceOptions::timeout`]), and a failure that may pass (an HTTP
+//! 5xx answer, a connection refused, reset or cut, a timeout; never a 4xx
+//! answer) is tried again, twice by default, after 200 ms and 400 ms. A
+//! request that has had no answer for 5 s sends one notice to the caller's
+//! sink ([`OciSource::with_notices`]); a request that fails for good is
+//! [`SourceError::Network`](warg_depsolve_registry::SourceError::Network),
+//! naming the registry, its URL, what was being fetched and the number of
+//! attempts, with the last failure as its source.
+//!
 //! It must not solve, compose, print (beyond a download progress bar on a
 //! terminal) or cache on disk: callers wrap it in the registry crate's
 //! [`CachedSource`](warg_depsolve_registry::CachedSource), which keeps
@@ -44,11 +55,40 @@ pub mod settings;
 mod source;
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use warg_depsolve_registry::cache::Warn;
 use warg_depsolve_registry::{Backend, Config, ConfigError, Source};
 
-pub use settings::{OciSettings, DEFAULT_CONCURRENCY};
+pub use settings::{
+    OciSettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
+    DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_SLOW_NOTICE,
+};
 pub use source::{semver_tag, OciSource, Progress};
+
+/// What [`factory_with_options`] gives every source it makes, beyond what
+/// the source's config table says.
+#[derive(Clone, Default)]
+pub struct SourceOptions {
+    /// Whether downloads show a progress bar.
+    pub progress: Progress,
+    /// Replaces every registry's `connect_timeout` and `read_timeout` (the
+    /// command line's `--timeout`).
+    pub timeout: Option<Duration>,
+    /// Where the sources' notices go (a registry slow to answer, see
+    /// [`OciSource::with_notices`]); dropped when `None`.
+    pub notices: Option<Warn>,
+}
+
+impl std::fmt::Debug for SourceOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceOptions")
+            .field("progress", &self.progress)
+            .field("timeout", &self.timeout)
+            .field("notices", &self.notices.is_some())
+            .finish()
+    }
+}
 
 /// A backend factory for
 /// [`Registries::from_config_with`](warg_depsolve_registry::Registries::from_config_with):
@@ -67,13 +107,31 @@ pub fn factory_with(
     config: &Config,
     progress: Progress,
 ) -> impl Fn(&str, &Backend) -> Result<Option<Arc<dyn Source>>, ConfigError> {
+    factory_with_options(
+        config,
+        SourceOptions {
+            progress,
+            ..SourceOptions::default()
+        },
+    )
+}
+
+/// [`factory`], with every source made as `options` say.
+pub fn factory_with_options(
+    config: &Config,
+    options: SourceOptions,
+) -> impl Fn(&str, &Backend) -> Result<Option<Arc<dyn Source>>, ConfigError> {
     let file = settings::origin_path(config);
     let runtime: OnceLock<Arc<tokio::runtime::Runtime>> = OnceLock::new();
     move |name: &str, backend: &Backend| {
         let Backend::Oci(table) = backend else {
             return Ok(None);
         };
-        let settings = OciSettings::from_table(name, table, &file)?;
+        let mut settings = OciSettings::from_table(name, table, &file)?;
+        if let Some(timeout) = options.timeout {
+            settings.connect_timeout = timeout;
+            settings.read_timeout = timeout;
+        }
         let runtime = match runtime.get() {
             Some(rt) => rt.clone(),
             None => {
@@ -85,13 +143,16 @@ pub fn factory_with(
                 runtime.get_or_init(|| Arc::new(rt)).clone()
             }
         };
-        let source = OciSource::with_runtime(name, settings, runtime)
+        let mut source = OciSource::with_runtime(name, settings, runtime)
             .map_err(|e| ConfigError::Invalid {
                 path: file.clone(),
                 key: format!("registry.{name:?}.oci"),
                 message: e.to_string(),
             })?
-            .with_progress(progress);
+            .with_progress(options.progress);
+        if let Some(notices) = &options.notices {
+            source = source.with_notices(notices.clone());
+        }
         Ok(Some(Arc::new(source) as Arc<dyn Source>))
     }
 }

@@ -6,6 +6,9 @@
 //! protocol = "https"                               # the default; "http" too
 //! # Our additions (wkg reads the last two from registry metadata instead):
 //! concurrency = 8                   # parallel metadata requests (prefetch)
+//! connect_timeout = 10              # seconds to open a connection
+//! read_timeout = 30                 # seconds to wait for an answer
+//! retries = 2                       # tries after the first, on 5xx, resets, timeouts
 //! registry = "ghcr.io"              # OCI host[:port]; default: the registry's name
 //! namespacePrefix = "my-org/"       # repository = prefix + "ns/name"
 //! ```
@@ -15,14 +18,18 @@
 //! and `extra_root_certificates` (`[{ encoding = "pem"|"der", data = "..." }]`)
 //! mean what they mean to wkg. `registry` and `namespacePrefix` are what
 //! wkg takes from a mapping's `metadata.oci` (or the registry's
-//! well-known file); here they sit in the backend table. Any other key is an
-//! error naming the file and key.
+//! well-known file); here they sit in the backend table. `connect_timeout`,
+//! `read_timeout` (seconds, whole or fractional) and `retries` bound how
+//! long a registry that does not answer is waited for (see
+//! [`OciSettings::read_timeout`]). Any other key is an error naming the
+//! file and key.
 //!
 //! Credentials are never sent in clear text to another machine: `auth`
 //! together with `protocol = "http"` is refused unless the host is a
 //! loopback address (`localhost`, `127.x.x.x`, `[::1]`).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use base64::Engine;
 use toml::{Table, Value};
@@ -30,6 +37,22 @@ use warg_depsolve_registry::ConfigError;
 
 /// The default bound on concurrent metadata requests.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The default time allowed to open a connection (TCP and TLS): 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default longest wait for an answer: 30 s.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default number of tries after the first: 2 (3 attempts in all).
+pub const DEFAULT_RETRIES: u32 = 2;
+/// The default pause before the first retry (doubled before each next one):
+/// 200 ms.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
+/// The default time without an answer after which the source sends a
+/// notice: 5 s.
+pub const DEFAULT_SLOW_NOTICE: Duration = Duration::from_secs(5);
+/// The longest timeout the config accepts: one hour.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The most retries the config accepts.
+const MAX_RETRIES: u32 = 10;
 
 /// How to reach one OCI registry, read from its `[registry."NAME".oci]`
 /// table.
@@ -50,6 +73,25 @@ pub struct OciSettings {
     pub accept_invalid_certificates: bool,
     /// Extra root certificates: (is PEM, data).
     pub extra_root_certificates: Vec<(bool, Vec<u8>)>,
+    /// The time allowed to open a connection (TCP and TLS); `connect_timeout`.
+    pub connect_timeout: Duration,
+    /// The longest wait for an answer; `read_timeout`. A request for a tag
+    /// list or a manifest (with its config) that has not completed within
+    /// it, or a download that receives nothing for this long, is abandoned
+    /// (and tried again, see [`OciSettings::retries`]).
+    pub read_timeout: Duration,
+    /// How many times a failed request is tried again (`retries`): after
+    /// an HTTP 5xx answer, a connection refused, reset or cut, or a
+    /// timeout; never after a 4xx answer. `0`: one attempt only.
+    pub retries: u32,
+    /// The pause before the first retry, doubled before each next one (no
+    /// jitter). Not read from the config file.
+    pub retry_backoff: Duration,
+    /// After this long without an answer the source sends one notice per
+    /// request to its sink (see
+    /// [`OciSource::with_notices`](crate::OciSource::with_notices)). Not
+    /// read from the config file.
+    pub slow_notice: Duration,
 }
 
 impl std::fmt::Debug for OciSettings {
@@ -71,12 +113,21 @@ impl std::fmt::Debug for OciSettings {
                 "extra_root_certificates",
                 &self.extra_root_certificates.len(),
             )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("retries", &self.retries)
+            .field("retry_backoff", &self.retry_backoff)
+            .field("slow_notice", &self.slow_notice)
             .finish()
     }
 }
 
 impl OciSettings {
-    /// Settings for the registry at `host`, anonymous, over HTTPS.
+    /// Settings for the registry at `host`, anonymous, over HTTPS, with
+    /// the default bounds ([`DEFAULT_CONCURRENCY`],
+    /// [`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_READ_TIMEOUT`],
+    /// [`DEFAULT_RETRIES`], [`DEFAULT_RETRY_BACKOFF`],
+    /// [`DEFAULT_SLOW_NOTICE`]).
     pub fn new(host: impl Into<String>) -> Self {
         OciSettings {
             host: host.into(),
@@ -86,6 +137,11 @@ impl OciSettings {
             concurrency: DEFAULT_CONCURRENCY,
             accept_invalid_certificates: false,
             extra_root_certificates: Vec::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            retries: DEFAULT_RETRIES,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
+            slow_notice: DEFAULT_SLOW_NOTICE,
         }
     }
 
@@ -114,6 +170,19 @@ impl OciSettings {
                     format!("expected true or false, found {}", v.type_str()),
                 )
             })
+        };
+        let seconds = |key: &str, v: &Value| -> Result<Duration, ConfigError> {
+            let n = match v {
+                Value::Integer(n) => *n as f64,
+                Value::Float(n) => *n,
+                other => {
+                    return Err(invalid(
+                        key,
+                        format!("expected a number of seconds, found {}", other.type_str()),
+                    ))
+                }
+            };
+            duration_from_seconds(n).map_err(|m| invalid(key, m))
         };
         let mut settings = OciSettings::new(name);
         for (key, value) in table {
@@ -178,6 +247,22 @@ impl OciSettings {
                     }
                     settings.concurrency = n as usize;
                 }
+                "connect_timeout" => settings.connect_timeout = seconds(key, value)?,
+                "read_timeout" => settings.read_timeout = seconds(key, value)?,
+                "retries" => {
+                    let n = value.as_integer().ok_or_else(|| {
+                        invalid(
+                            key,
+                            format!("expected a whole number, found {}", value.type_str()),
+                        )
+                    })?;
+                    settings.retries = u32::try_from(n)
+                        .ok()
+                        .filter(|n| *n <= MAX_RETRIES)
+                        .ok_or_else(|| {
+                            invalid(key, format!("{n} is out of range (0 to {MAX_RETRIES})"))
+                        })?;
+                }
                 "accept_invalid_certificates" => {
                     settings.accept_invalid_certificates = boolean(key, value)?;
                 }
@@ -220,8 +305,8 @@ impl OciSettings {
                     return Err(invalid(
                         key,
                         "unknown key (an OCI registry has `auth`, `protocol`, `registry`, \
-                         `namespacePrefix`, `concurrency`, `accept_invalid_certificates`, \
-                         `extra_root_certificates`)"
+                         `namespacePrefix`, `concurrency`, `connect_timeout`, `read_timeout`, \
+                         `retries`, `accept_invalid_certificates`, `extra_root_certificates`)"
                             .into(),
                     ))
                 }
@@ -249,6 +334,20 @@ impl OciSettings {
     pub fn url(&self) -> String {
         let scheme = if self.plain_http { "http" } else { "https" };
         format!("{scheme}://{}", self.host)
+    }
+}
+
+/// A timeout of `seconds` (whole or fractional): more than zero, at most an
+/// hour. The error says what is wrong, for a message naming the key or
+/// flag.
+pub fn duration_from_seconds(seconds: f64) -> Result<Duration, String> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_TIMEOUT.as_secs_f64() {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "{seconds} is out of range (more than 0 and at most {} seconds)",
+            MAX_TIMEOUT.as_secs()
+        ))
     }
 }
 
@@ -354,6 +453,35 @@ mod tests {
         assert!(!s.plain_http);
         assert_eq!(s.repository("acme", "kv"), "acme/kv");
         assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(s.connect_timeout, Duration::from_secs(10));
+        assert_eq!(s.read_timeout, Duration::from_secs(30));
+        assert_eq!(s.retries, 2);
+    }
+
+    #[test]
+    fn timeouts_and_retries() {
+        let s = parse("connect_timeout = 2\nread_timeout = 0.25\nretries = 0").unwrap();
+        assert_eq!(s.connect_timeout, Duration::from_secs(2));
+        assert_eq!(s.read_timeout, Duration::from_millis(250));
+        assert_eq!(s.retries, 0);
+        for text in [
+            "read_timeout = 0",
+            "read_timeout = -1",
+            "read_timeout = 3601",
+            "read_timeout = \"30s\"",
+            "connect_timeout = nan",
+            "retries = -1",
+            "retries = 11",
+            "retries = 1.5",
+        ] {
+            let key = text.split(' ').next().unwrap();
+            match parse(text).unwrap_err() {
+                ConfigError::Invalid { key: k, .. } => {
+                    assert_eq!(k, format!("registry.\"ghcr.io\".oci.{key}"), "{text}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]

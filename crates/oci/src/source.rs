@@ -1,12 +1,16 @@
 //! [`OciSource`]: one OCI registry behind the [`Source`] trait.
 
 use std::collections::HashMap;
+use std::error::Error as StdError;
 use std::future::Future;
 use std::hash::Hash;
 use std::io::IsTerminal;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use oci_client::client::{
     Certificate, CertificateEncoding, ClientConfig, ClientProtocol, Config, ImageLayer,
@@ -18,7 +22,9 @@ use oci_client::{Client, Reference};
 use semver::Version;
 use tokio::runtime::Runtime;
 use tokio::sync::{OnceCell, Semaphore};
+use tokio::time::Instant;
 use warg_depsolve_names::{Integrity, PackageName};
+use warg_depsolve_registry::cache::Warn;
 use warg_depsolve_registry::{Release, ReleaseMetadata, Source, SourceError};
 
 use crate::artifact::{config_for, recorded_metadata, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
@@ -55,10 +61,62 @@ struct ManifestInfo {
 }
 
 /// Values computed once, shared by concurrent callers: the first caller
-/// computes, the others wait for it; a failure is not remembered (the next
-/// caller tries again).
+/// computes, the others wait for it. A failure is not remembered: a caller
+/// that comes later tries again. Callers that were already waiting when a
+/// network failure ([`SourceError::Network`]) ended the computation get
+/// that failure rather than trying again, so that a registry that does not
+/// answer is waited for once per request, not once per caller (prefetch,
+/// then the call that needed the answer).
 struct Memo<K, V> {
-    cells: Mutex<HashMap<K, Arc<OnceCell<V>>>>,
+    cells: Mutex<HashMap<K, Arc<Cell<V>>>>,
+}
+
+/// One memoized value.
+struct Cell<V> {
+    value: OnceCell<V>,
+    /// Computations that failed so far, and the last one's failure when it
+    /// can be shared.
+    failed: Mutex<(u64, Option<SourceError>)>,
+}
+
+impl<V> Default for Cell<V> {
+    fn default() -> Self {
+        Cell {
+            value: OnceCell::new(),
+            failed: Mutex::new((0, None)),
+        }
+    }
+}
+
+impl<V> Cell<V> {
+    fn get(&self) -> Option<&V> {
+        self.value.get()
+    }
+
+    fn failed(&self) -> std::sync::MutexGuard<'_, (u64, Option<SourceError>)> {
+        self.failed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A copy of `e` for another caller, when it is a network failure (whose
+/// cause is shared).
+fn share(e: &SourceError) -> Option<SourceError> {
+    match e {
+        SourceError::Network {
+            source_name,
+            location,
+            what,
+            attempts,
+            cause,
+        } => Some(SourceError::Network {
+            source_name: source_name.clone(),
+            location: location.clone(),
+            what: what.clone(),
+            attempts: *attempts,
+            cause: cause.clone(),
+        }),
+        _ => None,
+    }
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
@@ -68,7 +126,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         }
     }
 
-    fn cell(&self, key: &K) -> Arc<OnceCell<V>> {
+    fn cell(&self, key: &K) -> Arc<Cell<V>> {
         self.cells
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -82,7 +140,31 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, SourceError>>,
     {
-        self.cell(key).get_or_try_init(f).await.cloned()
+        let cell = self.cell(key);
+        if let Some(value) = cell.get() {
+            return Ok(value.clone());
+        }
+        let seen = cell.failed().0;
+        cell.value
+            .get_or_try_init(|| async {
+                // A computation that was in flight when this caller came
+                // has failed since: share its network failure.
+                if let (failures, Some(e)) = &*cell.failed() {
+                    if *failures > seen {
+                        if let Some(e) = share(e) {
+                            return Err(e);
+                        }
+                    }
+                }
+                let result = f().await;
+                if let Err(e) = &result {
+                    let mut failed = cell.failed();
+                    *failed = (failed.0 + 1, share(e));
+                }
+                result
+            })
+            .await
+            .cloned()
     }
 
     fn forget(&self, key: &K) {
@@ -93,7 +175,10 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
     }
 
     fn set(&self, key: K, value: V) {
-        let cell = Arc::new(OnceCell::new_with(Some(value)));
+        let cell = Arc::new(Cell {
+            value: OnceCell::new_with(Some(value)),
+            failed: Mutex::new((0, None)),
+        });
         self.cells
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -109,6 +194,8 @@ struct Inner {
     auth: RegistryAuth,
     limit: Semaphore,
     progress: Progress,
+    /// Where notices go (a request slow to be answered).
+    notices: Option<Warn>,
     versions: Memo<PackageName, Arc<Vec<Release>>>,
     manifests: Memo<(PackageName, Version), Arc<ManifestInfo>>,
     /// Layers downloaded to read metadata, kept for the `fetch` that
@@ -140,6 +227,20 @@ struct Inner {
 /// - [`Source::publish`] pushes a Wasm OCI artifact unless the tag exists:
 ///   the same layer again is a no-op, another is
 ///   [`SourceError::AlreadyPublished`].
+///
+/// Every request is bounded by the settings' `connect_timeout` and
+/// `read_timeout`: a tag list page or a manifest (with its config) that
+/// has not arrived within the read timeout is abandoned, and so is a
+/// download that receives nothing for that long. A failure that may pass
+/// (HTTP 5xx, a connection refused, reset or cut, a timeout; never a 4xx)
+/// is tried again `retries` times, after `retry_backoff`, then twice that,
+/// and so on; publishing is tried once. A request that has had no answer
+/// for `slow_notice` sends one notice to the sink given to
+/// [`OciSource::with_notices`]. A request that fails for good is a
+/// [`SourceError::Network`] naming the registry, its URL, what was being
+/// fetched and the number of attempts, with the last failure as its
+/// source (a missing package or version, a digest mismatch and refused
+/// credentials keep their own errors).
 ///
 /// The trait is synchronous; the source holds its own tokio runtime and
 /// runs every request on it, so it may be called from any thread,
@@ -205,8 +306,8 @@ impl OciSource {
                     data: data.clone(),
                 })
                 .collect(),
-            connect_timeout: Some(Duration::from_secs(10)),
-            read_timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Some(settings.connect_timeout),
+            read_timeout: Some(settings.read_timeout),
             user_agent: concat!("warg-depsolve/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         };
@@ -220,6 +321,7 @@ impl OciSource {
             auth,
             limit: Semaphore::new(settings.concurrency),
             progress: Progress::Auto,
+            notices: None,
             versions: Memo::new(),
             manifests: Memo::new(),
             downloaded: Mutex::new(HashMap::new()),
@@ -236,6 +338,20 @@ impl OciSource {
     pub fn with_progress(mut self, progress: Progress) -> Self {
         match Arc::get_mut(&mut self.inner) {
             Some(inner) => inner.progress = progress,
+            None => unreachable!("a new source is not shared yet"),
+        }
+        self
+    }
+
+    /// The same source with its notices sent to `notices`: one line per
+    /// request that has had no answer for
+    /// [`OciSettings::slow_notice`] (``waiting for registry `ghcr.io`
+    /// (https://ghcr.io): fetching the tag list of `acme:kv`, no answer for
+    /// 5 s``). The source prints nothing itself; without a sink, notices
+    /// are dropped.
+    pub fn with_notices(mut self, notices: Warn) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.notices = Some(notices),
             None => unreachable!("a new source is not shared yet"),
         }
         self
@@ -270,6 +386,161 @@ impl OciSource {
     }
 }
 
+/// Why one attempt at a request failed.
+#[derive(Debug)]
+enum Failure {
+    /// The client's error: an answer with an error status, a connection
+    /// that could not be made or broke, a body that could not be read.
+    Client(OciDistributionError),
+    /// No answer within the read timeout.
+    NoAnswer(NoAnswer),
+    /// A download that broke off part way.
+    BrokeOff(BrokeOff),
+    /// Downloaded bytes that do not hash to their digest.
+    Digest { expected: String, actual: String },
+}
+
+impl Failure {
+    /// Whether trying again may help: a server error (5xx), a connection
+    /// refused, reset or cut, no answer in time. Never a 4xx answer.
+    fn is_transient(&self) -> bool {
+        match self {
+            Failure::Client(OciDistributionError::ServerError { code, .. }) => {
+                (500..600).contains(code)
+            }
+            Failure::Client(OciDistributionError::RequestError(e)) => {
+                e.is_timeout() || e.is_connect() || e.is_request() || e.is_body()
+            }
+            Failure::Client(OciDistributionError::IoError(e)) => is_transient_io(e),
+            Failure::Client(_) | Failure::Digest { .. } => false,
+            Failure::NoAnswer(_) | Failure::BrokeOff(_) => true,
+        }
+    }
+}
+
+fn is_transient_io(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionRefused
+            | ConnectionReset
+            | ConnectionAborted
+            | BrokenPipe
+            | UnexpectedEof
+            | TimedOut
+            | Interrupted
+    )
+}
+
+/// No answer within the read timeout (a cause of
+/// [`SourceError::Network`]).
+#[derive(Debug)]
+struct NoAnswer(Duration);
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no answer within {}", seconds(self.0))
+    }
+}
+
+impl StdError for NoAnswer {}
+
+/// A download that broke off part way (a cause of
+/// [`SourceError::Network`]); the I/O error is its source.
+#[derive(Debug)]
+struct BrokeOff {
+    received: usize,
+    cause: std::io::Error,
+}
+
+impl std::fmt::Display for BrokeOff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the download broke off after {} bytes", self.received)
+    }
+}
+
+impl StdError for BrokeOff {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+/// A duration for messages: `300 ms`, `5 s`, `2.5 s`.
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
+}
+
+/// Watches one request for its notice: sent once, when the request has had
+/// no answer (downloading: no data) for the settings' `slow_notice`.
+struct Watch<'a> {
+    inner: &'a Inner,
+    /// What the request does (``fetching the tag list of `acme:kv` ``).
+    what: &'a str,
+    /// Since when nothing has arrived.
+    quiet_since: Mutex<Instant>,
+    sent: AtomicBool,
+}
+
+impl<'a> Watch<'a> {
+    /// Starts watching now.
+    fn new(inner: &'a Inner, what: &'a str) -> Self {
+        Watch {
+            inner,
+            what,
+            quiet_since: Mutex::new(Instant::now()),
+            sent: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits for `fut`, at most the read timeout.
+    async fn wait<T>(&self, fut: impl Future<Output = T>) -> Result<T, Failure> {
+        let limit = self.inner.settings.read_timeout;
+        self.watch(tokio::time::timeout(limit, fut))
+            .await
+            .map_err(|_| Failure::NoAnswer(NoAnswer(limit)))
+    }
+
+    /// Waits for `fut`, sending the notice if the quiet time reaches
+    /// `slow_notice` meanwhile.
+    async fn watch<T>(&self, fut: impl Future<Output = T>) -> T {
+        let mut fut = pin!(fut);
+        if self.inner.notices.is_none() || self.sent.load(Ordering::SeqCst) {
+            return fut.await;
+        }
+        let due = *self.quiet_since.lock().unwrap_or_else(|e| e.into_inner())
+            + self.inner.settings.slow_notice;
+        match select(fut.as_mut(), pin!(tokio::time::sleep_until(due))).await {
+            Either::Left((out, _)) => return out,
+            Either::Right(((), _)) => self.notify(),
+        }
+        fut.await
+    }
+
+    /// Something arrived: the quiet time starts again.
+    fn progressed(&self) {
+        *self.quiet_since.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn notify(&self) {
+        if self.sent.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(sink) = &self.inner.notices {
+            sink(&format!(
+                "waiting for registry `{}` ({}): {}, no answer for {} ...",
+                self.inner.name,
+                self.inner.settings.url(),
+                self.what,
+                seconds(self.inner.settings.slow_notice)
+            ));
+        }
+    }
+}
+
 impl Inner {
     fn reference(&self, package: &PackageName, tag: &str) -> Reference {
         Reference::with_tag(
@@ -280,25 +551,82 @@ impl Inner {
         )
     }
 
-    fn unavailable(&self, what: String, e: &OciDistributionError) -> SourceError {
-        SourceError::Unavailable {
-            source_name: self.name.clone(),
-            what,
-            message: format!("{} at {}", describe(e), self.settings.url()),
+    /// Runs `attempt` until it succeeds, fails for good, or has been made
+    /// `1 + retries` times, pausing `retry_backoff` before the first retry
+    /// and twice as long before each next one. A failure comes with the
+    /// number of attempts made.
+    async fn request<T, Fut>(&self, mut attempt: impl FnMut() -> Fut) -> Result<T, (Failure, u32)>
+    where
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let mut attempts = 0;
+        let mut pause = self.settings.retry_backoff;
+        loop {
+            attempts += 1;
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(failure) if failure.is_transient() && attempts <= self.settings.retries => {
+                    tokio::time::sleep(pause).await;
+                    pause = pause.saturating_mul(2);
+                }
+                Err(failure) => return Err((failure, attempts)),
+            }
         }
     }
 
-    /// Maps a client error about `package` (at `version`, if the request
-    /// was about one release) to a [`SourceError`].
-    fn error(
+    /// The error for a request about `package` (at `version`, if it was
+    /// about one release) that failed for good while doing `what`: a
+    /// missing package or version, a digest mismatch, refused credentials,
+    /// or else [`SourceError::Network`] with the last failure as its cause.
+    fn failed(
+        &self,
+        (failure, attempts): (Failure, u32),
+        what: &str,
+        package: &PackageName,
+        version: Option<&Version>,
+    ) -> SourceError {
+        let item = match version {
+            Some(v) => format!("{package}@{v}"),
+            None => package.to_string(),
+        };
+        let cause: Arc<dyn StdError + Send + Sync> = match failure {
+            Failure::Client(e) => match self.client_error(e, package, version, &item) {
+                Ok(error) => return error,
+                Err(e) => Arc::new(e),
+            },
+            Failure::Digest { expected, actual } => {
+                return SourceError::DigestMismatch {
+                    source_name: self.name.clone(),
+                    package: item,
+                    expected,
+                    actual,
+                }
+            }
+            Failure::NoAnswer(e) => Arc::new(e),
+            Failure::BrokeOff(e) => Arc::new(e),
+        };
+        SourceError::Network {
+            source_name: self.name.clone(),
+            location: self.settings.url(),
+            what: what.to_string(),
+            attempts,
+            cause,
+        }
+    }
+
+    /// What a client error about `item` means when it is not a network
+    /// failure (a missing package or version, a digest mismatch, refused
+    /// credentials); the error itself when it is one.
+    fn client_error(
         &self,
         e: OciDistributionError,
         package: &PackageName,
         version: Option<&Version>,
-    ) -> SourceError {
-        let what = match version {
-            Some(v) => format!("{package}@{v}"),
-            None => package.to_string(),
+        item: &str,
+    ) -> Result<SourceError, OciDistributionError> {
+        let package_not_found = || SourceError::PackageNotFound {
+            source_name: self.name.clone(),
+            package: package.clone(),
         };
         let not_found = || match version {
             Some(v) => SourceError::VersionNotFound {
@@ -306,49 +634,41 @@ impl Inner {
                 package: package.clone(),
                 version: v.clone(),
             },
-            None => SourceError::PackageNotFound {
-                source_name: self.name.clone(),
-                package: package.clone(),
-            },
+            None => package_not_found(),
         };
         match &e {
             OciDistributionError::RegistryError { envelope, .. } => {
-                let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-                if codes.contains(&&OciErrorCode::NameUnknown) {
-                    SourceError::PackageNotFound {
-                        source_name: self.name.clone(),
-                        package: package.clone(),
-                    }
-                } else if codes.contains(&&OciErrorCode::ManifestUnknown)
-                    || codes.contains(&&OciErrorCode::NotFound)
-                {
-                    not_found()
+                let has = |code: OciErrorCode| envelope.errors.iter().any(|e| e.code == code);
+                if has(OciErrorCode::NameUnknown) {
+                    Ok(package_not_found())
+                } else if has(OciErrorCode::ManifestUnknown) || has(OciErrorCode::NotFound) {
+                    Ok(not_found())
                 } else {
-                    self.unavailable(format!("`{what}`"), &e)
+                    Err(e)
                 }
             }
             OciDistributionError::ServerError { code: 404, .. }
-            | OciDistributionError::ImageManifestNotFoundError(_) => not_found(),
+            | OciDistributionError::ImageManifestNotFoundError(_) => Ok(not_found()),
             OciDistributionError::DigestError(
                 oci_client::errors::DigestError::VerificationError { expected, actual },
-            ) => SourceError::DigestMismatch {
+            ) => Ok(SourceError::DigestMismatch {
                 source_name: self.name.clone(),
-                package: what,
+                package: item.to_string(),
                 expected: expected.clone(),
                 actual: actual.clone(),
-            },
+            }),
             OciDistributionError::UnauthorizedError { .. }
-            | OciDistributionError::AuthenticationFailure(_) => SourceError::Unavailable {
+            | OciDistributionError::AuthenticationFailure(_) => Ok(SourceError::Unavailable {
                 source_name: self.name.clone(),
-                what: format!("`{what}`"),
+                what: format!("`{item}`"),
                 message: format!(
                     "not authorized by {} ({}); set `auth` in `[registry.\"{}\".oci]`",
                     self.settings.url(),
                     describe(&e),
                     self.name
                 ),
-            },
-            _ => self.unavailable(format!("`{what}`"), &e),
+            }),
+            _ => Err(e),
         }
     }
 
@@ -364,15 +684,25 @@ impl Inner {
 
     async fn list_versions(&self, package: &PackageName) -> Result<Arc<Vec<Release>>, SourceError> {
         let reference = self.reference(package, "latest");
+        let what = format!("fetching the tag list of `{package}`");
         let mut versions = Vec::new();
         let mut last: Option<String> = None;
         loop {
             let page = {
                 let _permit = self.limit.acquire().await;
-                self.client
-                    .list_tags(&reference, &self.auth, Some(TAG_PAGE), last.as_deref())
-                    .await
-                    .map_err(|e| self.error(e, package, None))?
+                let watch = Watch::new(self, &what);
+                let (watch, reference, last) = (&watch, &reference, last.as_deref());
+                self.request(move || async move {
+                    watch
+                        .wait(
+                            self.client
+                                .list_tags(reference, &self.auth, Some(TAG_PAGE), last),
+                        )
+                        .await?
+                        .map_err(Failure::Client)
+                })
+                .await
+                .map_err(|f| self.failed(f, &what, package, None))?
             };
             for tag in &page.tags {
                 if let Some(v) = semver_tag(tag) {
@@ -421,12 +751,19 @@ impl Inner {
         version: &Version,
     ) -> Result<Arc<ManifestInfo>, SourceError> {
         let reference = self.reference(package, &version.to_string());
+        let what = format!("fetching the manifest of `{package}@{version}`");
         let (manifest, _digest, config) = {
             let _permit = self.limit.acquire().await;
-            self.client
-                .pull_manifest_and_config(&reference, &self.auth)
-                .await
-                .map_err(|e| self.error(e, package, Some(version)))?
+            let watch = Watch::new(self, &what);
+            let (watch, reference) = (&watch, &reference);
+            self.request(move || async move {
+                watch
+                    .wait(self.client.pull_manifest_and_config(reference, &self.auth))
+                    .await?
+                    .map_err(Failure::Client)
+            })
+            .await
+            .map_err(|f| self.failed(f, &what, package, Some(version)))?
         };
         let invalid = |message: String| SourceError::InvalidComponent {
             source_name: self.name.clone(),
@@ -497,80 +834,81 @@ impl Inner {
             size: size.and_then(|s| i64::try_from(s).ok()).unwrap_or(0),
             ..OciDescriptor::default()
         };
-        let what = match version {
+        let item = match version {
             Some(v) => format!("{package}@{v}"),
             None => package.to_string(),
         };
-        let not_found = || SourceError::ContentNotFound {
-            source_name: self.name.clone(),
-            package: package.clone(),
-            digest: oci.clone(),
-        };
-        let mut stream = self
-            .client
-            .pull_blob_stream(&reference, &descriptor)
+        let what = format!("downloading {oci} of `{item}`");
+        let watch = Watch::new(self, &what);
+        let (watch, reference, descriptor, item_ref, oci_ref) =
+            (&watch, &reference, &descriptor, item.as_str(), oci.as_str());
+        let bytes = self
+            .request(move || async move {
+                let mut stream = watch
+                    .wait(self.client.pull_blob_stream(reference, descriptor))
+                    .await?
+                    .map_err(Failure::Client)?;
+                watch.progressed();
+                let total = stream.content_length.or(size);
+                let bar = self.bar(total, item_ref);
+                let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
+                loop {
+                    let next = match watch.wait(stream.next()).await {
+                        Ok(next) => next,
+                        Err(failure) => {
+                            bar.abandon();
+                            return Err(failure);
+                        }
+                    };
+                    let Some(chunk) = next else { break };
+                    match chunk {
+                        Ok(chunk) => {
+                            watch.progressed();
+                            bytes.extend_from_slice(&chunk);
+                            bar.set_position(bytes.len() as u64);
+                        }
+                        Err(e) => {
+                            bar.abandon();
+                            let mismatch = e.get_ref().and_then(|inner| {
+                                inner.downcast_ref::<oci_client::errors::DigestError>()
+                            });
+                            if let Some(oci_client::errors::DigestError::VerificationError {
+                                expected,
+                                actual,
+                            }) = mismatch
+                            {
+                                return Err(Failure::Digest {
+                                    expected: expected.clone(),
+                                    actual: actual.clone(),
+                                });
+                            }
+                            return Err(Failure::BrokeOff(BrokeOff {
+                                received: bytes.len(),
+                                cause: e,
+                            }));
+                        }
+                    }
+                }
+                bar.finish_and_clear();
+                if !digest.matches(&bytes) {
+                    return Err(Failure::Digest {
+                        expected: oci_ref.to_string(),
+                        actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
+                    });
+                }
+                Ok(bytes)
+            })
             .await
-            .map_err(|e| match self.error(e, package, None) {
+            .map_err(|f| match self.failed(f, &what, package, version) {
                 SourceError::PackageNotFound { .. } | SourceError::VersionNotFound { .. } => {
-                    not_found()
+                    SourceError::ContentNotFound {
+                        source_name: self.name.clone(),
+                        package: package.clone(),
+                        digest: oci.clone(),
+                    }
                 }
                 other => other,
             })?;
-        let total = stream.content_length.or(size);
-        let bar = self.bar(total, &what);
-        let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
-        while let Some(chunk) = stream.next().await {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(e) => {
-                    bar.abandon();
-                    let mismatch = e
-                        .get_ref()
-                        .and_then(|inner| inner.downcast_ref::<oci_client::errors::DigestError>());
-                    if let Some(oci_client::errors::DigestError::VerificationError {
-                        expected,
-                        actual,
-                    }) = mismatch
-                    {
-                        return Err(SourceError::DigestMismatch {
-                            source_name: self.name.clone(),
-                            package: what,
-                            expected: expected.clone(),
-                            actual: actual.clone(),
-                        });
-                    }
-                    let mut message = e.to_string();
-                    let mut cause = std::error::Error::source(&e);
-                    while let Some(c) = cause {
-                        let text = c.to_string();
-                        if !message.contains(&text) {
-                            message = format!("{message}: {text}");
-                        }
-                        cause = c.source();
-                    }
-                    return Err(SourceError::Unavailable {
-                        source_name: self.name.clone(),
-                        what: format!("content {oci} of `{what}`"),
-                        message: format!(
-                            "the download from {} broke off after {} bytes: {message}",
-                            self.settings.url(),
-                            bytes.len()
-                        ),
-                    });
-                }
-            };
-            bytes.extend_from_slice(&chunk);
-            bar.set_position(bytes.len() as u64);
-        }
-        bar.finish_and_clear();
-        if !digest.matches(&bytes) {
-            return Err(SourceError::DigestMismatch {
-                source_name: self.name.clone(),
-                package: what,
-                expected: oci,
-                actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
-            });
-        }
         Ok(bytes.into())
     }
 
@@ -652,17 +990,26 @@ impl Inner {
         };
         let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
         {
+            // One attempt, without an overall deadline (an upload may be
+            // long): the client's connect and read timeouts bound it.
             let _permit = self.limit.acquire().await;
-            self.client
-                .push(&reference, &[layer], config, &self.auth, Some(manifest))
+            let what = format!("publishing `{package}@{version}` to `{reference}`");
+            let watch = Watch::new(self, &what);
+            watch
+                .watch(
+                    self.client
+                        .push(&reference, &[layer], config, &self.auth, Some(manifest)),
+                )
                 .await
-                .map_err(|e| match self.error(e, package, Some(version)) {
-                    SourceError::Unavailable { message, .. } => SourceError::Unavailable {
-                        source_name: self.name.clone(),
-                        what: format!("publishing `{package}@{version}` to `{reference}`"),
-                        message,
-                    },
-                    other => other,
+                .map_err(|e| {
+                    match self.failed((Failure::Client(e), 1), &what, package, Some(version)) {
+                        SourceError::Unavailable { message, .. } => SourceError::Unavailable {
+                            source_name: self.name.clone(),
+                            what: what.clone(),
+                            message,
+                        },
+                        other => other,
+                    }
                 })?;
         }
         self.versions.forget(package);
