@@ -35,6 +35,9 @@ use crate::settings::OciSettings;
 const PREFETCH_NEWEST: usize = 3;
 /// Tags asked for per page when listing.
 const TAG_PAGE: usize = 1000;
+/// How much longer than the source's read timeout the HTTP client's own
+/// read timeout is.
+const CLIENT_READ_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
 
 /// Whether downloads show a progress bar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -307,7 +310,11 @@ impl OciSource {
                 })
                 .collect(),
             connect_timeout: Some(settings.connect_timeout),
-            read_timeout: Some(settings.read_timeout),
+            // The source's own waits enforce the read timeout (and say so
+            // in their errors); the client's, a little longer, is the
+            // backstop for what the source does not wait on with a
+            // deadline (publishing).
+            read_timeout: Some(settings.read_timeout + CLIENT_READ_TIMEOUT_MARGIN),
             user_agent: concat!("warg-depsolve/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         };
