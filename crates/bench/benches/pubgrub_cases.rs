@@ -1,6 +1,6 @@
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
-//! pubgrub's own benchmark graphs (`/work/shared/data/pubgrub/*.ron`):
+//! pubgrub's own benchmark graphs (`../shared/data/pubgrub/*.ron` beside the repository, else the one in `testdata/pubgrub`):
 //! resolve every package-version pair, as pubgrub's `large_case` bench
 //! does, with pubgrub's `OfflineDependencyProvider` and with our solver on
 //! the same graph mapped to a `MemorySource` (versions `k` -> `1.k.0`, one
@@ -48,7 +48,7 @@ fn bench_cases(c: &mut Criterion) {
     );
     let files = case_files();
     if files.is_empty() {
-        report.line("- no data: /work/shared/data/pubgrub (or $PUBGRUB_DATA_DIR) is missing");
+        report.line("- no data: ../shared/data/pubgrub, testdata/pubgrub (or $PUBGRUB_DATA_DIR) are missing");
     }
     let mut group = c.benchmark_group("pubgrub_cases");
     group

@@ -1,4 +1,4 @@
-//! pubgrub's own benchmark graphs (`/work/shared/data/pubgrub/*.ron`, a
+//! pubgrub's own benchmark graphs (`../shared/data/pubgrub/*.ron`, a
 //! RON serialization of `OfflineDependencyProvider<u16, Ranges<u32>>`) and
 //! the same graphs as a [`MemorySource`] for our solver.
 //!
@@ -34,17 +34,18 @@ use warg_depsolve_solver::Root;
 pub type PubgrubProvider = OfflineDependencyProvider<u16, Ranges<u32>>;
 
 /// The directory holding the four graphs: `$PUBGRUB_DATA_DIR`, else
-/// `../shared/data/pubgrub` beside the repository, else
-/// `/work/shared/data/pubgrub`.
+/// `../shared/data/pubgrub` beside the repository, else the one graph
+/// committed in `testdata/pubgrub`.
 pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PUBGRUB_DATA_DIR") {
         return PathBuf::from(dir);
     }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/pubgrub");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let beside = repo.join("../shared/data/pubgrub");
     if beside.is_dir() {
         beside
     } else {
-        PathBuf::from("/work/shared/data/pubgrub")
+        repo.join("testdata/pubgrub")
     }
 }
 

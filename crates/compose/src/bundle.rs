@@ -320,9 +320,40 @@ fn assemble<'a>(
     verify: Verify,
     output: Output<'_>,
 ) -> Result<(BundleParts<'a>, Vec<u8>), ComposeError> {
+    assemble_on(root, resolution, packages, verify, output, Threads::Auto)
+}
+
+/// How many threads [`assemble_on`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Threads {
+    /// Two for large inputs on a machine with two cores or more, else one.
+    Auto,
+    /// The calling thread alone.
+    #[cfg_attr(not(test), allow(dead_code))]
+    One,
+    /// Two, whatever the input and the machine (the tests take both paths
+    /// on any runner).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Two,
+}
+
+/// [`assemble`] on the given number of threads.
+fn assemble_on<'a>(
+    root: &'a [u8],
+    resolution: &Resolution,
+    packages: &[Arc<[u8]>],
+    verify: Verify,
+    output: Output<'_>,
+    threads: Threads,
+) -> Result<(BundleParts<'a>, Vec<u8>), ComposeError> {
     let total: usize = packages.iter().map(|p| p.len()).sum();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if total < PARALLEL_MIN || cores < 2 {
+    let two = match threads {
+        Threads::Auto => total >= PARALLEL_MIN && cores >= 2,
+        Threads::One => false,
+        Threads::Two => true,
+    };
+    if !two {
         if verify == Verify::Check {
             check_packages(resolution, packages)?;
         }
@@ -911,4 +942,83 @@ fn check_group(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warg_depsolve_registry::{MemorySource, ReleaseMetadata};
+    use warg_depsolve_solver::{resolve, Root, SolveOptions};
+
+    fn testdata() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+    }
+
+    /// `meet` and its packages from the fixture registry, resolved.
+    fn meet() -> (Vec<u8>, Resolution, Vec<Arc<[u8]>>) {
+        let source = MemorySource::new("memory");
+        for (package, version) in [("add", "1.1.0"), ("inc", "1.0.0"), ("five", "1.0.0")] {
+            let bytes =
+                std::fs::read(testdata().join(format!("registry/test/{package}/{version}.wasm")))
+                    .unwrap();
+            source
+                .add(
+                    &format!("test:{package}").parse().unwrap(),
+                    &version.parse().unwrap(),
+                    bytes,
+                )
+                .unwrap();
+        }
+        let root = wat::parse_file(testdata().join("roots/meet.wat")).unwrap();
+        let meta = ReleaseMetadata::from_component(
+            &"root:root".parse().unwrap(),
+            &"0.0.0".parse().unwrap(),
+            &root,
+        )
+        .unwrap();
+        let resolution = resolve(
+            &source,
+            &Root::new("meet", meta.dependencies),
+            &SolveOptions::default(),
+        )
+        .unwrap();
+        let packages = crate::graph::fetch_packages(&resolution, &source).unwrap();
+        (root, resolution, packages)
+    }
+
+    /// Both paths, on any runner (a one-core CI machine never takes the
+    /// two-thread path by itself): the same bytes, and the same refusal of
+    /// a package that does not match its digest.
+    #[test]
+    fn one_and_two_threads_give_the_same_bundle_and_the_same_checks() {
+        let (root, resolution, packages) = meet();
+        let run = |packages: &[Arc<[u8]>], threads| {
+            assemble_on(
+                &root,
+                &resolution,
+                packages,
+                Verify::Check,
+                Output::Buffer,
+                threads,
+            )
+            .map(|(_, bytes)| bytes)
+        };
+        let one = run(&packages, Threads::One).unwrap();
+        let two = run(&packages, Threads::Two).unwrap();
+        assert!(!one.is_empty());
+        assert_eq!(one, two);
+
+        let mut tampered = packages.clone();
+        let mut bytes = tampered[0].to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        tampered[0] = bytes.into();
+        for threads in [Threads::One, Threads::Two] {
+            let err = run(&tampered, threads).unwrap_err();
+            assert!(
+                matches!(err, ComposeError::DigestMismatch { .. }),
+                "{threads:?}: {err:?}"
+            );
+        }
+    }
 }
