@@ -33,8 +33,8 @@ measure() {
     printf '%s s | %d MB' "$mt" "$(( mr / 1024 ))"
 }
 
-echo "| pair | output | warg-depsolve bundle: median time, peak RSS | wasm-tools compose: median time, peak RSS |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| pair | output | warg-depsolve bundle: median | peak RSS | wasm-tools compose: median | peak RSS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for greeter in py js; do
     [ -f "$built/greeter-$greeter.wasm" ] || continue
     dir=$work/$greeter
