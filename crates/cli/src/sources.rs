@@ -47,6 +47,10 @@ pub struct SourceSettings {
     pub cache: Option<PathBuf>,
     /// `--offline`: answer from the cache only, never asking a registry.
     pub offline: bool,
+    /// `--timeout SECONDS`: every network registry's connect and read
+    /// timeout, replacing what its configuration says (defaults: 10 s and
+    /// 30 s, see the OCI crate).
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// `$XDG_CACHE_HOME/warg-depsolve`, else `$HOME/.cache/warg-depsolve`;
@@ -151,7 +155,14 @@ impl Sources {
         let offline = settings.offline;
         // Local registries are built in; OCI registries come from the OCI
         // crate's factory.
-        let oci = warg_depsolve_oci::factory(&config);
+        let oci = warg_depsolve_oci::factory_with_options(
+            &config,
+            warg_depsolve_oci::SourceOptions {
+                timeout: settings.timeout,
+                notices: Some(note_on_stderr()),
+                ..warg_depsolve_oci::SourceOptions::default()
+            },
+        );
         let registries = Registries::from_config_with(&config, &oci)?.map_sources(|_, source| {
             let cached = if offline {
                 CachedSource::offline(source, cache.clone())
@@ -219,4 +230,10 @@ pub fn with_store<'a>(store: &Path, source: &'a dyn Source) -> CachedSource<&'a 
 /// Warnings of the sources, printed as `warning: ...` on stderr.
 fn warn_on_stderr() -> warg_depsolve_registry::cache::Warn {
     Arc::new(|message| eprintln!("warning: {}", crate::cli::text::escape_controls(message)))
+}
+
+/// Notices of the sources (a registry slow to answer), printed as
+/// `note: ...` on stderr, whether or not stderr is a terminal.
+fn note_on_stderr() -> warg_depsolve_registry::cache::Warn {
+    Arc::new(|message| eprintln!("note: {}", crate::cli::text::escape_controls(message)))
 }

@@ -29,6 +29,23 @@ pub struct RegistryArgs {
     /// `~/.cache/warg-depsolve`).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// For every network (OCI) registry: the longest wait, in seconds, for
+    /// a connection and for an answer (replaces each registry's
+    /// `connect_timeout` and `read_timeout`; defaults 10 and 30). A request
+    /// not answered in time is tried again as the registry's `retries`
+    /// says (twice by default).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// `--timeout`'s value: seconds, whole or fractional, more than 0 and at
+/// most an hour.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    warg_depsolve_oci::settings::duration_from_seconds(seconds)
 }
 
 impl RegistryArgs {
@@ -44,6 +61,7 @@ impl RegistryArgs {
             config: self.config.clone(),
             cache: self.cache.clone(),
             offline,
+            timeout: self.timeout,
         })?)
     }
 }
