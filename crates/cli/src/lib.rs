@@ -105,10 +105,9 @@ pub use warg_depsolve_compose::{ComposeError, ExtractedPackage, Unbundled};
 pub use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};
 pub use warg_depsolve_solver::{LockFile, Resolution, Root, SolveError, SolveOptions};
 
-use semver::Version;
 use warg_depsolve_names::scan::{scan, ItemKind};
-use warg_depsolve_names::{DepRef, PackageName};
-use warg_depsolve_registry::{ConfigError, ExtractError, ReleaseMetadata};
+use warg_depsolve_names::DepRef;
+use warg_depsolve_registry::{ConfigError, ExtractError};
 
 /// Why a facade call failed. Every variant names what it is about.
 #[derive(Debug, thiserror::Error)]
@@ -138,10 +137,6 @@ pub enum Error {
     Setup(String),
 }
 
-/// The package name root components are scanned under (they are not
-/// registry packages; the name only labels the metadata).
-const ROOT_PACKAGE: &str = "root:component";
-
 /// The solver's view of a component: its registry dependencies (declared
 /// references, legacy depnames, interface imports; host imports left out),
 /// under `name` for reports.
@@ -152,11 +147,7 @@ const ROOT_PACKAGE: &str = "root:component";
 /// or an import's dependency reference is malformed (naming the import).
 pub fn root_from_component(name: impl Into<String>, bytes: &[u8]) -> Result<Root, Error> {
     let name = name.into();
-    let package: PackageName = ROOT_PACKAGE.parse().expect("a valid package name");
-    match ReleaseMetadata::from_component(&package, &Version::new(0, 0, 0), bytes) {
-        Ok(meta) => Ok(Root::new(name, meta.dependencies)),
-        Err(error) => Err(Error::Root { name, error }),
-    }
+    Root::from_component(name.clone(), bytes).map_err(|error| Error::Root { name, error })
 }
 
 /// Resolves the dependencies of the component `root` (named `name` in

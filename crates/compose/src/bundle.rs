@@ -947,7 +947,7 @@ fn check_group(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warg_depsolve_registry::{MemorySource, ReleaseMetadata};
+    use warg_depsolve_registry::MemorySource;
     use warg_depsolve_solver::{resolve, Root, SolveOptions};
 
     fn testdata() -> std::path::PathBuf {
@@ -970,15 +970,9 @@ mod tests {
                 .unwrap();
         }
         let root = wat::parse_file(testdata().join("roots/meet.wat")).unwrap();
-        let meta = ReleaseMetadata::from_component(
-            &"root:root".parse().unwrap(),
-            &"0.0.0".parse().unwrap(),
-            &root,
-        )
-        .unwrap();
         let resolution = resolve(
             &source,
-            &Root::new("meet", meta.dependencies),
+            &Root::from_component("meet", &root).unwrap(),
             &SolveOptions::default(),
         )
         .unwrap();

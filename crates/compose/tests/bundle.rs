@@ -324,7 +324,7 @@ fn tampered_store_fails_naming_package_and_digests() {
     assert!(
         message.contains("test:add@1.1.0")
             && message.contains(&add.digest.to_oci())
-            && message.contains(&bad.to_string()),
+            && message.contains(&bad.to_oci()),
         "{message}"
     );
 }

@@ -116,16 +116,7 @@ impl ReleaseMetadata {
         bytes: &[u8],
     ) -> Result<Self, ExtractError> {
         let scanned = scan(bytes)?;
-        let mut dependencies = Vec::new();
-        for import in &scanned.imports {
-            let class = import.name.classify()?;
-            if class != ImportClass::Host {
-                dependencies.push(Dependency {
-                    import: import.name.name.clone(),
-                    class,
-                });
-            }
-        }
+        let dependencies = dependencies_of(&scanned)?;
         let interface_exports = scanned
             .exports
             .iter()
@@ -140,6 +131,44 @@ impl ReleaseMetadata {
             interface_exports,
         })
     }
+}
+
+/// The registry dependencies of a component (every import that is not a
+/// host import, in import order), with no package name or version: what a
+/// root component, which is not a registry release, brings to a solve.
+///
+/// ```
+/// use warg_depsolve_registry::metadata::dependencies;
+/// let bytes = wat::parse_str(r#"(component
+///     (import "log" (func))
+///     (import "add" (external-id "unlocked-dep=<test:add@{>=1.0.0}>") (instance))
+/// )"#).unwrap();
+/// let deps = dependencies(&bytes).unwrap();
+/// assert_eq!(deps.len(), 1);
+/// assert_eq!(deps[0].import, "add");
+/// ```
+///
+/// # Errors
+///
+/// As [`ReleaseMetadata::from_component`].
+pub fn dependencies(bytes: &[u8]) -> Result<Vec<Dependency>, ExtractError> {
+    dependencies_of(&scan(bytes)?)
+}
+
+fn dependencies_of(
+    scanned: &warg_depsolve_names::scan::ComponentScan,
+) -> Result<Vec<Dependency>, ExtractError> {
+    let mut dependencies = Vec::new();
+    for import in &scanned.imports {
+        let class = import.name.classify()?;
+        if class != ImportClass::Host {
+            dependencies.push(Dependency {
+                import: import.name.name.clone(),
+                class,
+            });
+        }
+    }
+    Ok(dependencies)
 }
 
 fn interface_of(name: &ExternName) -> Option<InterfaceName> {

@@ -61,6 +61,24 @@ impl Root {
             dependencies,
         }
     }
+
+    /// The root component in `bytes`, named `name` in reports: its
+    /// registry dependencies, read the way a release's are (a root is not a
+    /// registry release, so it has no package name or version).
+    ///
+    /// # Errors
+    ///
+    /// The bytes are not a component, or an import's dependency reference
+    /// is malformed (naming the import).
+    pub fn from_component(
+        name: impl Into<String>,
+        bytes: &[u8],
+    ) -> Result<Self, warg_depsolve_registry::ExtractError> {
+        Ok(Root::new(
+            name,
+            warg_depsolve_registry::metadata::dependencies(bytes)?,
+        ))
+    }
 }
 
 /// How interface imports map to provider packages.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use semver::Version;
 use warg_depsolve_names::{classify, PackageName, Track};
-use warg_depsolve_registry::{Dependency, LocalRegistry, MemorySource, ReleaseMetadata};
+use warg_depsolve_registry::{Dependency, LocalRegistry, MemorySource};
 use warg_depsolve_solver::graph::{render_tree, why};
 use warg_depsolve_solver::{resolve, LockFile, Resolution, Root, SolveError, SolveOptions};
 
@@ -19,13 +19,7 @@ fn fixture_registry() -> LocalRegistry {
 
 fn root(name: &str) -> Root {
     let bytes = wat::parse_file(repo().join("testdata/roots").join(name)).unwrap();
-    let meta = ReleaseMetadata::from_component(
-        &"root:component".parse().unwrap(),
-        &Version::new(0, 0, 0),
-        &bytes,
-    )
-    .unwrap();
-    Root::new(name, meta.dependencies)
+    Root::from_component(name, &bytes).unwrap()
 }
 
 fn versions(r: &Resolution) -> Vec<String> {

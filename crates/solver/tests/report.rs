@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-use semver::Version;
-use warg_depsolve_registry::{MemorySource, ReleaseMetadata};
+use warg_depsolve_registry::MemorySource;
 use warg_depsolve_solver::{resolve, Root, SolveError, SolveOptions};
 
 fn repo() -> PathBuf {
@@ -37,13 +36,7 @@ fn registry_without_old_top() -> MemorySource {
 
 fn backtrack_root() -> Root {
     let bytes = wat::parse_file(repo().join("testdata/roots/backtrack.wat")).unwrap();
-    let meta = ReleaseMetadata::from_component(
-        &"root:component".parse().unwrap(),
-        &Version::new(0, 0, 0),
-        &bytes,
-    )
-    .unwrap();
-    Root::new("backtrack.wat", meta.dependencies)
+    Root::from_component("backtrack.wat", &bytes).unwrap()
 }
 
 #[test]
@@ -75,13 +68,7 @@ fn a_range_no_release_meets_lists_the_releases() {
         r#"(component (import "top" (external-id "unlocked-dep=<test:top@{>=3.0.0}>") (instance)))"#,
     )
     .unwrap();
-    let meta = ReleaseMetadata::from_component(
-        &"root:component".parse().unwrap(),
-        &Version::new(0, 0, 0),
-        &bytes,
-    )
-    .unwrap();
-    let root = Root::new("too-new.wat", meta.dependencies);
+    let root = Root::from_component("too-new.wat", &bytes).unwrap();
     let err = resolve(&registry_without_old_top(), &root, &SolveOptions::default()).unwrap_err();
     let SolveError::NoSolution { report } = &err else {
         panic!("{err}")

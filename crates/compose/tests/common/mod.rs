@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use warg_depsolve_registry::{LocalRegistry, ReleaseMetadata, Source};
+use warg_depsolve_registry::{LocalRegistry, Source};
 use warg_depsolve_solver::{resolve, Resolution, Root, SolveOptions};
 use wasmtime::{Config, Engine};
 
@@ -23,13 +23,7 @@ pub fn root(name: &str) -> Vec<u8> {
 
 /// Resolves `bytes` (a root named `name`) against `source` with the solver.
 pub fn resolve_bytes(source: &dyn Source, name: &str, bytes: &[u8]) -> Resolution {
-    let meta = ReleaseMetadata::from_component(
-        &"root:root".parse().unwrap(),
-        &"0.0.0".parse().unwrap(),
-        bytes,
-    )
-    .unwrap();
-    let root = Root::new(name, meta.dependencies);
+    let root = Root::from_component(name, bytes).unwrap();
     resolve(source, &root, &SolveOptions::default()).unwrap()
 }
 
