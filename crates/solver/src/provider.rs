@@ -304,6 +304,34 @@ fn compare(a: &Version, b: &Version) -> std::cmp::Ordering {
         })
 }
 
+/// Sorted releases where those that differ only in build metadata
+/// (`1.2.0+a`, `1.2.0+b`) are marked yanked: SemVer gives build metadata
+/// no precedence, so no range can prefer one of them, and the solver never
+/// ranks by it. Like yanked releases, they are still used where a lock
+/// pins one. (Registries here refuse to publish such a pair; another
+/// tool's registry may hold one.) The list is copied only when there is a
+/// tie.
+fn without_build_ties(list: Arc<[Release]>) -> Arc<[Release]> {
+    let precedence = |v: &Version| (v.major, v.minor, v.patch, v.pre.clone());
+    let tied = |i: usize| {
+        let p = precedence(&list[i].version);
+        (i > 0 && precedence(&list[i - 1].version) == p)
+            || (i + 1 < list.len() && precedence(&list[i + 1].version) == p)
+    };
+    if !(1..list.len()).any(|i| {
+        let (a, b) = (&list[i - 1].version, &list[i].version);
+        (a.major, a.minor, a.patch) == (b.major, b.minor, b.patch) && a.pre == b.pre
+    }) {
+        return list;
+    }
+    (0..list.len())
+        .map(|i| Release {
+            version: list[i].version.clone(),
+            yanked: list[i].yanked || tied(i),
+        })
+        .collect()
+}
+
 /// The position of `version` in sorted releases.
 fn index_of(releases: &[Release], version: &Version) -> Option<usize> {
     releases
@@ -374,6 +402,7 @@ impl<'a> Provider<'a> {
             sorted.sort();
             list = sorted.into();
         }
+        list = without_build_ties(list);
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id as usize];
         data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();

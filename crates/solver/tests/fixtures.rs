@@ -531,3 +531,34 @@ fn two_upper_bounds_on_one_package_intersect() {
     let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
     assert_eq!(versions(&r), ["a:lib@1.1.0", "a:p@1.0.0", "a:q@1.0.0"]);
 }
+
+/// Releases that differ only in build metadata (`1.2.0+a`, `1.2.0+b`,
+/// left by another tool: ours refuse to publish them) cannot be ranked, so
+/// neither is chosen afresh; a lock that pins one keeps it.
+#[test]
+fn releases_tied_but_for_build_metadata_are_not_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = std::fs::read(repo().join("testdata/registry/test/base/1.0.0.wasm")).unwrap();
+    std::fs::create_dir_all(dir.path().join("test/x")).unwrap();
+    for version in ["1.1.0", "1.2.0+a", "1.2.0+b"] {
+        std::fs::write(dir.path().join(format!("test/x/{version}.wasm")), &leaf).unwrap();
+    }
+    let source = LocalRegistry::new("local", dir.path());
+    let root = Root::new("r", vec![dep("x", "unlocked-dep=<test:x@{>=1.0.0}>")]);
+    let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&r), ["test:x@1.1.0"]);
+
+    // Pinned by a lock, one of them is kept.
+    let mut lock = LockFile::from_resolution(&r);
+    lock.packages[0].versions[0].version = v("1.2.0+b");
+    let pinned = resolve(
+        &source,
+        &root,
+        &SolveOptions {
+            lock: Some(lock),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(versions(&pinned), ["test:x@1.2.0+b"]);
+}
