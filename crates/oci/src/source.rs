@@ -64,29 +64,41 @@ struct ManifestInfo {
 }
 
 /// Values computed once, shared by concurrent callers: the first caller
-/// computes, the others wait for it. A failure is not remembered: a caller
-/// that comes later tries again. Callers that were already waiting when a
-/// network failure ([`SourceError::Network`]) ended the computation get
-/// that failure rather than trying again, so that a registry that does not
-/// answer is waited for once per request, not once per caller (prefetch,
-/// then the call that needed the answer).
+/// computes, the others wait for it.
+///
+/// A failure is not remembered, with one exception: a network failure
+/// ([`SourceError::Network`], after every attempt the settings allow) is
+/// the answer of every caller that was waiting for it, and of every caller
+/// that comes within `hold` after it; later callers try again. So a
+/// registry that does not answer is waited for once per request, not once
+/// per caller (a prefetch, then the call that needed its answer; the
+/// solver's fast path, then pubgrub asking again).
 struct Memo<K, V> {
     cells: Mutex<HashMap<K, Arc<Cell<V>>>>,
+    hold: Duration,
 }
 
 /// One memoized value.
 struct Cell<V> {
     value: OnceCell<V>,
-    /// Computations that failed so far, and the last one's failure when it
-    /// can be shared.
-    failed: Mutex<(u64, Option<SourceError>)>,
+    failed: Mutex<Failed>,
+}
+
+/// The failures of one memoized value's computations.
+#[derive(Default)]
+struct Failed {
+    /// How many computations failed so far.
+    count: u64,
+    /// The last one's failure, when it is a network failure, and when it
+    /// ended.
+    network: Option<(SourceError, Instant)>,
 }
 
 impl<V> Default for Cell<V> {
     fn default() -> Self {
         Cell {
             value: OnceCell::new(),
-            failed: Mutex::new((0, None)),
+            failed: Mutex::default(),
         }
     }
 }
@@ -96,7 +108,7 @@ impl<V> Cell<V> {
         self.value.get()
     }
 
-    fn failed(&self) -> std::sync::MutexGuard<'_, (u64, Option<SourceError>)> {
+    fn failed(&self) -> std::sync::MutexGuard<'_, Failed> {
         self.failed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -123,9 +135,11 @@ fn share(e: &SourceError) -> Option<SourceError> {
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
-    fn new() -> Self {
+    /// Network failures are the answer for `hold` after they happen.
+    fn new(hold: Duration) -> Self {
         Memo {
             cells: Mutex::new(HashMap::new()),
+            hold,
         }
     }
 
@@ -147,22 +161,26 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         if let Some(value) = cell.get() {
             return Ok(value.clone());
         }
-        let seen = cell.failed().0;
+        let seen = cell.failed().count;
         cell.value
             .get_or_try_init(|| async {
-                // A computation that was in flight when this caller came
-                // has failed since: share its network failure.
-                if let (failures, Some(e)) = &*cell.failed() {
-                    if *failures > seen {
-                        if let Some(e) = share(e) {
-                            return Err(e);
+                // A network failure of a computation that was in flight
+                // when this caller came, or that ended a moment ago.
+                {
+                    let failed = cell.failed();
+                    if let Some((e, at)) = &failed.network {
+                        if failed.count > seen || at.elapsed() < self.hold {
+                            if let Some(e) = share(e) {
+                                return Err(e);
+                            }
                         }
                     }
                 }
                 let result = f().await;
                 if let Err(e) = &result {
                     let mut failed = cell.failed();
-                    *failed = (failed.0 + 1, share(e));
+                    failed.count += 1;
+                    failed.network = share(e).map(|e| (e, Instant::now()));
                 }
                 result
             })
@@ -180,7 +198,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
     fn set(&self, key: K, value: V) {
         let cell = Arc::new(Cell {
             value: OnceCell::new_with(Some(value)),
-            failed: Mutex::new((0, None)),
+            failed: Mutex::default(),
         });
         self.cells
             .lock()
@@ -243,7 +261,10 @@ struct Inner {
 /// [`SourceError::Network`] naming the registry, its URL, what was being
 /// fetched and the number of attempts, with the last failure as its
 /// source (a missing package or version, a digest mismatch and refused
-/// credentials keep their own errors).
+/// credentials keep their own errors). That failure is also the answer of
+/// the callers that were waiting for the same tag list or manifest, and of
+/// those that ask for it within `read_timeout` after: a registry that does
+/// not answer is waited for once per request, not once per caller.
 ///
 /// The trait is synchronous; the source holds its own tokio runtime and
 /// runs every request on it, so it may be called from any thread,
@@ -329,8 +350,8 @@ impl OciSource {
             limit: Semaphore::new(settings.concurrency),
             progress: Progress::Auto,
             notices: None,
-            versions: Memo::new(),
-            manifests: Memo::new(),
+            versions: Memo::new(settings.read_timeout),
+            manifests: Memo::new(settings.read_timeout),
             downloaded: Mutex::new(HashMap::new()),
             name,
             settings,

@@ -400,7 +400,9 @@ fn a_download_that_stalls_is_abandoned_and_tried_again() {
 
 /// A prefetch that meets a silent registry, and the call that needs the
 /// same answer: the call waits for the prefetch's attempts and shares its
-/// failure instead of making its own.
+/// failure instead of making its own. So does a call made right after (the
+/// solver asks again when its fast path fails), until the read timeout
+/// has passed.
 #[test]
 fn a_caller_waiting_on_a_failing_request_shares_its_failure() {
     let server = Server::start(|_, _| Answer::Silent);
@@ -415,7 +417,12 @@ fn a_caller_waiting_on_a_failing_request_shares_its_failure() {
         "no answer within 300 ms",
     );
     assert_eq!(server.heads(), 3);
-    // A later call tries again.
+    // Right after: the same failure, nothing asked.
+    let again = source.versions(&pkg("test:add")).unwrap_err();
+    assert_network(&again, &server, 3, "tag list", "no answer within 300 ms");
+    assert_eq!(server.heads(), 3);
+    // Once the read timeout has passed, a call tries again.
+    std::thread::sleep(Duration::from_millis(350));
     let err = source.versions(&pkg("test:add")).unwrap_err();
     assert_network(&err, &server, 3, "tag list", "no answer");
     assert_eq!(server.heads(), 6);
