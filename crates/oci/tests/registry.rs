@@ -303,7 +303,15 @@ fn server_stopped_before_the_fetch_leaves_nothing_half_written() {
     let resolution = resolve_bytes(&cached, "meet", &root);
     server.stop();
 
-    let err = bundle(&root, &resolution, &cached).unwrap_err().to_string();
+    // The error with its causes, as the command line prints it.
+    let err = bundle(&root, &resolution, &cached).unwrap_err();
+    let mut causes = vec![err.to_string()];
+    let mut next = std::error::Error::source(&err);
+    while let Some(cause) = next {
+        causes.push(cause.to_string());
+        next = cause.source();
+    }
+    let err = causes.join(": ");
     assert!(err.contains("registry `oci`"), "{err}");
     assert!(err.contains("test:"), "{err}");
     let content: Vec<_> = files_under(&cache_dir.path().join("sha256"));
