@@ -919,9 +919,13 @@ fn check_group(
     let mut expected = Vec::new();
     for entry in sections::entries(&original, section, "recorded import section")? {
         if let Some(dep) = locked_import(&entry)? {
+            // The version too (found by fuzzing): without it a record
+            // could rename a nested release to another version of its
+            // package, and unbundle would hand out the bytes under it.
             expected.push((
                 entry.name.name.clone(),
                 dep.package.to_string(),
+                dep.version.to_string(),
                 dep.digest.to_string(),
             ));
         }
@@ -930,7 +934,14 @@ fn check_group(
         .dependencies
         .iter()
         .filter(|d| group.first <= d.section && d.section <= group.last)
-        .map(|d| (d.import.clone(), d.package.clone(), d.digest.clone()))
+        .map(|d| {
+            (
+                d.import.clone(),
+                d.package.clone(),
+                d.version.clone(),
+                d.digest.clone(),
+            )
+        })
         .collect();
     let components = (group.first..=group.last)
         .filter(|&s| sections[s as usize].id == COMPONENT)

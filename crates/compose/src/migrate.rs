@@ -21,8 +21,9 @@ use crate::sections::{self, Name, IMPORT};
 ///
 /// # Errors
 ///
-/// [`ComposeError::InvalidComponent`] when the input is not a component or
-/// a depname does not parse (or already has an `external-id`);
+/// [`ComposeError::InvalidComponent`] when the input is not a component, a
+/// depname does not parse (or already has an `external-id`), or an input
+/// with nothing to rewrite does not validate;
 /// [`ComposeError::InvalidOutput`] when the migrated binary does not
 /// validate.
 pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
@@ -95,6 +96,17 @@ pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
     }
     if changed {
         crate::validate(&out, WasmFeatures::all(), "migrated component", "")?;
+    } else {
+        // Nothing to rewrite, and the input comes back as it is; but only
+        // a valid one: a damaged file must fail here, not be written out
+        // as "migrated" (found by fuzzing, see FUZZING.md).
+        crate::validate(legacy, WasmFeatures::all(), what, "").map_err(|e| match e {
+            ComposeError::InvalidOutput { message, .. } => ComposeError::InvalidComponent {
+                component: what.to_string(),
+                message,
+            },
+            other => other,
+        })?;
     }
     Ok(out)
 }

@@ -236,7 +236,10 @@ pub(crate) fn entries(
     let base = section.contents.start;
     let mut reader = BinaryReader::new(data, base as u64);
     let count = reader.read_var_u32().map_err(bad)?;
-    let mut out = Vec::with_capacity(count as usize);
+    // The count is the input's word: an entry takes at least one byte, so
+    // no more than the section's size is reserved (found by fuzzing: a
+    // count of 2^32 - 1 asked for 70 GB).
+    let mut out = Vec::with_capacity((count as usize).min(data.len()));
     for _ in 0..count {
         let start = reader.current_position();
         let attributed = data.get(start) == Some(&0x02);

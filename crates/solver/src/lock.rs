@@ -95,6 +95,14 @@ pub enum LockError {
         "lock file format version {0} is not supported (this build reads version {LOCK_VERSION})"
     )]
     UnsupportedVersion(u32),
+    /// One package in two `[[packages]]` entries: a lock lists each
+    /// package once (with its registry), so the two could disagree on
+    /// where it comes from.
+    #[error("`{package}` is listed twice; a lock file has one `[[packages]]` entry per package")]
+    PackageListedTwice {
+        /// The package.
+        package: PackageName,
+    },
     /// Two pins for one package and canonical track: a track holds one
     /// version (one instance) in a resolution, so such a lock cannot have
     /// come from one.
@@ -163,7 +171,15 @@ impl LockFile {
         }
         let mut seen: std::collections::HashMap<(&PackageName, Track), &Version> =
             std::collections::HashMap::new();
+        let mut names = std::collections::HashSet::new();
         for p in &lock.packages {
+            // Found by fuzzing: a second entry made `changes_to` compare a
+            // lock with itself and report a registry change.
+            if !names.insert(&p.name) {
+                return Err(LockError::PackageListedTwice {
+                    package: p.name.clone(),
+                });
+            }
             for v in &p.versions {
                 let track = v.track.unwrap_or_else(|| Track::of(&v.version));
                 if let Some(first) = seen.insert((&p.name, track), &v.version) {
