@@ -116,7 +116,7 @@ impl Serialize for Classification {
             Classification::Invalid(error) => {
                 let mut map = s.serialize_map(Some(2))?;
                 map.serialize_entry("kind", "invalid")?;
-                map.serialize_entry("error", &error.to_string())?;
+                map.serialize_entry("error", &warg_depsolve_names::error::chain(error))?;
                 map.end()
             }
         }

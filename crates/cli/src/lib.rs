@@ -114,11 +114,12 @@ use warg_depsolve_registry::{ConfigError, ExtractError};
 pub enum Error {
     /// The root component cannot be read (not a component, malformed, or
     /// with a malformed dependency reference).
-    #[error("`{name}` is not a usable root component: {error}")]
+    #[error("`{name}` is not a usable root component")]
     Root {
         /// The root's name as given.
         name: String,
-        /// What is wrong (in the message, not repeated as a source).
+        /// What is wrong.
+        #[source]
         error: ExtractError,
     },
     /// Solving failed: no solution (with the derivation), a missing

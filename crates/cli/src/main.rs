@@ -31,19 +31,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes, `: `-separated, skipping a cause whose text
-/// the message already holds (several error types print their source in
-/// their own message too).
+/// The error and its causes, `: `-separated, as they are: no error's
+/// message repeats its cause (the workspace's one error policy, see
+/// `warg_depsolve_names::error`), so nothing needs removing.
 fn message(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-    }
-    text
+    format!("{e:#}")
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

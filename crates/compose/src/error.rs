@@ -18,7 +18,7 @@ pub enum ComposeError {
         actual: String,
     },
     /// A source failed to deliver a package.
-    #[error("fetching `{package}`: {source}")]
+    #[error("fetching `{package}`")]
     Fetch {
         /// The package (`ns:pkg@version`).
         package: String,
@@ -83,7 +83,7 @@ pub enum ComposeError {
     #[error("bundle record: {0}")]
     Record(String),
     /// Writing the output failed (`bundle_to`, `bundle_with_to`).
-    #[error("writing the bundle: {0}")]
+    #[error("writing the bundle")]
     Write(#[source] std::io::Error),
     /// An output failed validation: a bug in this crate or an input that
     /// only looked valid.

@@ -23,7 +23,7 @@ pub enum ImportClass {
 
 /// A string that claims to be a dependency reference but is not well formed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("import `{import}`: {source}")]
+#[error("import `{import}`")]
 pub struct ClassifyError {
     /// The import's name.
     pub import: String,

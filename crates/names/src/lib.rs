@@ -22,6 +22,7 @@
 
 pub mod classify;
 pub mod depref;
+pub mod error;
 pub mod interface;
 pub mod package;
 pub mod scan;

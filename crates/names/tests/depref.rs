@@ -242,8 +242,10 @@ fn classification() {
         ImportClass::Host
     );
     let bad = classify("inc", Some("unlocked-dep=<test:inc@{>=1}")).unwrap_err();
+    // The import in the message, the parse error as its cause.
+    assert_eq!(bad.to_string(), "import `inc`");
     assert!(
-        bad.to_string()
+        warg_depsolve_names::error::chain(&bad)
             .starts_with("import `inc`: invalid dependency reference"),
         "{bad}"
     );

@@ -20,11 +20,11 @@ use crate::source::{Dependency, ReleaseMetadata, SourceError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExtractError {
     /// The bytes are not a readable component.
-    #[error("{0}")]
+    #[error(transparent)]
     Scan(#[from] ScanError),
     /// An import's dependency reference is malformed (the error names the
     /// import).
-    #[error("malformed dependency reference: {0}")]
+    #[error("malformed dependency reference")]
     Import(#[from] ClassifyError),
     /// The component does not validate (checked before publishing: a
     /// release is immutable, and an invalid one breaks every dependent).
@@ -45,7 +45,7 @@ impl ExtractError {
             source_name: source_name.to_string(),
             package: package.clone(),
             version: version.clone(),
-            message: self.to_string(),
+            message: warg_depsolve_names::error::chain(&self),
         }
     }
 }

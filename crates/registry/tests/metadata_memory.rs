@@ -99,7 +99,8 @@ fn malformed_reference_is_an_error_naming_the_import() {
         "x",
     );
     let err = ReleaseMetadata::from_component(&pkg("test:a"), &ver("1.0.0"), &bytes).unwrap_err();
-    assert!(err.to_string().contains("`broken`"), "{err}");
+    let shown = warg_depsolve_names::error::chain(&err);
+    assert!(shown.contains("`broken`"), "{shown}");
     let err = err.into_source_error("reg", &pkg("test:a"), &ver("1.0.0"));
     let text = err.to_string();
     assert!(matches!(err, SourceError::InvalidComponent { .. }));

@@ -63,7 +63,10 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         )?,
         Format::Text => write_text(out, &file, wasm.source, &inspection)?,
     }
-    let errors: Vec<String> = inspection.errors().map(ToString::to_string).collect();
+    let errors: Vec<String> = inspection
+        .errors()
+        .map(|e| warg_depsolve_names::error::chain(e))
+        .collect();
     match errors.len() {
         0 => Ok(()),
         1 => anyhow::bail!("`{file}`: {}", errors[0]),
