@@ -105,8 +105,6 @@ pub use warg_depsolve_compose::{ComposeError, ExtractedPackage, Unbundled};
 pub use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};
 pub use warg_depsolve_solver::{LockFile, Resolution, Root, SolveError, SolveOptions};
 
-use warg_depsolve_names::scan::{scan, ItemKind};
-use warg_depsolve_names::DepRef;
 use warg_depsolve_registry::{ConfigError, ExtractError};
 
 /// Why a facade call failed. Every variant names what it is about.
@@ -244,25 +242,14 @@ pub fn bundle_locked(locked: &[u8], source: &dyn Source) -> Result<Vec<u8>, Erro
     Ok(warg_depsolve_compose::bundle_locked(locked, source)?)
 }
 
-/// Whether `component` is a locked form: it has a component-typed import
-/// whose `external-id` is a `locked-dep=` reference.
+/// Whether `component` is a locked form (compose's
+/// [`is_locked_form`](warg_depsolve_compose::is_locked_form)).
 ///
 /// # Errors
 ///
-/// [`Error::Root`] when the bytes are not a readable component.
+/// [`Error::Compose`] when the bytes are not a readable component.
 pub fn is_locked_form(component: &[u8]) -> Result<bool, Error> {
-    let scanned = scan(component).map_err(|e| Error::Root {
-        name: "component".into(),
-        error: e.into(),
-    })?;
-    Ok(scanned.imports.iter().any(|import| {
-        import.kind == ItemKind::Component
-            && import
-                .name
-                .external_id
-                .as_deref()
-                .is_some_and(|id| matches!(DepRef::parse(id), Ok(DepRef::Locked { .. })))
-    }))
+    Ok(warg_depsolve_compose::is_locked_form(component)?)
 }
 
 /// What a loader usually wants in one call: a runnable bundle of
@@ -279,23 +266,11 @@ pub fn bundle_component(
     component: &[u8],
     options: &SolveOptions,
 ) -> Result<Vec<u8>, Error> {
-    if is_locked_form(component).map_err(|e| rename_root(e, name))? {
+    if is_locked_form(component)? {
         return bundle_locked(component, source);
     }
     let resolution = resolve(source, name, component, options)?;
     bundle(component, &resolution, source)
-}
-
-/// `e` with the root renamed `name` (an [`Error::Root`] from [`is_locked_form`]
-/// names the root "component").
-pub(crate) fn rename_root(e: Error, name: &str) -> Error {
-    match e {
-        Error::Root { error, .. } => Error::Root {
-            name: name.to_string(),
-            error,
-        },
-        other => other,
-    }
 }
 
 /// The inverse of [`bundle_locked`]: the locked form, and the registry's

@@ -549,6 +549,46 @@ struct LockedImport {
     digest: Integrity,
 }
 
+/// Whether `component` is in the locked form: it imports a component whose
+/// `external-id` is a `locked-dep=` reference (what [`bundle_locked`]
+/// takes; any other component is a root to resolve). Reads the top-level
+/// import sections only.
+///
+/// ```
+/// use warg_depsolve_compose::is_locked_form;
+/// let root = wat::parse_str(r#"(component
+///     (import "add" (external-id "unlocked-dep=<test:add@{>=1.0.0}>") (instance)))"#).unwrap();
+/// assert!(!is_locked_form(&root).unwrap());
+/// let locked = wat::parse_str(r#"(component
+///     (import "test-add-1" (external-id "locked-dep=<test:add@1.1.0>") (component)))"#).unwrap();
+/// assert!(is_locked_form(&locked).unwrap());
+/// assert!(is_locked_form(b"\0asm\x01\0\0\0").is_err()); // a core module
+/// ```
+///
+/// # Errors
+///
+/// [`ComposeError::NotAComponent`], or a malformed component.
+pub fn is_locked_form(component: &[u8]) -> Result<bool, ComposeError> {
+    sections::check_input(component)?;
+    for section in sections::split(component, "component")?
+        .iter()
+        .filter(|s| s.id == IMPORT)
+    {
+        for entry in sections::entries(component, section, "component")? {
+            let locked = matches!(entry.ty, Some(ComponentTypeRef::Component(_)))
+                && entry
+                    .name
+                    .external_id
+                    .as_deref()
+                    .is_some_and(|id| matches!(DepRef::parse(id), Ok(DepRef::Locked { .. })));
+            if locked {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// Reads a locked-form import entry: `Some` when it is a component import
 /// whose `external-id` is a locked dependency reference.
 fn locked_import(entry: &sections::Entry) -> Result<Option<LockedImport>, ComposeError> {

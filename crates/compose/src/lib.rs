@@ -98,8 +98,9 @@ pub mod strip;
 
 pub use bundle::{
     bundle, bundle_locked, bundle_locked_parts, bundle_parts, bundle_to, bundle_with,
-    bundle_with_parts, bundle_with_to, read_record, unbundle, BundleRecord, DefinedComponent,
-    ExtractedPackage, ImportGroup, NestedDependency, Unbundled, BUNDLE_FORMAT, BUNDLE_SECTION,
+    bundle_with_parts, bundle_with_to, is_locked_form, read_record, unbundle, BundleRecord,
+    DefinedComponent, ExtractedPackage, ImportGroup, NestedDependency, Unbundled, BUNDLE_FORMAT,
+    BUNDLE_SECTION,
 };
 pub use error::ComposeError;
 pub use graph::{fetch_packages, import_names, lock, lock_with};

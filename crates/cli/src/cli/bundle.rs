@@ -62,7 +62,6 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         None => sources.source(),
     };
     let locked_form = crate::is_locked_form(&root.bytes)
-        .map_err(|e| crate::rename_root(e, &root.display()))
         .with_context(|| format!("cannot bundle `{}`", root.display()))?;
     // The bundle goes to the output file as it is assembled (on large
     // inputs while its checks run; a failure removes the temporary file),
