@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
@@ -22,6 +23,19 @@ fuzz_target!(|data: &[u8]| {
     let Ok(graph) = Graph::arbitrary(&mut u) else {
         return;
     };
+    if show() {
+        eprintln!("{graph:#?}");
+        for (index, releases) in graph.packages.iter().enumerate() {
+            for release in releases {
+                eprintln!(
+                    "fz:p{index}@{}:\n{}",
+                    release.version,
+                    Graph::release_wat(index, release)
+                );
+            }
+        }
+        eprintln!("root:\n{}", graph.root_wat());
+    }
     let source = MemorySource::new("fuzz");
     for (index, releases) in graph.packages.iter().enumerate() {
         for release in releases {
@@ -91,6 +105,13 @@ fuzz_target!(|data: &[u8]| {
         bundled
     );
 });
+
+/// `FUZZ_SHOW=1`: print each input's graph and its components (to replay
+/// a finding: `FUZZ_SHOW=1 fuzz/target/<triple>/release/bundle CRASH`).
+fn show() -> bool {
+    static SHOW: OnceLock<bool> = OnceLock::new();
+    *SHOW.get_or_init(|| std::env::var_os("FUZZ_SHOW").is_some())
+}
 
 thread_local! {
     /// Compiled WAT by text: the generator draws from few shapes, and the

@@ -911,6 +911,17 @@ impl DependencyProvider for Provider<'_> {
                 None => merged.push((node.clone(), set.clone())),
             }
         }
+        // A release that imports its own track at another version can
+        // never be chosen (a track holds one version). pubgrub is not told
+        // such a dependency: it answered it with a "solution" that left the
+        // import unresolved, and wiring it panicked (found by fuzzing).
+        if let Some((_, set)) = merged.iter().find(|(n, _)| n == node) {
+            if !set.contains(version) {
+                return Ok(Dependencies::Unavailable(format!(
+                    "it imports its own track at {set}, and a track holds one version"
+                )));
+            }
+        }
         Ok(Dependencies::Available(DependencyConstraints::from_iter(
             merged,
         )))
