@@ -42,6 +42,13 @@ for wasm in testdata/registry/*/*/*.wasm; do
 done
 cp testdata/legacy/meet-legacy.wasm "$SEEDS/scan/"
 cp testdata/legacy/meet-legacy.wasm "$SEEDS/migrate/"
+# The bad-input corpus (an empty file is no seed).
+for bad in testdata/bad/*.wasm; do
+    if [ -s "$bad" ]; then
+        cp "$bad" "$SEEDS/scan/"
+        cp "$bad" "$SEEDS/migrate/bad-$(basename "$bad")"
+    fi
+done
 # The frame the bundle_record target writes its payloads into
 # (src/lib.rs includes it).
 test -f "$SEEDS/unbundle/meet.bundled.wasm"
