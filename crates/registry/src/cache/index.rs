@@ -1,0 +1,244 @@
+//! The per-registry index: last-seen version lists, release digests and
+//! the package summaries a warm solve reads.
+
+use super::*;
+
+#[derive(Serialize, Deserialize, PartialEq)]
+pub(super) struct VersionsFile {
+    pub(super) format: u32,
+    pub(super) registry: String,
+    pub(super) package: PackageName,
+    pub(super) releases: Vec<Release>,
+}
+
+/// The per-package summary of the index: everything a warm solve needs
+/// about one package in one file, with the stamps that tell whether it is
+/// still current. Derived from the per-item files next to it (written
+/// first), so a summary that is lost, stale or unreadable costs a re-read,
+/// never a wrong answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct PackageFile {
+    pub(super) format: u32,
+    pub(super) registry: String,
+    pub(super) package: PackageName,
+    /// The source's stamp of the version list below, when it had one.
+    #[serde(default)]
+    pub(super) versions_stamp: Option<Stamp>,
+    /// The last-seen version list, if the package was ever listed.
+    #[serde(default, with = "release_list")]
+    pub(super) releases: Option<Vec<Release>>,
+    /// What is known of single releases.
+    #[serde(default)]
+    pub(super) entries: BTreeMap<Version, ReleaseEntry>,
+}
+
+/// A version list as one string, `1.0.0 1.1.0 !1.2.0` (`!`: yanked):
+/// several times quicker to read back than a list of objects, and this is
+/// the bulk of a summary.
+pub(super) mod release_list {
+    use semver::Version;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::source::Release;
+
+    pub(super) fn serialize<S: Serializer>(
+        releases: &Option<Vec<Release>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let Some(releases) = releases else {
+            return s.serialize_none();
+        };
+        let mut text = String::new();
+        for r in releases {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            if r.yanked {
+                text.push('!');
+            }
+            text.push_str(&r.version.to_string());
+        }
+        s.serialize_some(&text)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<Release>>, D::Error> {
+        let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {
+            return Ok(None);
+        };
+        text.split(' ')
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let (yanked, v) = match w.strip_prefix('!') {
+                    Some(v) => (true, v),
+                    None => (false, w),
+                };
+                let version = Version::parse(v).map_err(serde::de::Error::custom)?;
+                Ok(Release { version, yanked })
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+}
+
+/// One release in a [`PackageFile`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct ReleaseEntry {
+    /// The source's stamp of the bytes `digest` was read from (taken before
+    /// reading them), when it had one.
+    #[serde(default)]
+    pub(super) stamp: Option<Stamp>,
+    pub(super) digest: Integrity,
+    /// The metadata of the bytes with `digest`, once known.
+    #[serde(default)]
+    pub(super) meta: Option<MetaRecord>,
+}
+
+/// The per-registry index: last-seen version lists and release digests.
+#[derive(Clone, Debug)]
+pub(super) struct Index {
+    pub(super) dir: PathBuf,
+}
+
+impl Index {
+    pub(super) fn package_dir(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
+        let registry = encode_component(registry);
+        join_inside(&self.dir, &[&registry, package.namespace(), package.name()])
+    }
+
+    pub(super) fn summary_path(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
+        Some(self.package_dir(registry, package)?.join("package.json"))
+    }
+
+    /// The package's summary, or an empty one when there is none (or it
+    /// cannot be read back: derived data, rebuilt as it is used).
+    pub(super) fn summary(&self, registry: &str, package: &PackageName) -> PackageFile {
+        let empty = || PackageFile {
+            format: FORMAT,
+            registry: registry.to_string(),
+            package: package.clone(),
+            versions_stamp: None,
+            releases: None,
+            entries: BTreeMap::new(),
+        };
+        let Some(path) = self.summary_path(registry, package) else {
+            return empty();
+        };
+        read_small(&path)
+            .ok()
+            .and_then(|text| serde_json::from_slice::<PackageFile>(&text).ok())
+            .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
+            .unwrap_or_else(empty)
+    }
+
+    /// Replaces the package's summary (last writer wins: see the module
+    /// docs).
+    pub(super) fn set_summary(&self, file: &PackageFile) -> Result<(), CacheError> {
+        let Some(path) = self.summary_path(&file.registry, &file.package) else {
+            return Ok(());
+        };
+        let text = serde_json::to_vec(file).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic_with(&path, &text, Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
+    }
+
+    pub(super) fn versions_path(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
+        Some(self.package_dir(registry, package)?.join("versions.json"))
+    }
+
+    pub(super) fn digest_path(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        version: &Version,
+    ) -> Option<PathBuf> {
+        let file = format!("{version}.digest");
+        is_single_component(&file).then_some(())?;
+        Some(self.package_dir(registry, package)?.join(file))
+    }
+
+    pub(super) fn versions(
+        &self,
+        registry: &str,
+        package: &PackageName,
+    ) -> Result<Option<Vec<Release>>, CacheError> {
+        let Some(path) = self.versions_path(registry, package) else {
+            return Ok(None);
+        };
+        let text = match std::fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CacheError::io(&path, e)),
+        };
+        Ok(serde_json::from_slice::<VersionsFile>(&text)
+            .ok()
+            .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
+            .map(|f| f.releases))
+    }
+
+    pub(super) fn set_versions(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        releases: &[Release],
+    ) -> Result<(), CacheError> {
+        // Reading a small file costs less than writing one atomically; a
+        // warm solve in a new process finds every list unchanged.
+        if self.versions(registry, package)?.as_deref() == Some(releases) {
+            return Ok(());
+        }
+        let Some(path) = self.versions_path(registry, package) else {
+            return Ok(());
+        };
+        let file = VersionsFile {
+            format: FORMAT,
+            registry: registry.to_string(),
+            package: package.clone(),
+            releases: releases.to_vec(),
+        };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic_with(&path, &text, Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
+    }
+
+    pub(super) fn digest(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Option<Integrity>, CacheError> {
+        let Some(path) = self.digest_path(registry, package, version) else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Integrity::parse_oci(text.trim()).ok()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CacheError::io(&path, e)),
+        }
+    }
+
+    pub(super) fn set_digest(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<(), CacheError> {
+        if self.digest(registry, package, version)?.as_ref() == Some(digest) {
+            return Ok(());
+        }
+        let Some(path) = self.digest_path(registry, package, version) else {
+            return Ok(());
+        };
+        let text = format!("{}\n", digest.to_oci());
+        write_atomic_with(&path, text.as_bytes(), Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
+    }
+}

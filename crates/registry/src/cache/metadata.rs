@@ -1,0 +1,130 @@
+//! The metadata cache: what follows from a release's bytes, by digest.
+
+use super::*;
+
+/// Cached scan results: digest to the metadata that follows from those
+/// bytes. JSON files, one per digest.
+#[derive(Clone, Debug)]
+pub struct MetadataCache {
+    pub(super) dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct MetadataFile {
+    pub(super) format: u32,
+    pub(super) digest: Integrity,
+    #[serde(flatten)]
+    pub(super) meta: MetaRecord,
+}
+
+/// What the bytes of one release say (its metadata less package, version
+/// and digest), as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct MetaRecord {
+    pub(super) size: u64,
+    pub(super) dependencies: Vec<DependencyRecord>,
+    pub(super) interface_exports: Vec<String>,
+}
+
+impl MetaRecord {
+    pub(super) fn of(meta: &ReleaseMetadata) -> Self {
+        // Metadata never lists host imports; `of` skips them.
+        let dependencies = meta
+            .dependencies
+            .iter()
+            .filter_map(DependencyRecord::of)
+            .collect();
+        MetaRecord {
+            size: meta.size,
+            dependencies,
+            interface_exports: meta
+                .interface_exports
+                .iter()
+                .map(|i| i.to_string())
+                .collect(),
+        }
+    }
+
+    /// The metadata this record describes, as `package@version` with
+    /// `digest`; `None` if a name no longer parses.
+    pub(super) fn to_metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Option<ReleaseMetadata> {
+        let dependencies = self
+            .dependencies
+            .iter()
+            .map(DependencyRecord::to_dependency)
+            .collect::<Option<Vec<_>>>()?;
+        let interface_exports = self
+            .interface_exports
+            .iter()
+            .map(|i| InterfaceName::parse(i))
+            .collect::<Option<Vec<_>>>()?;
+        Some(ReleaseMetadata {
+            package: package.clone(),
+            version: version.clone(),
+            digest: digest.clone(),
+            size: self.size,
+            dependencies,
+            interface_exports,
+        })
+    }
+}
+
+impl MetadataCache {
+    /// A metadata cache in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        MetadataCache { dir: dir.into() }
+    }
+
+    /// The file the metadata of `digest` is (or would be) stored in.
+    pub fn path_of(&self, digest: &Integrity) -> PathBuf {
+        self.dir
+            .join(digest.algorithm.name())
+            .join(format!("{}.json", digest_hex(digest)))
+    }
+
+    /// The cached metadata of the content with `digest`, filled in as
+    /// `package@version`. `None` if absent, or if the file cannot be read
+    /// back (derived data: it is recomputed and rewritten).
+    pub fn get(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Option<ReleaseMetadata>, CacheError> {
+        let path = self.path_of(digest);
+        let text = match std::fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CacheError::io(&path, e)),
+        };
+        let Ok(file) = serde_json::from_slice::<MetadataFile>(&text) else {
+            return Ok(None);
+        };
+        if file.format != FORMAT || file.digest != *digest {
+            return Ok(None);
+        }
+        Ok(file.meta.to_metadata(package, version, digest))
+    }
+
+    /// Stores what `meta` says about its content (not its package or
+    /// version, which the same bytes may have several of).
+    pub fn put(&self, meta: &ReleaseMetadata) -> Result<(), CacheError> {
+        let path = self.path_of(&meta.digest);
+        let file = MetadataFile {
+            format: FORMAT,
+            digest: meta.digest.clone(),
+            meta: MetaRecord::of(meta),
+        };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic_with(&path, &text, Existing::Replace, false)
+            .map_err(|e| CacheError::io(&path, e))
+    }
+}

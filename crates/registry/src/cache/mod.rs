@@ -1,0 +1,313 @@
+//! Caches: content by digest, metadata by digest, and the last-seen version
+//! lists; [`CachedSource`] puts them in front of any [`Source`].
+//!
+//! # Layout
+//!
+//! ```text
+//! <cache>/sha256/<hex>                                content (any algorithm: <alg>/<hex>)
+//! <cache>/metadata/sha256/<hex>.json                  scanned metadata of that content
+//! <cache>/index/<registry>/<ns>/<name>/versions.json  last-seen version list
+//! <cache>/index/<registry>/<ns>/<name>/<version>.digest  the release's digest
+//! <cache>/index/<registry>/<ns>/<name>/package.json   summary: all of the above for the package, with stamps
+//! ```
+//!
+//! `<registry>` is the registry name with every byte outside `[a-z0-9_-]`
+//! written as `%XX` (`localhost:5000` is `localhost%3A5000`), so any name
+//! is one safe path component.
+//!
+//! Content and metadata are keyed by digest, so they are shared by every
+//! registry and every package that holds the same bytes: metadata records
+//! only what follows from the bytes (dependencies, interface exports, size),
+//! and the package and version are filled in from the request. The index is
+//! per registry, and is what lets an offline [`CachedSource`] answer
+//! version lists and metadata without its source.
+//!
+//! # The package summary: a warm solve reads one file per package
+//!
+//! `package.json` holds what a solve needs of one package: its version list
+//! and, for each release seen, its digest and metadata, each with the
+//! source's [`Stamp`] of what it was read from (for a local registry: the
+//! identity of the package directory and of the release file; see
+//! [`LocalRegistry`](crate::LocalRegistry)). A new [`CachedSource`] reads
+//! a package's summary once; online, it asks the source for the current
+//! stamp (one `stat`) and reuses the recorded answer when it is the same,
+//! so a warm solve over a local registry costs one file read and a couple
+//! of `stat`s per package: no directory listing, no hashing, no per-release
+//! file. When a stamp differs (a release published or yanked, a file
+//! replaced) or the source has none (a remote source, a file changed
+//! within the last seconds), the source is asked as before and the summary
+//! updated. It is rewritten only when something in it changed.
+//!
+//! # Integrity and concurrency
+//!
+//! Every content read is hashed and compared with the digest it is filed
+//! under; a mismatch is [`SourceError::DigestMismatch`] naming both digests
+//! and the file. Metadata files record their digest and are checked too.
+//!
+//! Every file is written whole to a temporary file in its directory and
+//! renamed into place, so readers in any process see an old file, a new
+//! file or none, never a torn one. Content and metadata files are functions
+//! of their digest (two writers write the same bytes), each release's
+//! digest has its own file (immutable releases: the same bytes each time),
+//! and a version list is replaced whole by the latest writer. The summary
+//! is the one file that is read, changed and written back, so two processes
+//! updating one package's summary at once can lose one's update; it is
+//! therefore only ever a copy of the other index files (written before it)
+//! plus stamps: a lost or stale entry costs a re-read of the source or of
+//! those files, and an entry is used only while the source's stamp equals
+//! the one recorded with it, which is taken before the data it stamps is
+//! read. So several processes can fill one cache at once without a lock,
+//! and none can corrupt it. Content is flushed to disk before its rename;
+//! metadata and index files are derived data that readers treat as absent
+//! when unreadable, so they skip the flush.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+use warg_depsolve_names::{Integrity, InterfaceName, PackageName};
+
+use crate::fsutil::{is_single_component, join_inside, write_atomic, write_atomic_with, Existing};
+use crate::source::{DependencyRecord, Release, ReleaseMetadata, Source, SourceError, Stamp};
+
+/// The version of the metadata and index file formats.
+const FORMAT: u32 = 1;
+
+/// A failure of the cache itself, naming the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CacheError {
+    /// A content file does not hash to the digest it is filed under.
+    #[error("cache file `{path}` is corrupt: expected {expected}, found {actual}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The digest it is filed under (OCI form).
+        expected: String,
+        /// The digest of its bytes (OCI form).
+        actual: String,
+    },
+    /// The cache could not be read or written.
+    #[error("cache I/O error at `{path}`: {message}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+}
+
+impl CacheError {
+    fn io(path: &Path, e: io::Error) -> Self {
+        CacheError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The error as a [`SourceError`] naming the registry and package it
+    /// was read for.
+    pub fn into_source_error(self, registry: &str, package: &PackageName) -> SourceError {
+        match self {
+            CacheError::Corrupt {
+                path,
+                expected,
+                actual,
+            } => SourceError::DigestMismatch {
+                source_name: registry.to_string(),
+                package: format!("{package}` in cache file `{}", path.display()),
+                expected,
+                actual,
+            },
+            CacheError::Io { path, message } => SourceError::Unavailable {
+                source_name: registry.to_string(),
+                what: format!("cached data of `{package}` at `{}`", path.display()),
+                message,
+            },
+        }
+    }
+}
+
+mod cached;
+mod content;
+mod index;
+mod metadata;
+
+pub use cached::{CachedSource, Warn};
+pub use content::ContentStore;
+use index::*;
+pub use metadata::MetadataCache;
+use metadata::*;
+
+/// A cache directory: content store, metadata cache and index (see the
+/// [module docs](self) for the layout).
+#[derive(Clone, Debug)]
+pub struct Cache {
+    root: PathBuf,
+    content: ContentStore,
+    metadata: MetadataCache,
+    index: Index,
+}
+
+impl Cache {
+    /// The cache in `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        Cache {
+            content: ContentStore::new(root.clone()),
+            metadata: MetadataCache::new(root.join("metadata")),
+            index: Index {
+                dir: root.join("index"),
+            },
+            root,
+        }
+    }
+
+    /// The cache's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Its content store.
+    pub fn content(&self) -> &ContentStore {
+        &self.content
+    }
+
+    /// Its metadata cache.
+    pub fn metadata(&self) -> &MetadataCache {
+        &self.metadata
+    }
+}
+
+/// What a [`CachedSource`] has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Metadata answered from the cache (memory or disk).
+    pub metadata_hits: u64,
+    /// Metadata asked of the inner source: the only path that parses.
+    pub metadata_misses: u64,
+    /// Content answered from the content store.
+    pub content_hits: u64,
+    /// Content fetched from the inner source.
+    pub content_misses: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    metadata_hits: AtomicU64,
+    metadata_misses: AtomicU64,
+    content_hits: AtomicU64,
+    content_misses: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The bytes of a small file in as few system calls as an open, a read and
+/// a close: unlike [`std::fs::read`], no `stat` for a size hint and no
+/// second read to see the end. A read shorter than asked for is taken as
+/// the end of the file; were it not, the text would be cut short, which
+/// its parser rejects, and the caller treats it as absent (derived data).
+fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0; 16 * 1024];
+    let mut len = 0;
+    loop {
+        let n = match file.read(&mut buf[len..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n;
+        if n == 0 || len < buf.len() {
+            break;
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// The hex digits of a digest (its OCI form after the colon).
+fn digest_hex(digest: &Integrity) -> String {
+    let oci = digest.to_oci();
+    match oci.split_once(':') {
+        Some((_, hex)) => hex.to_string(),
+        None => oci,
+    }
+}
+
+/// A registry name as one safe path component: bytes outside `[a-z0-9_-]`
+/// become `%XX`, so `.`, `..`, separators, NUL, drive letters and
+/// case-folding file systems can do no harm.
+fn encode_component(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if out.is_empty() {
+        out.push('%');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_read_back_what_was_written() {
+        let releases = ["1.0.0", "1.1.0-rc.1+build.5", "2.0.0"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Release {
+                version: v.parse().unwrap(),
+                yanked: i == 1,
+            })
+            .collect::<Vec<_>>();
+        for releases in [None, Some(vec![]), Some(releases)] {
+            let file = PackageFile {
+                format: FORMAT,
+                registry: "local".into(),
+                package: "test:add".parse().unwrap(),
+                versions_stamp: Some(Stamp([1, 2, 3, 4, 5])),
+                releases: releases.clone(),
+                entries: BTreeMap::new(),
+            };
+            let text = serde_json::to_vec(&file).unwrap();
+            let back: PackageFile = serde_json::from_slice(&text).unwrap();
+            assert_eq!(back.releases, releases);
+            assert_eq!(back.versions_stamp, file.versions_stamp);
+        }
+    }
+
+    #[test]
+    fn registry_names_encode_to_one_component() {
+        for name in [
+            "local",
+            "ghcr.io",
+            "localhost:5000",
+            "..",
+            ".",
+            "a/b",
+            "A\\b",
+            "",
+            "x\0y",
+        ] {
+            let enc = encode_component(name);
+            assert!(is_single_component(&enc), "{name:?} -> {enc:?}");
+        }
+        assert_eq!(encode_component("local"), "local");
+        assert_eq!(encode_component("localhost:5000"), "localhost%3A5000");
+        assert_ne!(encode_component("A"), encode_component("a"));
+    }
+}
