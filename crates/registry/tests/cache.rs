@@ -427,6 +427,9 @@ fn warm_reads_list_and_hash_nothing_until_something_changes() {
     let cold = CachedSource::new(&local, Cache::new(cache_dir.path()));
     cold.versions(&add).unwrap();
     let meta = cold.metadata(&add, &ver("1.0.0")).unwrap();
+    // Written once, when the source is done (here: asked to, as the next
+    // instance shares the directory while this one lives).
+    cold.flush_all().unwrap();
     let summary = cache_dir.path().join("index/local/test/add/package.json");
     let written = std::fs::read(&summary).unwrap();
 
@@ -603,4 +606,31 @@ fn an_unreadable_summary_is_rebuilt() {
     std::fs::remove_file(&summary).unwrap();
     let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
     assert_eq!(offline.metadata(&add, &v1).unwrap(), meta);
+}
+
+/// A cold solve learns a package's releases one by one; its summary is
+/// written once, when the source is done, not after every release (which
+/// rewrote a growing file: quadratic in the number of releases).
+#[test]
+fn the_summary_is_written_once_per_package() {
+    let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let local = LocalRegistry::new("local", reg_dir.path());
+    let add = pkg("test:add");
+    let versions = ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"];
+    for (i, v) in versions.iter().enumerate() {
+        local.publish(&add, &ver(v), &leaf(&i.to_string())).unwrap();
+    }
+    let summary = cache_dir.path().join("index/local/test/add/package.json");
+    {
+        let cold = CachedSource::new(&local, Cache::new(cache_dir.path()));
+        cold.versions(&add).unwrap();
+        for v in versions {
+            cold.metadata(&add, &ver(v)).unwrap();
+        }
+        assert!(!summary.exists(), "written before the source was done");
+    }
+    let text = std::fs::read_to_string(&summary).unwrap();
+    for v in versions {
+        assert!(text.contains(v), "{v} missing from {text}");
+    }
 }

@@ -61,6 +61,20 @@ pub(super) struct Summary {
     pub(super) memo: HashMap<Version, Arc<ReleaseMetadata>>,
 }
 
+impl<S> Drop for CachedSource<S> {
+    fn drop(&mut self) {
+        // Derived data: a summary that cannot be written costs a re-read
+        // next time, never a wrong answer.
+        if !self.offline {
+            let summaries = self.summaries.get_mut().unwrap_or_else(|e| e.into_inner());
+            for summary in summaries.values_mut().filter(|s| s.dirty) {
+                summary.dirty = false;
+                let _ = self.cache.index.set_summary(&summary.file);
+            }
+        }
+    }
+}
+
 impl<S> std::fmt::Debug for CachedSource<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachedSource")
@@ -93,10 +107,9 @@ impl<S: Source> CachedSource<S> {
     /// `inner` behind `cache`, offline: the inner source is never asked
     /// (it names the registry and routes packages).
     pub fn offline(inner: S, cache: Cache) -> Self {
-        CachedSource {
-            offline: true,
-            ..Self::new(inner, cache)
-        }
+        let mut source = Self::new(inner, cache);
+        source.offline = true;
+        source
     }
 
     /// Whether this source is offline.
@@ -165,6 +178,35 @@ impl<S: Source> CachedSource<S> {
         f(summary)
     }
 
+    /// Writes every package summary that changed (offline: none): once
+    /// per package per solve, however many releases were learned. Called
+    /// when the source is dropped; callers that share a cache directory
+    /// with another live source may call it earlier.
+    ///
+    /// # Errors
+    ///
+    /// The first summary that could not be written (the others are still
+    /// tried; a summary not written is tried again at the next flush).
+    pub fn flush_all(&self) -> Result<(), SourceError> {
+        let packages: Vec<PackageName> = self
+            .summaries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, s)| s.dirty)
+            .map(|(p, _)| p.clone())
+            .collect();
+        let mut first = Ok(());
+        for package in packages {
+            if let Err(e) = self.flush(&package) {
+                if first.is_ok() {
+                    first = Err(e);
+                }
+            }
+        }
+        first
+    }
+
     /// Writes `package`'s summary if it changed (offline: never).
     fn flush(&self, package: &PackageName) -> Result<(), SourceError> {
         if self.offline {
@@ -205,7 +247,6 @@ impl<S: Source> CachedSource<S> {
                 s.file.versions_stamp = stamp;
                 s.dirty = true;
             });
-            self.flush(package)?;
         }
         Ok(releases)
     }
@@ -440,9 +481,7 @@ impl<S: Source> Source for CachedSource<S> {
         package: &PackageName,
         version: &Version,
     ) -> Result<Integrity, SourceError> {
-        let digest = self.digest_of(package, version)?;
-        self.flush(package)?;
-        Ok(digest)
+        self.digest_of(package, version)
     }
 
     fn metadata(
@@ -455,12 +494,10 @@ impl<S: Source> Source for CachedSource<S> {
             return Ok(meta);
         }
         let digest = self.digest_of(package, version)?;
-        let meta = self.metadata_of(package, version, &digest);
-        // Whatever was learned on the way is kept, even on an error.
-        let flushed = self.flush(package);
-        let meta = meta?;
-        flushed?;
-        Ok(meta)
+        // Whatever was learned on the way is kept, even on an error: the
+        // summary is written when this source is done (`flush_all`, or
+        // dropped), once per package, not after every release it learns.
+        self.metadata_of(package, version, &digest)
     }
 
     fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
