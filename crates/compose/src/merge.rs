@@ -46,8 +46,9 @@ pub(crate) type Renames = BTreeMap<String, String>;
 /// the imports to rename so that every interface imported at several
 /// versions of one canonical track is imported once, at the highest.
 ///
-/// A member that itself imports the highest version's name keeps all its
-/// names (a rename would collide).
+/// A member that itself imports the highest version's name keeps its
+/// names for that interface (a rename would collide), as does one that
+/// imports two lower versions of it.
 pub(crate) fn plan(unwired: &[Vec<&str>]) -> Vec<Renames> {
     type Key = (PackageName, String, Track);
     let parse = |name: &str| -> Option<(Key, Version)> {
@@ -83,6 +84,13 @@ pub(crate) fn plan(unwired: &[Vec<&str>]) -> Vec<Renames> {
                     renames.insert(name.to_string(), target.to_string());
                 }
             }
+            // Two of one member's names cannot both become one (it imports
+            // 0.2.9 and 0.2.10, say): those stay apart.
+            let mut targets: HashMap<String, usize> = HashMap::new();
+            for target in renames.values() {
+                *targets.entry(target.clone()).or_default() += 1;
+            }
+            renames.retain(|_, target| targets[target.as_str()] == 1);
             renames
         })
         .collect()

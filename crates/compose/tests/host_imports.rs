@@ -328,3 +328,30 @@ fn other_tracks_are_not_merged() {
     names.sort();
     assert_eq!(names, ["wasi:io/poll@0.2.0", "wasi:io/poll@0.3.0"]);
 }
+
+/// A member that imports two lower versions of one interface keeps both
+/// (renaming both to the higher would give it two imports of one name).
+#[test]
+fn a_member_with_two_versions_of_one_interface_keeps_them() {
+    let root = wat::parse_str(
+        r#"(component
+            (import "wasi:io/poll@0.2.0" (instance (export "pollable" (type (sub resource)))))
+            (import "wasi:io/poll@0.2.1" (instance (export "pollable" (type (sub resource)))))
+            (import "x:y/i@1.0.0" (instance)))"#,
+    )
+    .unwrap();
+    let source = source_with(provider_keeping_to_itself("0.2.3", "u32"));
+    let resolution = resolve_bytes(&source, "root", &root);
+    let out = bundle(&root, &resolution, &source).unwrap();
+    validates(&out);
+    let mut names = import_names(&out);
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "wasi:io/poll@0.2.0",
+            "wasi:io/poll@0.2.1",
+            "wasi:io/poll@0.2.3"
+        ]
+    );
+}
