@@ -62,4 +62,10 @@ cargo test --workspace
 step "real components (componentize-py, componentize-js, wasmtime with WASI)"
 scripts/real-components.sh
 
+# A short fuzzing budget (FUZZING.md): 2,000 executions per target, the
+# committed seeds first, about 15 s in all; building the instrumented
+# harness from a cold start takes 4-5 minutes on 2 cores.
+step "fuzz targets, short run (scripts/fuzz.sh 2000)"
+scripts/fuzz.sh 2000
+
 step "all checks passed"
