@@ -232,7 +232,7 @@ fn component_wat(shape: &Shape, export_func: &str, export_instance: Option<&str>
             "  (import \"wasi:io/poll@0.2.0\" (instance $poll\n    (export \"pollable\" (type (sub resource)))\n    (export \"make\" (func (param \"n\" u32) (result (own 0))))))\n",
         );
         lowers.push_str("  (core func $cpoll (canon lower (func $poll \"make\")))\n");
-        lowered.push(("cpoll".into(), "i32p".into()));
+        lowered.push(("cpoll".into(), "i32p"));
     }
     wat.push_str(&lowers);
 
