@@ -1,5 +1,5 @@
 //! The bad-input corpus (`testdata/bad/`, see its README): the real binary's
-//! `inspect`, `publish` and `bundle` on each file fail with status 1 and
+//! `inspect`, `publish`, `bundle` and `migrate` on each file fail with status 1 and
 //! one `error: ` message that names the file and says what is wrong, never
 //! panic, print no raw control characters, and write nothing. The few
 //! files that are bad for some commands only (metadata that only `publish`
@@ -24,14 +24,21 @@ use Expect::{Fails, Succeeds};
 
 /// A file of `testdata/bad/` and what `inspect`, `publish` (with
 /// `--package test:bad --version 1.0.0`, or without them when `metadata`
-/// is set, so that the file's own metadata is used) and `bundle` do with it.
+/// is set, so that the file's own metadata is used), `bundle` and
+/// `migrate` do with it.
 struct Case {
     file: &'static str,
     metadata: bool,
     inspect: Expect,
     publish: Expect,
     bundle: Expect,
+    migrate: Expect,
 }
+
+/// `migrate` rewrites depname import *names*; a malformed reference in an
+/// `external-id` is left for the commands that read it.
+const MIGRATE_KEEPS_REFERENCES: Expect =
+    Succeeds("migrate rewrites depname import names and copies external-ids as they are");
 
 const CASES: &[Case] = &[
     Case {
@@ -40,6 +47,7 @@ const CASES: &[Case] = &[
         inspect: Fails("not a component: empty input"),
         publish: Fails("not a component: empty input"),
         bundle: Fails("not a component"),
+        migrate: Fails("not a component"),
     },
     Case {
         file: "random.wasm",
@@ -47,6 +55,7 @@ const CASES: &[Case] = &[
         inspect: Fails("not a component: bad magic bytes"),
         publish: Fails("not a component: bad magic bytes"),
         bundle: Fails("not WebAssembly"),
+        migrate: Fails("not WebAssembly"),
     },
     Case {
         file: "not-wasm.wasm",
@@ -54,6 +63,7 @@ const CASES: &[Case] = &[
         inspect: Fails("not a component: bad magic bytes"),
         publish: Fails("not a component: bad magic bytes"),
         bundle: Fails("not WebAssembly"),
+        migrate: Fails("not WebAssembly"),
     },
     Case {
         file: "truncated.wasm",
@@ -61,6 +71,7 @@ const CASES: &[Case] = &[
         inspect: Fails("runs past the end of the input"),
         publish: Fails("runs past the end of the input"),
         bundle: Fails("runs past the end"),
+        migrate: Fails("runs past the end"),
     },
     Case {
         file: "core-module.wasm",
@@ -68,6 +79,7 @@ const CASES: &[Case] = &[
         inspect: Fails("not a component: a core wasm module"),
         publish: Fails("not a component: a core wasm module"),
         bundle: Fails("core WebAssembly module"),
+        migrate: Fails("core WebAssembly module"),
     },
     Case {
         file: "oversized-section.wasm",
@@ -75,6 +87,7 @@ const CASES: &[Case] = &[
         inspect: Fails("unexpected end-of-file"),
         publish: Fails("unexpected end-of-file"),
         bundle: Fails("runs past the end"),
+        migrate: Fails("runs past the end"),
     },
     Case {
         file: "huge-count.wasm",
@@ -82,6 +95,7 @@ const CASES: &[Case] = &[
         inspect: Fails("unexpected end-of-file"),
         publish: Fails("unexpected end-of-file"),
         bundle: Fails("unexpected end-of-file"),
+        migrate: Fails("unexpected end-of-file"),
     },
     Case {
         file: "deep-nesting.wasm",
@@ -91,6 +105,7 @@ const CASES: &[Case] = &[
         ),
         publish: Fails("unknown type 5: type index out of bounds"),
         bundle: Fails("unknown type 5: type index out of bounds"),
+        migrate: Fails("unknown type 5: type index out of bounds"),
     },
     Case {
         file: "traversal-dep.wasm",
@@ -98,6 +113,7 @@ const CASES: &[Case] = &[
         inspect: Fails("invalid dependency reference `unlocked-dep=<../..:etc@*>`"),
         publish: Fails("invalid dependency reference `unlocked-dep=<../..:etc@*>`"),
         bundle: Fails("invalid dependency reference `unlocked-dep=<../..:etc@*>`"),
+        migrate: MIGRATE_KEEPS_REFERENCES,
     },
     Case {
         file: "control-chars.wasm",
@@ -106,6 +122,7 @@ const CASES: &[Case] = &[
         inspect: Fails(r"unlocked-dep=<test:add\u{1b}[2J\u{7}@*>"),
         publish: Fails(r"unlocked-dep=<test:add\u{1b}[2J\u{7}@*>"),
         bundle: Fails(r"unlocked-dep=<test:add\u{1b}[2J\u{7}@*>"),
+        migrate: MIGRATE_KEEPS_REFERENCES,
     },
     Case {
         file: "huge-version.wasm",
@@ -113,6 +130,7 @@ const CASES: &[Case] = &[
         inspect: Fails("value of major version number exceeds u64::MAX"),
         publish: Fails("value of major version number exceeds u64::MAX"),
         bundle: Fails("value of major version number exceeds u64::MAX"),
+        migrate: MIGRATE_KEEPS_REFERENCES,
     },
     Case {
         file: "traversal-name.wasm",
@@ -120,6 +138,7 @@ const CASES: &[Case] = &[
         inspect: Succeeds("a name is only shown; inspect writes nothing"),
         publish: Fails("is named `../../../etc/passwd`, which is not a package name"),
         bundle: Succeeds("bundle names its output with -o, not with the metadata"),
+        migrate: Succeeds("a valid component with nothing to migrate"),
     },
     Case {
         file: "huge-metadata-version.wasm",
@@ -127,6 +146,7 @@ const CASES: &[Case] = &[
         inspect: Succeeds("a version is only shown; inspect writes nothing"),
         publish: Fails("`1.0.99999999999999999999`, which is not a semantic version"),
         bundle: Succeeds("bundle does not read the version metadata"),
+        migrate: Succeeds("a valid component with nothing to migrate"),
     },
 ];
 
@@ -178,8 +198,8 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn run_case(env: &Env, file: &str, metadata: bool, expects: [&Expect; 3]) {
-    let [inspect, publish, bundle] = expects;
+fn run_case(env: &Env, file: &str, metadata: bool, expects: [&Expect; 4]) {
+    let [inspect, publish, bundle, migrate] = expects;
     check(env, file, &["inspect", file], inspect, &env.path("none"));
 
     let registry = env.path("publish-registry");
@@ -211,6 +231,16 @@ fn run_case(env: &Env, file: &str, metadata: bool, expects: [&Expect; 3]) {
     std::fs::remove_file(env.path("out.wasm")).ok();
     // `bundle` never writes the lock file.
     assert!(!env.exists("bad.lock"));
+
+    let migrate_args = ["migrate", file, "-o", "migrated.wasm"];
+    check(
+        env,
+        file,
+        &migrate_args,
+        migrate,
+        &env.path("migrated.wasm"),
+    );
+    std::fs::remove_file(env.path("migrated.wasm")).ok();
 }
 
 /// Every file in `testdata/bad/` has a case, and every case passes.
@@ -235,7 +265,7 @@ fn every_bad_file_fails_cleanly_naming_itself() {
             &env,
             case.file,
             case.metadata,
-            [&case.inspect, &case.publish, &case.bundle],
+            [&case.inspect, &case.publish, &case.bundle, &case.migrate],
         );
     }
 }
@@ -264,7 +294,12 @@ fn ten_thousand_imports_end_in_one_clean_error() {
 
     let started = Instant::now();
     let needle = Fails("import `dep9999`: invalid dependency reference");
-    run_case(&env, "many.wasm", false, [&needle, &needle, &needle]);
+    run_case(
+        &env,
+        "many.wasm",
+        false,
+        [&needle, &needle, &needle, &MIGRATE_KEEPS_REFERENCES],
+    );
     // Three commands, each linear in the imports; generous for a debug
     // build on a loaded machine, and far below what a quadratic pass over
     // 10,000 imports would take.
