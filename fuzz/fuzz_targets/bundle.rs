@@ -60,6 +60,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(resolution) => resolution,
         Err(e) => {
             assert!(!e.to_string().is_empty());
+            if show() {
+                eprintln!("solver error: {e}");
+            }
             return;
         }
     };
@@ -77,6 +80,9 @@ fuzz_target!(|data: &[u8]| {
         Ok(bundled) => bundled,
         Err(e) => {
             assert!(acceptable(&e), "{e}\n{graph:#?}");
+            if show() {
+                eprintln!("bundle error: {e}");
+            }
             return;
         }
     };
@@ -106,8 +112,9 @@ fuzz_target!(|data: &[u8]| {
     );
 });
 
-/// `FUZZ_SHOW=1`: print each input's graph and its components (to replay
-/// a finding: `FUZZ_SHOW=1 fuzz/target/<triple>/release/bundle CRASH`).
+/// `FUZZ_SHOW=1`: print each input's graph, its components and the error
+/// it ends in (to replay a finding:
+/// `FUZZ_SHOW=1 fuzz/target/<triple>/release/bundle CRASH`).
 fn show() -> bool {
     static SHOW: OnceLock<bool> = OnceLock::new();
     *SHOW.get_or_init(|| std::env::var_os("FUZZ_SHOW").is_some())
