@@ -63,8 +63,8 @@ step "real components (componentize-py, componentize-js, wasmtime with WASI)"
 scripts/real-components.sh
 
 # A short fuzzing budget (FUZZING.md): 2,000 executions per target, the
-# committed seeds first, about 15 s in all; building the instrumented
-# harness from a cold start takes 4-5 minutes on 2 cores. A fixed seed:
+# committed seeds first, 10-30 s in all; building the instrumented
+# harness from a cold start takes 4-5 minutes of CPU. A fixed seed:
 # the same inputs on every run, so CI does not fail by chance.
 step "fuzz targets, short run (scripts/fuzz.sh 2000)"
 FUZZ_ARGS="-seed=1" scripts/fuzz.sh 2000
