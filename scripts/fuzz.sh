@@ -8,7 +8,7 @@
 # RUNS: executions per target (default $FUZZ_RUNS, else 10000). Each run
 # first replays the whole corpus, then mutates. Other settings:
 #   FUZZ_MAX_TIME  seconds per target at most (0, the default: no limit)
-#   FUZZ_ARGS      more libFuzzer flags, e.g. "-jobs=2 -workers=2"
+#   FUZZ_ARGS      more libFuzzer flags, e.g. "-seed=1 -max_len=8192"
 #   FUZZ_KEEP_GOING=1  after a crash, go on with the next target (the
 #                  script still exits with status 1 at the end)
 #
