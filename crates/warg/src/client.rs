@@ -443,8 +443,13 @@ impl Inner {
                 if !decide(&state)? {
                     return Ok(None);
                 }
-                let envelope =
-                    publish::record(&self.http, package, state.package(package), key, entries.clone())?;
+                let envelope = publish::record(
+                    &self.http,
+                    package,
+                    state.package(package),
+                    key,
+                    entries.clone(),
+                )?;
                 (envelope, state.clone())
             };
             match publish::send(&self.http, &snapshot, package, envelope, content).await? {

@@ -359,7 +359,9 @@ pub enum WargError {
         what: String,
     },
     /// The signing key lacks a permission in the package's log.
-    #[error("registry `{registry}`: key `{key_id}` may not {permission} in the log of `{package}`")]
+    #[error(
+        "registry `{registry}`: key `{key_id}` may not {permission} in the log of `{package}`"
+    )]
     NotPermitted {
         /// Registry name.
         registry: String,

@@ -256,8 +256,8 @@ impl Http {
         E: DeserializeOwned + fmt::Display,
     {
         let url = self.url(path, what)?;
-        let body = serde_json::to_vec(body)
-            .map_err(|e| self.invalid(url.as_str(), what, e.into()))?;
+        let body =
+            serde_json::to_vec(body).map_err(|e| self.invalid(url.as_str(), what, e.into()))?;
         self.call(Method::POST, url, Some(body), what, retry).await
     }
 
@@ -354,7 +354,13 @@ impl Http {
     }
 
     /// What an error answer means.
-    fn answer_error<E>(&self, url: &Url, what: &str, status: StatusCode, body: &[u8]) -> CallError<E>
+    fn answer_error<E>(
+        &self,
+        url: &Url,
+        what: &str,
+        status: StatusCode,
+        body: &[u8],
+    ) -> CallError<E>
     where
         E: DeserializeOwned + fmt::Display,
     {
@@ -378,7 +384,11 @@ impl Http {
 
     /// Downloads `url` whole, with the registry's token only if it is on
     /// the registry's origin. `Ok(None)`: the URL answered 404.
-    pub(crate) async fn download(&self, url: &Url, what: &str) -> Result<Option<Vec<u8>>, WargError> {
+    pub(crate) async fn download(
+        &self,
+        url: &Url,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, WargError> {
         let attempt = || async {
             let mut request = self.client.get(url.clone());
             if self.own(url) {
@@ -427,7 +437,8 @@ impl Http {
         E: DeserializeOwned + fmt::Display,
     {
         let url = self.url(url, what)?;
-        let bad = |message: String| CallError::Other(self.invalid(url.as_str(), what, message.into()));
+        let bad =
+            |message: String| CallError::Other(self.invalid(url.as_str(), what, message.into()));
         let method = match method {
             "POST" => Method::POST,
             "PUT" => Method::PUT,

@@ -117,7 +117,12 @@ pub(crate) async fn send(
     let what = format!("sending record {record_id} of `{package}`");
     // Once: a record sent twice is a conflict with itself.
     let answer: RecordAnswer = match http
-        .post::<_, _, PackageError>(&paths::publish_package_record(&log_id), &request, &what, false)
+        .post::<_, _, PackageError>(
+            &paths::publish_package_record(&log_id),
+            &request,
+            &what,
+            false,
+        )
         .await
     {
         Ok(answer) => answer,
@@ -129,8 +134,17 @@ pub(crate) async fn send(
     };
     if let PackageRecordState::Sourcing { missing_content } = &answer.state {
         for (digest, missing) in missing_content {
-            let (Some((ours, bytes)), Some(UploadEndpoint::Http { method, url, headers })) =
-                (content.filter(|(d, _)| *d == digest), missing.upload.first())
+            let (
+                Some((ours, bytes)),
+                Some(UploadEndpoint::Http {
+                    method,
+                    url,
+                    headers,
+                }),
+            ) = (
+                content.filter(|(d, _)| *d == digest),
+                missing.upload.first(),
+            )
             else {
                 return Err(WargError::ContentNotTaken {
                     registry: http.registry.clone(),
@@ -159,9 +173,10 @@ fn refusal(
     let registry = http.registry.clone();
     match e {
         CallError::Api { error, refused } => match error {
-            PackageError::NamespaceNotDefined(namespace) => {
-                WargError::NamespaceNotDefined { registry, namespace }
-            }
+            PackageError::NamespaceNotDefined(namespace) => WargError::NamespaceNotDefined {
+                registry,
+                namespace,
+            },
             PackageError::NamespaceImported(namespace) => {
                 let from = match state.namespace(&namespace) {
                     Namespace::Imported { registry } => registry,

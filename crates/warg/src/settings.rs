@@ -60,7 +60,10 @@ impl std::fmt::Debug for WargSettings {
             .field("auth_token", &self.auth_token.as_ref().map(|_| "***"))
             .field(
                 "signing_key",
-                &self.signing_key.as_ref().map(|k| k.public_key().fingerprint()),
+                &self
+                    .signing_key
+                    .as_ref()
+                    .map(|k| k.public_key().fingerprint()),
             )
             .field("registry_header", &self.registry_header)
             .field("connect_timeout", &self.connect_timeout)

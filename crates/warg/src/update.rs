@@ -15,9 +15,7 @@ use warg_api::v1::proof::{
     ConsistencyRequest, ConsistencyResponse, InclusionRequest, InclusionResponse, ProofError,
 };
 use warg_crypto::hash::Sha256;
-use warg_protocol::registry::{
-    LogId, LogLeaf, PackageName, RegistryLen, TimestampedCheckpoint,
-};
+use warg_protocol::registry::{LogId, LogLeaf, PackageName, RegistryLen, TimestampedCheckpoint};
 use warg_protocol::SerdeEnvelope;
 
 use crate::error::{LogName, RecordProblem, WargError};
@@ -86,7 +84,10 @@ pub(crate) async fn update(
                 }
             }
             Ordering::Less => {
-                let what = format!("proving consistency from log length {} to {length}", seen.log_length);
+                let what = format!(
+                    "proving consistency from log length {} to {length}",
+                    seen.log_length
+                );
                 let request = ConsistencyRequest {
                     from: seen.log_length,
                     to: length,
@@ -260,11 +261,23 @@ async fn prove_inclusion(
     leaves: &[(usize, LogLeaf)],
     names: &[LogName],
 ) -> Result<(), WargError> {
-    let request = InclusionRequest {
-        log_length: length,
-        leafs: leaves.iter().map(|(index, _)| *index).collect(),
-    };
     let what = format!("proving inclusion at log length {length}");
+    let ask = |leaves: &[(usize, LogLeaf)]| {
+        let request = InclusionRequest {
+            log_length: length,
+            leafs: leaves.iter().map(|(index, _)| *index).collect(),
+        };
+        let what = &what;
+        async move {
+            http.post::<_, InclusionResponse, ProofError>(
+                paths::prove_inclusion(),
+                &request,
+                what,
+                true,
+            )
+            .await
+        }
+    };
     let not_included = |i: usize, problem| WargError::NotIncluded {
         registry: http.registry.clone(),
         log: names[i].clone(),
@@ -272,28 +285,45 @@ async fn prove_inclusion(
         length,
         problem,
     };
-    let proof: InclusionResponse = http
-        .post::<_, _, ProofError>(paths::prove_inclusion(), &request, &what, true)
-        .await
-        .map_err(|e| match e {
-            // The registry says it cannot prove a head: name that log.
-            CallError::Api {
-                error: error @ (ProofError::PackageLogNotIncluded(_) | ProofError::IncorrectProof { .. } | ProofError::LeafNotFound(_)),
-                ..
-            } => {
-                let i = match &error {
-                    ProofError::PackageLogNotIncluded(id) => {
-                        leaves.iter().position(|(_, l)| &l.log_id == id).unwrap_or(0)
-                    }
-                    ProofError::LeafNotFound(index) => {
-                        leaves.iter().position(|(at, _)| at == index).unwrap_or(0)
-                    }
-                    _ => 0,
-                };
-                not_included(i, error.into())
+    let proof = match ask(leaves).await {
+        Ok(proof) => proof,
+        // The registry says it cannot prove a head: find which.
+        Err(CallError::Api {
+            error:
+                error @ (ProofError::PackageLogNotIncluded(_)
+                | ProofError::IncorrectProof { .. }
+                | ProofError::LeafNotFound(_)),
+            ..
+        }) => {
+            let named = match &error {
+                ProofError::PackageLogNotIncluded(id) => {
+                    leaves.iter().position(|(_, l)| &l.log_id == id)
+                }
+                ProofError::LeafNotFound(index) => leaves.iter().position(|(at, _)| at == index),
+                _ => None,
+            };
+            if let Some(i) = named {
+                return Err(not_included(i, error.into()));
             }
-            e => e.plain(),
-        })?;
+            // A refusal that names no log: ask for each head alone (only
+            // on this failing path).
+            for i in 0..leaves.len() {
+                match ask(&leaves[i..=i]).await {
+                    Ok(_) => {}
+                    Err(CallError::Api {
+                        error:
+                            alone @ (ProofError::PackageLogNotIncluded(_)
+                            | ProofError::IncorrectProof { .. }
+                            | ProofError::LeafNotFound(_)),
+                        ..
+                    }) => return Err(not_included(i, alone.into())),
+                    Err(e) => return Err(e.plain()),
+                }
+            }
+            return Err(not_included(0, error.into()));
+        }
+        Err(e) => return Err(e.plain()),
+    };
     verify::inclusion(&proof.log, &proof.map, checkpoint, leaves)
         .map_err(|(i, problem)| not_included(i, problem))
 }

@@ -186,3 +186,137 @@ pub(crate) fn inclusion(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warg_protocol::registry::RecordId;
+    use warg_transparency::log::{LogBuilder, LogData, VecLog};
+    use warg_transparency::map::Map;
+
+    fn leaf(i: u8) -> LogLeaf {
+        let hash = |tag: &[u8]| AnyHash::from(Hash::<Sha256>::of([tag, &[i]].concat().as_slice()));
+        LogLeaf {
+            log_id: LogId::from(hash(b"log")),
+            record_id: RecordId::from(hash(b"record")),
+        }
+    }
+
+    /// A log of `n` leaves and its checkpoint at each length (`[0]` is
+    /// the empty log).
+    fn log(n: u8) -> (VecLog<Sha256, LogLeaf>, Vec<Checkpoint>) {
+        let mut log = VecLog::default();
+        let mut map = Map::<Sha256, LogId, MapLeaf>::default();
+        let mut checkpoints = vec![Checkpoint {
+            log_root: AnyHash::from(log.checkpoint().root()),
+            log_length: 0,
+            map_root: AnyHash::from(map.root().clone()),
+        }];
+        for i in 0..n {
+            let leaf = leaf(i);
+            log.push(&leaf);
+            map = map.insert(
+                leaf.log_id.clone(),
+                MapLeaf {
+                    record_id: leaf.record_id.clone(),
+                },
+            );
+            checkpoints.push(Checkpoint {
+                log_root: AnyHash::from(log.checkpoint().root()),
+                log_length: log.checkpoint().length(),
+                map_root: AnyHash::from(map.root().clone()),
+            });
+        }
+        (log, checkpoints)
+    }
+
+    fn consistency_proof(log: &VecLog<Sha256, LogLeaf>, from: usize, to: usize) -> Vec<u8> {
+        let proof = log.prove_consistency(from, to);
+        LogProofBundle::bundle(vec![proof], vec![], log)
+            .unwrap()
+            .encode()
+    }
+
+    #[test]
+    fn consistency_holds_only_between_the_lengths_asked_for() {
+        let (log, cps) = log(7);
+        consistency(&consistency_proof(&log, 3, 7), &cps[3], &cps[7]).unwrap();
+        // A proof between other lengths proves nothing about these.
+        let e = consistency(&consistency_proof(&log, 2, 7), &cps[3], &cps[7]).unwrap_err();
+        assert!(matches!(e, ProofProblem::WrongShape { .. }), "{e}");
+        // A checkpoint whose root is not the log's.
+        let mut forged = cps[7].clone();
+        forged.log_root = cps[6].log_root.clone();
+        let e = consistency(&consistency_proof(&log, 3, 7), &cps[3], &forged).unwrap_err();
+        assert!(matches!(e, ProofProblem::WrongRoot { .. }), "{e}");
+        let e = consistency(b"\xff\xff", &cps[3], &cps[7]).unwrap_err();
+        assert!(matches!(e, ProofProblem::Decode(_)), "{e}");
+    }
+
+    fn inclusion_proofs(
+        log: &VecLog<Sha256, LogLeaf>,
+        length: usize,
+        leaves: &[(usize, LogLeaf)],
+    ) -> (Vec<u8>, Vec<u8>) {
+        let proofs = leaves
+            .iter()
+            .map(|(i, _)| log.prove_inclusion(Node(i * 2), length))
+            .collect();
+        let log_bundle = LogProofBundle::bundle(vec![], proofs, log)
+            .unwrap()
+            .encode();
+        let mut map = Map::<Sha256, LogId, MapLeaf>::default();
+        for i in 0..length {
+            let leaf = leaf(i as u8);
+            map = map.insert(
+                leaf.log_id,
+                MapLeaf {
+                    record_id: leaf.record_id,
+                },
+            );
+        }
+        let map_proofs = leaves
+            .iter()
+            .map(|(_, l)| map.prove(l.log_id.clone()).unwrap())
+            .collect();
+        (log_bundle, MapProofBundle::bundle(map_proofs).encode())
+    }
+
+    #[test]
+    fn inclusion_of_every_leaf_asked_for() {
+        let (log, cps) = log(5);
+        let leaves = vec![(1, leaf(1)), (4, leaf(4))];
+        let (l, m) = inclusion_proofs(&log, 5, &leaves);
+        inclusion(&l, &m, &cps[5], &leaves).unwrap();
+
+        // Fewer proofs than leaves prove nothing of the others.
+        let (l, m) = inclusion_proofs(&log, 5, &leaves[..1]);
+        let (_, e) = inclusion(&l, &m, &cps[5], &leaves).unwrap_err();
+        assert!(matches!(e, ProofProblem::WrongShape { .. }), "{e}");
+
+        // A leaf that is not the one at that index.
+        let wrong = vec![(1, leaf(1)), (4, leaf(3))];
+        let (l, m) = inclusion_proofs(&log, 5, &leaves);
+        let (at, e) = inclusion(&l, &m, &cps[5], &wrong).unwrap_err();
+        assert_eq!(at, 1);
+        assert!(matches!(e, ProofProblem::WrongRoot { .. }), "{e}");
+
+        // A map proof deeper than the map (evaluating it would panic).
+        let mut map = Map::<Sha256, LogId, MapLeaf>::default();
+        for i in 0..5u8 {
+            let leaf = leaf(i);
+            map = map.insert(
+                leaf.log_id,
+                MapLeaf {
+                    record_id: leaf.record_id,
+                },
+            );
+        }
+        let mut deep = map.prove(leaf(1).log_id).unwrap();
+        deep.peers.resize(MAP_DEPTH + 1, None);
+        let (l, _) = inclusion_proofs(&log, 5, &leaves[..1]);
+        let m = MapProofBundle::bundle(vec![deep]).encode();
+        let (_, e) = inclusion(&l, &m, &cps[5], &leaves[..1]).unwrap_err();
+        assert!(matches!(e, ProofProblem::WrongShape { .. }), "{e}");
+    }
+}
