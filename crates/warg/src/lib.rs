@@ -68,7 +68,7 @@ mod verify;
 pub use client::{new_runtime, Published, WargClient};
 pub use error::{CheckpointProblem, LogName, ProofProblem, RecordProblem, WargError};
 pub use settings::{
-    url_for_host, WargSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PUBLISH_POLL,
+    url_for_host, WargSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PAGE_SIZE, DEFAULT_PUBLISH_POLL,
     DEFAULT_PUBLISH_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF,
 };
 pub use state::{Namespace, RegistryState, WargRelease};

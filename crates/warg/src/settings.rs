@@ -18,6 +18,9 @@ pub const DEFAULT_RETRIES: u32 = 2;
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
 /// The default pause between two looks at a record being published: 250 ms.
 pub const DEFAULT_PUBLISH_POLL: Duration = Duration::from_millis(250);
+/// The default number of records asked for per log and page of a log
+/// fetch: 1000, the most the reference server sends.
+pub const DEFAULT_PAGE_SIZE: u16 = 1000;
 /// The default longest wait for a record to be published: 2 minutes (a
 /// registry publishes at its next checkpoint, every few seconds).
 pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(120);
@@ -51,6 +54,9 @@ pub struct WargSettings {
     pub publish_poll: Duration,
     /// The longest wait for a record to be published.
     pub publish_timeout: Duration,
+    /// How many records to ask for per log and page when fetching logs
+    /// (from 1 to 1000 for the reference server).
+    pub page_size: u16,
 }
 
 impl std::fmt::Debug for WargSettings {
@@ -72,6 +78,7 @@ impl std::fmt::Debug for WargSettings {
             .field("retry_backoff", &self.retry_backoff)
             .field("publish_poll", &self.publish_poll)
             .field("publish_timeout", &self.publish_timeout)
+            .field("page_size", &self.page_size)
             .finish()
     }
 }
@@ -81,7 +88,7 @@ impl WargSettings {
     /// key, with the default bounds ([`DEFAULT_CONNECT_TIMEOUT`],
     /// [`DEFAULT_READ_TIMEOUT`], [`DEFAULT_RETRIES`],
     /// [`DEFAULT_RETRY_BACKOFF`], [`DEFAULT_PUBLISH_POLL`],
-    /// [`DEFAULT_PUBLISH_TIMEOUT`]).
+    /// [`DEFAULT_PUBLISH_TIMEOUT`], [`DEFAULT_PAGE_SIZE`]).
     pub fn new(url: impl Into<String>) -> Self {
         WargSettings {
             url: url.into(),
@@ -94,6 +101,7 @@ impl WargSettings {
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             publish_poll: DEFAULT_PUBLISH_POLL,
             publish_timeout: DEFAULT_PUBLISH_TIMEOUT,
+            page_size: DEFAULT_PAGE_SIZE,
         }
     }
 

@@ -23,9 +23,19 @@ use crate::http::{CallError, Http};
 use crate::state::{Namespace, RegistryState};
 use crate::verify;
 
-/// The most records a registry sends per log and page (the reference
-/// server's upper bound).
-const PAGE: u16 = 1000;
+/// Whom a request is for, in its description: `for `a:b`, `a:c``.
+fn subject<'a>(packages: impl ExactSizeIterator<Item = &'a PackageName>) -> String {
+    const SHOWN: usize = 3;
+    let n = packages.len();
+    if n == 0 {
+        return "for the operator log".to_string();
+    }
+    let names: Vec<String> = packages.take(SHOWN).map(|p| format!("`{p}`")).collect();
+    match n.checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("for {} and {more} more", names.join(", ")),
+        _ => format!("for {}", names.join(", ")),
+    }
+}
 
 /// A state brought up to a checkpoint, and the packages that have no log
 /// there (or whose namespace the operator log says is imported).
@@ -55,8 +65,9 @@ pub(crate) async fn update(
     current: &RegistryState,
     wanted: &[PackageName],
 ) -> Result<Updated, WargError> {
+    let what = format!("fetching the checkpoint {}", subject(wanted.iter()));
     let signed: SerdeEnvelope<TimestampedCheckpoint> = http
-        .get::<_, FetchError>(paths::fetch_checkpoint(), "fetching the checkpoint")
+        .get::<_, FetchError>(paths::fetch_checkpoint(), &what)
         .await
         .map_err(CallError::plain)?;
     let checkpoint = signed.as_ref().checkpoint.clone();
@@ -85,8 +96,9 @@ pub(crate) async fn update(
             }
             Ordering::Less => {
                 let what = format!(
-                    "proving consistency from log length {} to {length}",
-                    seen.log_length
+                    "proving consistency from log length {} to {length} {}",
+                    seen.log_length,
+                    subject(wanted.iter())
                 );
                 let request = ConsistencyRequest {
                     from: seen.log_length,
@@ -146,11 +158,14 @@ pub(crate) async fn update(
             .collect();
         let request = FetchLogsRequest {
             log_length: length,
-            limit: Some(PAGE),
+            limit: Some(http.settings.page_size),
             operator: state.operator.fetch_token.as_deref().map(Cow::Borrowed),
             packages: Cow::Owned(packages),
         };
-        let what = format!("fetching logs at log length {length}");
+        let what = format!(
+            "fetching logs at log length {length} {}",
+            subject(asking.values())
+        );
         let page: FetchLogsResponse = match http
             .post::<_, _, FetchError>(paths::fetch_logs(), &request, &what, true)
             .await
@@ -242,7 +257,11 @@ pub(crate) async fn update(
             }
         }
     }
-    prove_inclusion(http, length, &checkpoint, &leaves, &names).await?;
+    let what = format!(
+        "proving inclusion at log length {length} {}",
+        subject(asking.values())
+    );
+    prove_inclusion(http, &what, length, &checkpoint, &leaves, &names).await?;
 
     state.operator.verified_at = Some(length);
     for name in asking.values() {
@@ -256,18 +275,17 @@ pub(crate) async fn update(
 
 async fn prove_inclusion(
     http: &Http,
+    what: &str,
     length: RegistryLen,
     checkpoint: &warg_protocol::registry::Checkpoint,
     leaves: &[(usize, LogLeaf)],
     names: &[LogName],
 ) -> Result<(), WargError> {
-    let what = format!("proving inclusion at log length {length}");
     let ask = |leaves: &[(usize, LogLeaf)]| {
         let request = InclusionRequest {
             log_length: length,
             leafs: leaves.iter().map(|(index, _)| *index).collect(),
         };
-        let what = &what;
         async move {
             http.post::<_, InclusionResponse, ProofError>(
                 paths::prove_inclusion(),

@@ -6,6 +6,7 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use semver::Version;
@@ -27,16 +28,27 @@ fn sha256(bytes: &[u8]) -> AnyHash {
     warg_crypto::hash::HashAlgorithm::Sha256.digest(bytes)
 }
 
-/// Every error's chain, as a person would read it.
+/// An error's chain as a person reads it; fails if a cause's text is
+/// repeated by an error above it (a cause belongs in `source()` only).
 fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
+    let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(cause) = source {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
+        let text = cause.to_string();
+        for above in &parts {
+            assert!(
+                !above.contains(&text),
+                "`{above}` repeats its cause `{text}`"
+            );
+        }
+        parts.push(text);
         source = cause.source();
     }
-    out
+    let text = parts.join(": ");
+    if std::env::var_os("WARG_SHOW_CHAINS").is_some() {
+        eprintln!("chain: {text}");
+    }
+    text
 }
 
 #[test]
@@ -126,6 +138,56 @@ fn testdata_published_then_read_back_byte_for_byte_and_yanked() {
         .publish(&add, &Version::new(3, 0, 0), b"x")
         .unwrap_err();
     assert!(matches!(e, WargError::NotPermitted { .. }), "{e}");
+}
+
+#[test]
+fn logs_are_fetched_page_by_page() {
+    let (_server, proxy, _key) = proxied();
+    let pages = Arc::new(Mutex::new(0));
+    let count = pages.clone();
+    proxy.tamper(move |path, _| {
+        if path == "/v1/fetch/logs" {
+            *count.lock().unwrap() += 1;
+        }
+        None
+    });
+    let mut settings = support::quick(WargSettings::new(proxy.url()), None);
+    settings.page_size = 1;
+    let client = WargClient::new("paged", settings).unwrap();
+    assert_eq!(client.releases(&name("test:add")).unwrap().len(), 2);
+    // One record a page: the operator log's and the package's first, the
+    // package's second, then nothing more.
+    assert!(
+        *pages.lock().unwrap() >= 3,
+        "{} pages",
+        pages.lock().unwrap()
+    );
+}
+
+#[test]
+fn a_registry_that_does_not_answer_is_given_up_on_in_time() {
+    // Connections are taken (by the listen backlog) and never answered.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let mut settings = support::quick(WargSettings::for_host(&host), None);
+    settings.connect_timeout = Duration::from_millis(300);
+    settings.read_timeout = Duration::from_millis(300);
+    let client = WargClient::new(host.clone(), settings).unwrap();
+    let started = Instant::now();
+    let e = client.releases(&name("test:add")).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = chain(&e);
+    let WargError::Network { attempts, .. } = &e else {
+        panic!("{text}")
+    };
+    assert_eq!(*attempts, 2, "{text}");
+    assert!(text.contains(&format!("registry `{host}`")), "{text}");
+    assert!(text.contains("for `test:add`"), "{text}");
+    drop(listener);
 }
 
 #[test]
@@ -265,6 +327,8 @@ fn a_server_that_stops_mid_run_gives_a_clear_error_and_leaves_the_state_whole() 
 
     server.stop();
     let e = client.releases(&b).unwrap_err();
+    let text = chain(&e);
+    assert!(text.contains("for `test:b`"), "{text}");
     let WargError::Network {
         registry, attempts, ..
     } = &e
@@ -335,6 +399,8 @@ fn a_record_with_a_bad_signature_is_refused() {
         })
     });
     let e = proxy.client(None).releases(&name("test:add")).unwrap_err();
+    let text = chain(&e);
+    assert!(text.contains("test:add"), "{text}");
     let WargError::InvalidRecord { log, problem, .. } = &e else {
         panic!("{}", chain(&e))
     };
@@ -359,6 +425,8 @@ fn a_held_back_record_is_caught_by_the_inclusion_proof() {
             .then(|| edit_package_records(body, |records| drop(records.pop())))
     });
     let e = proxy.client(None).releases(&name("test:add")).unwrap_err();
+    let text = chain(&e);
+    assert!(text.contains("the log of `test:add`"), "{text}");
     let WargError::NotIncluded { log, .. } = &e else {
         panic!("{}", chain(&e))
     };
@@ -538,6 +606,7 @@ fn content_whose_digest_differs_is_refused() {
             .then(|| b"not the same".to_vec())
     });
     let e = client.download(&release.digest).unwrap_err();
+    chain(&e);
     let WargError::DigestMismatch {
         expected, actual, ..
     } = &e
