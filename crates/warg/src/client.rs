@@ -183,6 +183,17 @@ impl WargClient {
         self.run(async move { inner.ensure(&packages, false).await })
     }
 
+    /// [`WargClient::prefetch`] in the background: returns at once; later
+    /// calls about these packages wait for it instead of asking again.
+    /// Its failure is dropped here and met again by the call that needs
+    /// the answer.
+    pub fn start_prefetch(&self, packages: &[PackageName]) {
+        let (inner, packages) = (self.inner.clone(), packages.to_vec());
+        self.runtime.spawn(async move {
+            let _ = inner.ensure(&packages, false).await;
+        });
+    }
+
     /// The releases of `package`, oldest version first, yanked ones
     /// included (with their digests).
     ///

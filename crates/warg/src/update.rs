@@ -184,6 +184,15 @@ pub(crate) async fn update(
             },
             Err(e) => return Err(e.plain()),
         };
+        let received = page.operator.len() + page.packages.values().map(Vec::len).sum::<usize>();
+        if page.more && received == 0 {
+            // More to come, yet nothing came: asking again would loop.
+            return Err(http.invalid(
+                http.location(),
+                &what,
+                "the registry says more records follow but sent none".into(),
+            ));
+        }
         for record in page.operator {
             state
                 .fold_operator(record, length)
