@@ -165,6 +165,36 @@ fn logs_are_fetched_page_by_page() {
 }
 
 #[test]
+fn a_prefetch_asks_once_for_many_packages_and_survives_a_missing_one() {
+    let (_server, proxy, _key) = proxied();
+    let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = requests.clone();
+    proxy.tamper(move |path, _| {
+        log.lock().unwrap().push(path.to_string());
+        None
+    });
+    let client = proxy.client(None);
+    let (add, missing) = (name("test:add"), name("test:missing"));
+    client.prefetch(&[add.clone(), missing.clone()]).unwrap();
+    let asked = requests.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        [
+            "/v1/fetch/checkpoint",
+            // 404 for the missing package's log, then again without it.
+            "/v1/fetch/logs",
+            "/v1/fetch/logs",
+            "/v1/proof/inclusion",
+        ]
+    );
+    // Both are answered from what the prefetch learned.
+    assert_eq!(client.releases(&add).unwrap().len(), 2);
+    let e = client.releases(&missing).unwrap_err();
+    assert!(matches!(e, WargError::PackageNotFound { .. }), "{e}");
+    assert_eq!(requests.lock().unwrap().len(), asked.len());
+}
+
+#[test]
 fn a_registry_that_does_not_answer_is_given_up_on_in_time() {
     // Connections are taken (by the listen backlog) and never answered.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
