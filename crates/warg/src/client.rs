@@ -128,8 +128,14 @@ impl WargClient {
 
     /// The same client starting from `state` (kept from an earlier client
     /// of the same registry): logs are fetched from where it left them,
-    /// once the registry proves its log consistent with it.
+    /// once the registry proves its log consistent with it. A state
+    /// learned from another URL (the configuration changed) is not used:
+    /// the client starts afresh.
     pub fn with_state(self, state: RegistryState) -> Result<Self, WargError> {
+        let state = match state.url() {
+            Some(url) if url != self.inner.http.location() => RegistryState::default(),
+            _ => state,
+        };
         let inner = self.inner.clone();
         self.run(async move {
             *inner.state.lock().await = state;

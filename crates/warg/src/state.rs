@@ -151,18 +151,30 @@ pub enum Namespace {
 /// same address, fails that proof with [`WargError::Inconsistent`] or
 /// [`WargError::Rewind`]).
 ///
-/// It serializes (serde) so that callers can keep it between runs.
+/// It serializes (serde) so that callers can keep it between runs. It
+/// records the registry's URL: a client of another URL starts afresh
+/// rather than use it (see [`WargClient::with_state`]).
+///
+/// [`WargClient::with_state`]: crate::WargClient::with_state
 ///
 /// [`WargError::Inconsistent`]: crate::WargError::Inconsistent
 /// [`WargError::Rewind`]: crate::WargError::Rewind
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RegistryState {
+    /// The registry's URL when the state was made.
+    pub(crate) url: Option<String>,
     pub(crate) checkpoint: Option<SerdeEnvelope<TimestampedCheckpoint>>,
     pub(crate) operator: Cursor<operator::LogState>,
     pub(crate) packages: BTreeMap<PackageName, PackageLog>,
 }
 
 impl RegistryState {
+    /// The URL of the registry this state was learned from (`None` for an
+    /// empty state).
+    pub fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
     /// The log length of the last checkpoint verified, if any.
     pub fn checkpoint_length(&self) -> Option<RegistryLen> {
         self.checkpoint

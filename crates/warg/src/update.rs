@@ -278,6 +278,7 @@ pub(crate) async fn update(
             log.log.verified_at = Some(length);
         }
     }
+    state.url = Some(http.location().to_string());
     state.checkpoint = Some(signed);
     Ok(Updated { state, missing })
 }

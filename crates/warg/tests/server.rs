@@ -250,6 +250,17 @@ fn a_stored_state_is_resumed_from_its_fetch_tokens() {
     assert_eq!(versions, [Version::new(1, 0, 0), Version::new(1, 1, 0)]);
     assert!(later.state().unwrap().checkpoint_length().unwrap() > seen);
 
+    // A state is for the URL it was learned from: a client of another URL
+    // starts afresh.
+    let elsewhere = WargClient::new(
+        "elsewhere",
+        support::quick(WargSettings::new("http://127.0.0.1:9/"), None),
+    )
+    .unwrap()
+    .with_state(later.state().unwrap())
+    .unwrap();
+    assert_eq!(elsewhere.state().unwrap().checkpoint_length(), None);
+
     // A state serializes, and comes back the same.
     let json = serde_json::to_string(&later.state().unwrap()).unwrap();
     let back: warg_depsolve_warg::RegistryState = serde_json::from_str(&json).unwrap();
@@ -258,18 +269,22 @@ fn a_stored_state_is_resumed_from_its_fetch_tokens() {
 
 #[test]
 fn a_state_from_another_registry_instance_is_refused_before_any_token_is_sent() {
+    // One address (the proxy's), first in front of one server ...
+    let proxy = Proxy::start();
     let first = Server::start(&[Ns::Defined("test")]);
+    proxy.forward_to(&first);
     let key = key();
     let pkg = name("test:kept");
     first
         .client(Some(&key))
         .publish(&pkg, &Version::new(1, 0, 0), b"one")
         .unwrap();
-    let reader = first.client(None);
+    let reader = proxy.client(None);
     reader.releases(&pkg).unwrap();
     let state = reader.state().unwrap();
 
-    // Another server (a reset registry, say) with a longer log.
+    // ... then in front of another (a registry reset, say) with a longer
+    // log.
     let second = Server::start(&[Ns::Defined("test")]);
     let publisher = second.client(Some(&key));
     for minor in 0..3 {
@@ -277,16 +292,17 @@ fn a_state_from_another_registry_instance_is_refused_before_any_token_is_sent() 
             .publish(&pkg, &Version::new(1, minor, 0), &[minor as u8])
             .unwrap();
     }
-    let e = second
+    proxy.forward_to(&second);
+    let e = proxy
         .client(None)
         .with_state(state)
         .unwrap()
         .releases(&pkg)
         .unwrap_err();
+    let text = chain(&e);
     assert!(
         matches!(e, WargError::Inconsistent { .. } | WargError::Rewind { .. }),
-        "{}",
-        chain(&e)
+        "{text}"
     );
 }
 
