@@ -33,13 +33,23 @@
 //! assert_eq!(resolution.packages[0].version.to_string(), "1.2.0");
 //! ```
 
+mod catalog;
 mod display;
+mod error;
+mod fast_path;
 pub mod graph;
 pub mod lock;
+mod node;
 mod provider;
-pub mod report;
+mod report;
+mod requirement;
 pub mod resolution;
+mod root;
+mod solve;
 
+pub use error::SolveError;
 pub use lock::{LockFile, LockedPackage, LockedVersion};
-pub use provider::{resolve, ProviderConfig, Root, SolveError, SolveOptions};
+pub use requirement::ProviderConfig;
 pub use resolution::{Constraint, Edge, Requirement, Resolution, ResolvedPackage};
+pub use root::Root;
+pub use solve::{resolve, SolveOptions};
