@@ -2,6 +2,11 @@
 //! release list and the metadata of the releases looked at, each asked of
 //! the [`Source`] once per solve and kept in one table indexed by the
 //! package's id and the release's position.
+//!
+//! Beside each release's metadata the table keeps what the solve derives
+//! from it (`D`: the requirements keep the release's dependencies,
+//! resolved), so that one lookup finds both; the catalog only stores it
+//! and knows nothing of what it is.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,25 +20,40 @@ use warg_depsolve_registry::{Release, ReleaseMetadata, Source, SourceError};
 
 use crate::node::Pkg;
 
-/// The packages of one solve, as the source described them.
-pub(crate) struct Catalog<'a> {
+/// The packages of one solve, as the source described them, and `D` per
+/// release.
+pub(crate) struct Catalog<'a, D> {
     source: &'a dyn Source,
     ids: RefCell<Map<Rc<PackageName>, u32>>,
     /// Indexed by [`Pkg::id`].
-    packages: RefCell<Vec<PackageData>>,
+    packages: RefCell<Vec<PackageData<D>>>,
 }
 
 /// What the solve knows of one package.
-struct PackageData {
+struct PackageData<D> {
     pkg: Pkg,
     /// The source's releases, sorted; `None` until first asked.
     releases: Option<Arc<[Release]>>,
-    /// Per release, at the same index as `releases`; `None` until first
-    /// asked.
-    metadata: Vec<Option<Arc<ReleaseMetadata>>>,
+    /// Per release, at the same index as `releases`.
+    slots: Vec<ReleaseSlot<D>>,
 }
 
-impl<'a> Catalog<'a> {
+/// What the solve knows of one release; `None` until first asked.
+struct ReleaseSlot<D> {
+    metadata: Option<Arc<ReleaseMetadata>>,
+    derived: Option<D>,
+}
+
+impl<D> Default for ReleaseSlot<D> {
+    fn default() -> Self {
+        ReleaseSlot {
+            metadata: None,
+            derived: None,
+        }
+    }
+}
+
+impl<'a, D: Clone> Catalog<'a, D> {
     /// An empty catalog over `source`.
     pub(crate) fn new(source: &'a dyn Source) -> Self {
         Catalog {
@@ -61,7 +81,7 @@ impl<'a> Catalog<'a> {
         packages.push(PackageData {
             pkg: pkg.clone(),
             releases: None,
-            metadata: Vec::new(),
+            slots: Vec::new(),
         });
         pkg
     }
@@ -81,7 +101,7 @@ impl<'a> Catalog<'a> {
         list = without_build_ties(list);
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id() as usize];
-        data.metadata = vec![None; list.len()];
+        data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
         data.releases = Some(list.clone());
         Ok(list)
     }
@@ -93,11 +113,29 @@ impl<'a> Catalog<'a> {
         packages[pkg.id() as usize].releases.as_deref().map(f)
     }
 
-    /// The position of `version` among the package's listed releases, if
-    /// they are listed and hold it: the key of per-release tables.
-    pub(crate) fn release_index(&self, pkg: &Pkg, version: &Version) -> Option<usize> {
-        let packages = self.packages.borrow();
-        index_of(packages[pkg.id() as usize].releases.as_deref()?, version)
+    /// The slot of a listed release, if it is listed.
+    fn slot<R>(
+        &self,
+        pkg: &Pkg,
+        version: &Version,
+        f: impl FnOnce(&mut ReleaseSlot<D>) -> R,
+    ) -> Option<R> {
+        let mut packages = self.packages.borrow_mut();
+        let data = &mut packages[pkg.id() as usize];
+        let i = index_of(data.releases.as_deref()?, version)?;
+        Some(f(&mut data.slots[i]))
+    }
+
+    /// What was derived from a listed release and kept
+    /// ([`Catalog::keep_derived`]).
+    pub(crate) fn derived(&self, pkg: &Pkg, version: &Version) -> Option<D> {
+        self.slot(pkg, version, |s| s.derived.clone()).flatten()
+    }
+
+    /// Keeps what was derived from a release, if it is listed (an unlisted
+    /// one has no slot, and is derived again when asked).
+    pub(crate) fn keep_derived(&self, pkg: &Pkg, version: &Version, derived: D) {
+        self.slot(pkg, version, |s| s.derived = Some(derived));
     }
 
     /// Whether the listed release `version` is yanked (or tied with
@@ -116,19 +154,11 @@ impl<'a> Catalog<'a> {
         pkg: &Pkg,
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        let index = {
-            let packages = self.packages.borrow();
-            let data = &packages[pkg.id() as usize];
-            let index = data.releases.as_deref().and_then(|r| index_of(r, version));
-            if let Some(m) = index.and_then(|i| data.metadata[i].clone()) {
-                return Ok(m);
-            }
-            index
-        };
-        let m = self.source.metadata(pkg, version)?;
-        if let Some(i) = index {
-            self.packages.borrow_mut()[pkg.id() as usize].metadata[i] = Some(m.clone());
+        if let Some(Some(m)) = self.slot(pkg, version, |s| s.metadata.clone()) {
+            return Ok(m);
         }
+        let m = self.source.metadata(pkg, version)?;
+        self.slot(pkg, version, |s| s.metadata = Some(m.clone()));
         Ok(m)
     }
 
@@ -145,7 +175,7 @@ impl<'a> Catalog<'a> {
                 let data = &packages[pkg.id() as usize];
                 let releases = data.releases.as_deref()?;
                 let newest = releases.iter().rposition(|r| set.contains(&r.version))?;
-                data.metadata[newest].is_none().then(|| {
+                data.slots[newest].metadata.is_none().then(|| {
                     (
                         PackageName::clone(pkg),
                         Some(releases[newest].version.clone()),

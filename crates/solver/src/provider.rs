@@ -25,7 +25,8 @@ use crate::root::Root;
 
 /// The provider of one solve.
 pub(crate) struct Provider<'a> {
-    catalog: Catalog<'a>,
+    /// Keeps each release's resolved dependencies beside its metadata.
+    catalog: Catalog<'a, ResolvedDeps>,
     requirements: Requirements<'a>,
     /// Lock pins still in force: (package id, track) -> version.
     pins: Map<(u32, Track), Version>,
@@ -53,7 +54,7 @@ impl<'a> Provider<'a> {
     }
 
     /// What the solve knows of each package.
-    pub(crate) fn catalog(&self) -> &Catalog<'a> {
+    pub(crate) fn catalog(&self) -> &Catalog<'a, ResolvedDeps> {
         &self.catalog
     }
 

@@ -97,24 +97,13 @@ impl Deps<'_> {
     }
 }
 
-/// Where the resolved dependencies of a node at a version are kept.
-enum MemoKey {
-    Root,
-    /// Package id and release position.
-    Release(usize, usize),
-    /// A release the catalog does not list: nothing to key it by.
-    Unlisted,
-}
-
 /// The requirements of one solve: the root's and every release's
-/// dependencies, resolved once each.
+/// dependencies, resolved once each (a release's kept in the catalog, the
+/// root's here).
 pub(crate) struct Requirements<'a> {
     root: &'a Root,
     config: &'a ProviderConfig,
     root_resolved: RefCell<Option<ResolvedDeps>>,
-    /// Indexed by package id, then release position (as the catalog's
-    /// tables are); grown as releases are resolved.
-    resolved: RefCell<Vec<Vec<Option<ResolvedDeps>>>>,
 }
 
 impl<'a> Requirements<'a> {
@@ -124,7 +113,6 @@ impl<'a> Requirements<'a> {
             root,
             config,
             root_resolved: RefCell::default(),
-            resolved: RefCell::default(),
         }
     }
 
@@ -137,7 +125,7 @@ impl<'a> Requirements<'a> {
     /// rather than copied.
     pub(crate) fn dependencies_of(
         &self,
-        catalog: &Catalog<'_>,
+        catalog: &Catalog<'_, ResolvedDeps>,
         node: &Node,
         version: &Version,
     ) -> Result<Deps<'a>, SourceError> {
@@ -153,19 +141,16 @@ impl<'a> Requirements<'a> {
     /// is prefetched, so a networked source fetches one level in one batch.
     pub(crate) fn of(
         &self,
-        catalog: &Catalog<'_>,
+        catalog: &Catalog<'_, ResolvedDeps>,
         node: &Node,
         version: &Version,
     ) -> Result<ResolvedDeps, SolveError> {
-        let key = match node {
-            Node::Root(_) => MemoKey::Root,
-            Node::Track { package, .. } => match catalog.release_index(package, version) {
-                Some(i) => MemoKey::Release(package.id() as usize, i),
-                None => MemoKey::Unlisted,
-            },
+        let kept = match node {
+            Node::Root(_) => self.root_resolved.borrow().clone(),
+            Node::Track { package, .. } => catalog.derived(package, version),
             Node::Span { .. } => return Ok(Rc::from([])),
         };
-        if let Some(r) = self.memo(&key) {
+        if let Some(r) = kept {
             return Ok(r);
         }
         let deps = self.dependencies_of(catalog, node, version)?;
@@ -175,32 +160,12 @@ impl<'a> Requirements<'a> {
             .map(|d| self.resolve_dependency(catalog, &dependent, d))
             .collect::<Result<ResolvedDeps, SolveError>>()?;
         catalog.prefetch_newest(list.iter().flatten().map(|r| (&r.package, &r.set.0)));
-        match key {
-            MemoKey::Root => *self.root_resolved.borrow_mut() = Some(list.clone()),
-            MemoKey::Release(package, index) => {
-                let mut table = self.resolved.borrow_mut();
-                if table.len() <= package {
-                    table.resize_with(package + 1, Vec::new);
-                }
-                let row = &mut table[package];
-                if row.len() <= index {
-                    row.resize(index + 1, None);
-                }
-                row[index] = Some(list.clone());
-            }
-            MemoKey::Unlisted => {}
+        match node {
+            Node::Root(_) => *self.root_resolved.borrow_mut() = Some(list.clone()),
+            Node::Track { package, .. } => catalog.keep_derived(package, version, list.clone()),
+            Node::Span { .. } => {}
         }
         Ok(list)
-    }
-
-    fn memo(&self, key: &MemoKey) -> Option<ResolvedDeps> {
-        match *key {
-            MemoKey::Root => self.root_resolved.borrow().clone(),
-            MemoKey::Release(package, index) => {
-                self.resolved.borrow().get(package)?.get(index)?.clone()
-            }
-            MemoKey::Unlisted => None,
-        }
     }
 
     /// How errors and requirements name a dependent: built only when one
@@ -218,7 +183,7 @@ impl<'a> Requirements<'a> {
     /// `dependent` names the importer in errors (called only on error).
     fn resolve_dependency(
         &self,
-        catalog: &Catalog<'_>,
+        catalog: &Catalog<'_, ResolvedDeps>,
         dependent: &dyn Fn() -> String,
         dep: &Dependency,
     ) -> Result<Option<Resolved>, SolveError> {
@@ -307,7 +272,7 @@ impl<'a> Requirements<'a> {
 /// release it allows is on one track, else a span. The range stays as
 /// the dependent wrote it (the track node only has versions on its
 /// track anyway), so reports quote it.
-fn node_for(catalog: &Catalog<'_>, package: &Pkg, set: &VersionSet) -> Node {
+fn node_for(catalog: &Catalog<'_, ResolvedDeps>, package: &Pkg, set: &VersionSet) -> Node {
     // A range inside one track (the usual caret range) needs no look
     // at the releases.
     let single = single_track_of(set).or_else(|| {
