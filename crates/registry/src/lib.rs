@@ -48,6 +48,7 @@ pub mod memory;
 pub mod metadata;
 pub mod router;
 pub mod source;
+pub mod verified;
 
 pub use cache::{Cache, CacheError, CacheStats, CachedSource, ContentStore, MetadataCache};
 pub use config::{
@@ -59,6 +60,7 @@ pub use memory::MemorySource;
 pub use metadata::ExtractError;
 pub use router::{BackendFactory, Registries};
 pub use source::{
-    check_build_metadata, Dependency, DependencyRecord, Release, ReleaseMetadata, Source,
-    SourceError, Stamp,
+    check_build_metadata, Dependency, DependencyRecord, Hints, Listing, Publish, Release,
+    ReleaseMetadata, Source, SourceError, Stamp,
 };
+pub use verified::{Mismatch, Verified};

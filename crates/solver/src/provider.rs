@@ -395,7 +395,7 @@ impl<'a> Provider<'a> {
         if let Some(r) = &self.packages.borrow()[pkg.id as usize].releases {
             return Ok(r.clone());
         }
-        let mut list = self.source.versions_shared(&pkg.name)?;
+        let mut list = self.source.versions(&pkg.name)?.releases;
         // Sources list in order as a rule; checking is cheaper than sorting.
         if !list.is_sorted_by(|a, b| compare(&a.version, &b.version).is_le()) {
             let mut sorted = list.to_vec();
@@ -503,8 +503,8 @@ impl<'a> Provider<'a> {
             })
             .collect();
         drop(packages);
-        if !wanted.is_empty() {
-            self.source.prefetch(&wanted);
+        if let (false, Some(hints)) = (wanted.is_empty(), self.source.hints()) {
+            hints.prefetch(&wanted);
         }
     }
 
@@ -571,12 +571,14 @@ impl<'a> Provider<'a> {
                     Err(SourceError::PackageNotFound { .. }) => return Err(missing(&package)),
                     Err(e) => return Err(e.into()),
                 };
-                self.source.prefetch(
-                    &releases
-                        .iter()
-                        .map(|r| ((*package.name).clone(), Some(r.version.clone())))
-                        .collect::<Vec<_>>(),
-                );
+                if let Some(hints) = self.source.hints() {
+                    hints.prefetch(
+                        &releases
+                            .iter()
+                            .map(|r| ((*package.name).clone(), Some(r.version.clone())))
+                            .collect::<Vec<_>>(),
+                    );
+                }
                 let mut set = VersionSet::empty();
                 // Pre-release providers only when the import itself names a
                 // pre-release of the same major.minor.patch.
@@ -1116,7 +1118,9 @@ fn check_integrity(
             .filter(|i| i.algorithm != resolved.digest.algorithm)
             .collect();
         !others.is_empty() && {
-            let bytes = provider.source.fetch(&resolved.package, &resolved.digest)?;
+            let bytes = provider
+                .source
+                .fetch(&resolved.package, version, &resolved.digest)?;
             others.iter().any(|i| i.matches(&bytes))
         }
     };
