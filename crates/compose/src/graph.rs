@@ -14,8 +14,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use warg_depsolve_names::{scan, DepRef, ImportClass, Integrity, PackageName, Track};
 use semver::Version;
+use warg_depsolve_names::{scan, DepRef, ImportClass, Integrity, PackageName, Track};
 use warg_depsolve_registry::{Source, SourceError};
 use warg_depsolve_solver::Resolution;
 use wasm_compose::graph::{Component, ComponentId, CompositionGraph, EncodeOptions, InstanceId};

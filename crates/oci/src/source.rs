@@ -811,13 +811,12 @@ impl Inner {
                     reference: reference.to_string(),
                 })
             })?;
-        let digest = Integrity::parse_oci(&layer.digest)
-            .map_err(|e| {
-                invalid(ManifestError::LayerDigest {
-                    reference: reference.to_string(),
-                    cause: e.into(),
-                })
-            })?;
+        let digest = Integrity::parse_oci(&layer.digest).map_err(|e| {
+            invalid(ManifestError::LayerDigest {
+                reference: reference.to_string(),
+                cause: e.into(),
+            })
+        })?;
         let recorded = (manifest.config.media_type == CONFIG_MEDIA_TYPE)
             .then(|| recorded_metadata(config.as_bytes(), &digest))
             .flatten();

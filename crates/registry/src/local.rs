@@ -333,7 +333,6 @@ impl LocalRegistry {
         }
     }
 
-
     /// Every release in the package directory, and whether a release file
     /// is a symlink.
     fn list(&self, package: &PackageName) -> Result<(Vec<Release>, bool), SourceError> {

@@ -354,14 +354,16 @@ impl Source for MemorySource {
         digest: &Integrity,
     ) -> Result<Verified, SourceError> {
         let content = self.entry(package, version, |e| e.content.clone())?;
-        content.confirm(digest).map_err(|m| SourceError::DigestMismatch {
-            source_name: self.name.clone(),
-            package: package.clone(),
-            version: Some(version.clone()),
-            path: None,
-            expected: m.expected.to_oci(),
-            actual: m.actual.to_oci(),
-        })
+        content
+            .confirm(digest)
+            .map_err(|m| SourceError::DigestMismatch {
+                source_name: self.name.clone(),
+                package: package.clone(),
+                version: Some(version.clone()),
+                path: None,
+                expected: m.expected.to_oci(),
+                actual: m.actual.to_oci(),
+            })
     }
 
     fn publisher(&self) -> Option<&dyn Publish> {

@@ -380,15 +380,17 @@ impl Listing {
 /// metadata, fetch a release's bytes by version and digest.
 ///
 /// This is the whole of what the solver and the compose passes need, and
-/// every method is required: there is no default that could quietly copy,
-/// or quietly answer for a source that routes. What only some sources can
-/// do lives in traits of its own, reached through accessors that say
-/// whether the source can: [`Publish`] (publishing and yanking) through
-/// [`Source::publisher`], and [`Hints`] (prefetching, cheap digests,
-/// freshness stamps) through [`Source::hints`]. Their `None` is an answer
-/// the caller acts on (the command line reports that a registry cannot
-/// publish; the solver does not prefetch; the cache asks for metadata
-/// instead of a digest), never a silent no-op.
+/// its five methods are required: there is no default that could quietly
+/// copy, or quietly answer for a source that routes. What only some
+/// sources can do lives in traits of its own, reached through accessors
+/// that say whether the source can: [`Publish`] (publishing and yanking)
+/// through [`Source::publisher`], and [`Hints`] (prefetching, cheap
+/// digests, freshness stamps) through [`Source::hints`]. The accessors
+/// answer `None` unless a source offers the capability, and that `None`
+/// is an answer the caller acts on (the command line reports that a
+/// registry cannot publish; the solver does not prefetch; the cache asks
+/// for metadata instead of a digest), never a silent no-op. Wrappers
+/// (pointers, the cache, the router) forward them.
 ///
 /// Implementations are shared across threads (`Send + Sync`) and may be
 /// slow (remote).

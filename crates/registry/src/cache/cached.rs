@@ -262,11 +262,7 @@ impl<S: Source> CachedSource<S> {
     /// recorded), updating the summary in memory; [`Self::flush`] writes it.
     /// A source with no cheap digest is asked for the metadata itself,
     /// which is then the answer.
-    fn content_of(
-        &self,
-        package: &PackageName,
-        version: &Version,
-    ) -> Result<Known, SourceError> {
+    fn content_of(&self, package: &PackageName, version: &Version) -> Result<Known, SourceError> {
         if let Some(meta) = self.memo(package, version) {
             return Ok(Known::Handed(meta));
         }
@@ -626,7 +622,9 @@ impl<S: Source> Publish for CachedSource<S> {
                 what: format!("publishing `{package}@{version}` needs the registry"),
             });
         }
-        let meta = self.inner_publisher("publish")?.publish(package, version, bytes)?;
+        let meta = self
+            .inner_publisher("publish")?
+            .publish(package, version, bytes)?;
         // Best effort: the release is published; a full cache disk must not
         // turn that into an error.
         let _ = self.cache.content().insert(&meta.digest, bytes);
