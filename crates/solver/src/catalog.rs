@@ -91,7 +91,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
         if let Some(r) = &self.packages.borrow()[pkg.id() as usize].releases {
             return Ok(r.clone());
         }
-        let mut list = self.source.versions_shared(pkg)?;
+        let mut list = self.source.versions(pkg)?.releases;
         // Sources list in order as a rule; checking is cheaper than sorting.
         if !list.is_sorted_by(|a, b| compare(&a.version, &b.version).is_le()) {
             let mut sorted = list.to_vec();
@@ -184,8 +184,8 @@ impl<'a, D: Clone> Catalog<'a, D> {
             })
             .collect();
         drop(packages);
-        if !wanted.is_empty() {
-            self.source.prefetch(&wanted);
+        if let (false, Some(hints)) = (wanted.is_empty(), self.source.hints()) {
+            hints.prefetch(&wanted);
         }
     }
 
@@ -198,8 +198,8 @@ impl<'a, D: Clone> Catalog<'a, D> {
                 .map(|r| (PackageName::clone(pkg), Some(r.version.clone())))
                 .collect::<Vec<_>>()
         });
-        if let Some(wanted) = wanted {
-            self.source.prefetch(&wanted);
+        if let (Some(wanted), Some(hints)) = (wanted, self.source.hints()) {
+            hints.prefetch(&wanted);
         }
     }
 

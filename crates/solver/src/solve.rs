@@ -219,7 +219,7 @@ fn check_integrity(
             .filter(|i| i.algorithm != resolved.digest.algorithm)
             .collect();
         !others.is_empty() && {
-            let bytes = source.fetch(&resolved.package, &resolved.digest)?;
+            let bytes = source.fetch(&resolved.package, version, &resolved.digest)?;
             others.iter().any(|i| i.matches(&bytes))
         }
     };
