@@ -8,7 +8,8 @@ use std::sync::Arc;
 use semver::Version;
 use warg_depsolve_names::{classify, Integrity, PackageName, Track};
 use warg_depsolve_registry::{
-    Dependency, LocalRegistry, MemorySource, Release, ReleaseMetadata, Source, SourceError,
+    Dependency, Listing, LocalRegistry, MemorySource, ReleaseMetadata, Source, SourceError,
+    Verified,
 };
 use warg_depsolve_solver::graph::{render_tree, why};
 use warg_depsolve_solver::{resolve, LockFile, Resolution, Root, SolveError, SolveOptions};
@@ -590,13 +591,17 @@ impl Source for FailingFor {
         self.inner.name()
     }
 
-    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+    fn registry_for(&self, package: &PackageName) -> &str {
+        self.inner.registry_for(package)
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
         if *package == self.broken {
             self.asked.fetch_add(1, Ordering::Relaxed);
             return Err(SourceError::Unavailable {
                 source_name: self.name().to_string(),
-                what: package.to_string(),
-                message: "connection refused".into(),
+                what: format!("`{package}`"),
+                cause: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
             });
         }
         self.inner.versions(package)
@@ -610,8 +615,13 @@ impl Source for FailingFor {
         self.inner.metadata(package, version)
     }
 
-    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
-        self.inner.fetch(package, digest)
+    fn fetch(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError> {
+        self.inner.fetch(package, version, digest)
     }
 }
 
