@@ -51,7 +51,7 @@ pub fn resolve(source: &dyn Source, root: &Root) -> Option<Resolution> {
         let package = reference.package();
         if !releases.contains_key(package) {
             // As ours does: the source's shared list, in order.
-            releases.insert(package.clone(), source.versions_shared(package).ok()?);
+            releases.insert(package.clone(), source.versions(package).ok()?.releases);
         }
         let set = match reference {
             DepRef::Unlocked { range, .. } => range.to_ranges(),

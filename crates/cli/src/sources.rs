@@ -106,7 +106,7 @@ impl Sources {
     ///     ..SourceSettings::default()
     /// }).unwrap();
     /// let add = "test:add".parse().unwrap();
-    /// assert_eq!(sources.source().versions(&add).unwrap().len(), 3);
+    /// assert_eq!(sources.source().versions(&add).unwrap().releases.len(), 3);
     /// ```
     ///
     /// # Errors

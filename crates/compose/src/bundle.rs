@@ -500,7 +500,7 @@ fn build<'a>(
         .zip(packages)
         .map(|(p, bytes)| (p.digest.to_string(), bytes))
         .collect();
-    inline(locked, &mut |_, label, digest| {
+    inline(locked, &mut |_, _, label, digest| {
         by_digest
             .get(&digest.to_string())
             .map(|b| Arc::clone(b))
@@ -534,13 +534,16 @@ pub fn bundle_locked_parts<'a>(
 ) -> Result<BundleParts<'a>, ComposeError> {
     let pieces = inline(
         split_sections(locked, "locked form")?,
-        &mut |package, label, digest| fetch_verified(source, package, label, digest),
+        &mut |package, version, label, digest| {
+            fetch_verified(source, package, version, label, digest)
+        },
     )?;
     validate_bundle(&pieces.list)?;
     Ok(BundleParts::new(pieces))
 }
 
-type Fetch<'a> = dyn FnMut(&PackageName, &str, &Integrity) -> Result<Arc<[u8]>, ComposeError> + 'a;
+type Fetch<'a> =
+    dyn FnMut(&PackageName, &Version, &str, &Integrity) -> Result<Arc<[u8]>, ComposeError> + 'a;
 
 /// A dependency import of the locked form.
 struct LockedImport {
@@ -688,7 +691,7 @@ fn inline<'a>(
                     // (by `lock_with` or `fetch_verified`), or being checked
                     // while the bundle is assembled (`bundle_with`), which
                     // returns nothing unless every check passed.
-                    let bytes = fetch(&dep.package, &label, &dep.digest)?;
+                    let bytes = fetch(&dep.package, &dep.version, &label, &dep.digest)?;
                     let (stripped, patches) = strip_pieces(&Piece::shared(bytes), &label)?;
                     push_component(&mut out, stripped);
                     record.dependencies.push(NestedDependency {

@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use semver::Version;
 use warg_depsolve_names::{scan, DepRef, ImportClass, Integrity, PackageName, Track};
 use warg_depsolve_registry::{Source, SourceError};
 use warg_depsolve_solver::Resolution;
@@ -29,8 +30,11 @@ use crate::{host, merge};
 /// output: the root is nested, not imported.
 const ROOT_BASE_NAME: &str = "warg-depsolve-root";
 
-/// Fetches the bytes of every resolved package through `source`, by digest,
-/// and checks each against its digest (whatever the source already checked).
+/// Fetches the bytes of every resolved package through `source`, by
+/// version and digest. The source hands out bytes it checked against the
+/// digest ([`Verified`](warg_depsolve_registry::Verified)); each is
+/// compared with the digest the resolution names (no second hash), so a
+/// faulty source cannot slip other bytes in.
 ///
 /// The result is indexed like [`Resolution::packages`].
 ///
@@ -49,6 +53,7 @@ pub fn fetch_packages(
             fetch_verified(
                 source,
                 &p.package,
+                &p.version,
                 &format!("{}@{}", p.package, p.version),
                 &p.digest,
             )
@@ -56,35 +61,44 @@ pub fn fetch_packages(
         .collect()
 }
 
-/// Fetches one package by digest and checks it.
+/// Fetches one release by version and digest, and makes sure the bytes
+/// are the ones with that digest.
 pub(crate) fn fetch_verified(
     source: &dyn Source,
     package: &PackageName,
+    version: &Version,
     label: &str,
     digest: &Integrity,
 ) -> Result<Arc<[u8]>, ComposeError> {
-    let bytes = source.fetch(package, digest).map_err(|e| match e {
-        SourceError::DigestMismatch {
-            package: what,
-            expected,
-            actual,
-            ..
-        } => ComposeError::DigestMismatch {
-            // Keep what the source adds after the package (the file it read).
-            package: format!(
-                "{label}{}",
-                what.strip_prefix(&package.to_string()).unwrap_or_default()
-            ),
-            expected: oci(expected),
-            actual: oci(actual),
-        },
-        source => ComposeError::Fetch {
+    let bytes = source
+        .fetch(package, version, digest)
+        .map_err(|e| match e {
+            SourceError::DigestMismatch {
+                path,
+                expected,
+                actual,
+                ..
+            } => ComposeError::DigestMismatch {
+                // Name the file the source read, when it says.
+                package: match path {
+                    Some(path) => format!("{label}` at `{}", path.display()),
+                    None => label.to_string(),
+                },
+                expected: oci(expected),
+                actual: oci(actual),
+            },
+            source => ComposeError::Fetch {
+                package: label.to_string(),
+                source: Box::new(source),
+            },
+        })?
+        .confirm(digest)
+        .map_err(|m| ComposeError::DigestMismatch {
             package: label.to_string(),
-            source: Box::new(source),
-        },
-    })?;
-    check_digest(label, digest, &bytes)?;
-    Ok(bytes)
+            expected: m.expected.to_oci(),
+            actual: m.actual.to_oci(),
+        })?;
+    Ok(bytes.into_bytes())
 }
 
 /// A digest in OCI form (`sha256:<hex>`, the one notation of human

@@ -12,7 +12,7 @@ use warg_depsolve_compose::{
 use warg_depsolve_names::scan::{scan, NestedKind};
 use warg_depsolve_names::PackageName;
 use warg_depsolve_registry::{
-    Cache, CachedSource, MemorySource, Release, ReleaseMetadata, Source, SourceError,
+    Cache, CachedSource, Listing, MemorySource, ReleaseMetadata, Source, SourceError, Verified,
 };
 use wasmparser::{Validator, WasmFeatures};
 use wasmtime::component::{Component, Linker};
@@ -317,8 +317,9 @@ fn tampered_store_fails_naming_package_and_digests() {
         assert!(message.contains(&bad.to_oci()), "{message}");
     }
 
-    // A source that hands out wrong bytes without checking them is caught
-    // by the compose pass itself.
+    // A source that hands out other bytes than it was asked for (with a
+    // true proof of those bytes) is caught by the compose pass itself,
+    // which compares the digests.
     let lying = Lying(MemorySource::new("lying"), bytes.into());
     let message = bundle(&root, &resolution, &lying).unwrap_err().to_string();
     assert!(
@@ -329,14 +330,18 @@ fn tampered_store_fails_naming_package_and_digests() {
     );
 }
 
-/// A broken source: every fetch returns the same bytes, unchecked.
+/// A broken source: every fetch returns the same bytes, whatever was
+/// asked for.
 struct Lying(MemorySource, Arc<[u8]>);
 
 impl Source for Lying {
     fn name(&self) -> &str {
         "lying"
     }
-    fn versions(&self, p: &PackageName) -> Result<Vec<Release>, SourceError> {
+    fn registry_for(&self, _: &PackageName) -> &str {
+        "lying"
+    }
+    fn versions(&self, p: &PackageName) -> Result<Listing, SourceError> {
         self.0.versions(p)
     }
     fn metadata(
@@ -346,8 +351,13 @@ impl Source for Lying {
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
         self.0.metadata(p, v)
     }
-    fn fetch(&self, _: &PackageName, _: &Integrity) -> Result<Arc<[u8]>, SourceError> {
-        Ok(self.1.clone())
+    fn fetch(
+        &self,
+        _: &PackageName,
+        _: &semver::Version,
+        _: &Integrity,
+    ) -> Result<Verified, SourceError> {
+        Ok(Verified::hash(self.1.clone()))
     }
 }
 

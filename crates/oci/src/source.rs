@@ -25,7 +25,9 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::cache::Warn;
-use warg_depsolve_registry::{Release, ReleaseMetadata, Source, SourceError};
+use warg_depsolve_registry::{
+    Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp, Verified,
+};
 
 use crate::artifact::{config_for, recorded_metadata, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
 use crate::settings::OciSettings;
@@ -217,11 +219,12 @@ struct Inner {
     progress: Progress,
     /// Where notices go (a request slow to be answered).
     notices: Option<Warn>,
-    versions: Memo<PackageName, Arc<Vec<Release>>>,
+    versions: Memo<PackageName, Arc<[Release]>>,
     manifests: Memo<(PackageName, Version), Arc<ManifestInfo>>,
-    /// Layers downloaded to read metadata, kept for the `fetch` that
-    /// usually follows, so a layer is downloaded once.
-    downloaded: Mutex<HashMap<Integrity, Arc<[u8]>>>,
+    /// Layers downloaded (and checked) to read metadata, kept for the
+    /// `fetch` that usually follows, so a layer is downloaded and hashed
+    /// once.
+    downloaded: Mutex<HashMap<Integrity, Verified>>,
 }
 
 /// An OCI registry as a package [`Source`].
@@ -234,18 +237,18 @@ struct Inner {
 ///   semantic versions in canonical form count, others (`latest`, `v1`,
 ///   `1.0`) are ignored. A missing repository is
 ///   [`SourceError::PackageNotFound`]. Every release is reported not
-///   yanked: OCI has no yank (see [`Source::set_yanked`]). Each source lists
+///   yanked: OCI has no yank (see [`Publish::set_yanked`]). Each source lists
 ///   a package's tags once (and again after publishing to it): it is a
 ///   snapshot for one run, and a new source sees newer tags.
-/// - [`Source::release_digest`] reads the manifest only;
+/// - [`Hints::release_digest`] reads the manifest only;
 ///   [`Source::metadata`] reads it and its config and, when the config does
 ///   not record the dependencies, downloads and scans the layer (kept for
 ///   the following [`Source::fetch`]).
 /// - [`Source::fetch`] downloads a layer by digest, with a progress bar
 ///   when stderr is a terminal, and checks it against the digest.
-/// - [`Source::prefetch`] starts version-list and manifest requests in the
+/// - [`Hints::prefetch`] starts version-list and manifest requests in the
 ///   background (at most `concurrency` at once) and returns at once.
-/// - [`Source::publish`] pushes a Wasm OCI artifact unless the tag exists:
+/// - [`Publish::publish`] pushes a Wasm OCI artifact unless the tag exists:
 ///   the same layer again is a no-op, another is
 ///   [`SourceError::AlreadyPublished`].
 ///
@@ -625,7 +628,9 @@ impl Inner {
             Failure::Digest { expected, actual } => {
                 return SourceError::DigestMismatch {
                     source_name: self.name.clone(),
-                    package: item,
+                    package: package.clone(),
+                    version: version.cloned(),
+                    path: None,
                     expected,
                     actual,
                 }
@@ -681,20 +686,18 @@ impl Inner {
                 oci_client::errors::DigestError::VerificationError { expected, actual },
             ) => Ok(SourceError::DigestMismatch {
                 source_name: self.name.clone(),
-                package: item.to_string(),
+                package: package.clone(),
+                version: version.cloned(),
+                path: None,
                 expected: expected.clone(),
                 actual: actual.clone(),
             }),
             OciDistributionError::UnauthorizedError { .. }
-            | OciDistributionError::AuthenticationFailure(_) => Ok(SourceError::Unavailable {
+            | OciDistributionError::AuthenticationFailure(_) => Ok(SourceError::Unauthorized {
                 source_name: self.name.clone(),
-                what: format!("`{item}`"),
-                message: format!(
-                    "not authorized by {} ({}); set `auth` in `[registry.\"{}\".oci]`",
-                    self.settings.url(),
-                    describe(&e),
-                    self.name
-                ),
+                location: self.settings.url(),
+                what: format!("reading `{item}`"),
+                cause: Box::new(e),
             }),
             _ => Err(e),
         }
@@ -703,14 +706,14 @@ impl Inner {
     async fn versions(
         self: &Arc<Self>,
         package: &PackageName,
-    ) -> Result<Arc<Vec<Release>>, SourceError> {
+    ) -> Result<Arc<[Release]>, SourceError> {
         let this = self.clone();
         self.versions
             .get_or_try(package, || async move { this.list_versions(package).await })
             .await
     }
 
-    async fn list_versions(&self, package: &PackageName) -> Result<Arc<Vec<Release>>, SourceError> {
+    async fn list_versions(&self, package: &PackageName) -> Result<Arc<[Release]>, SourceError> {
         let reference = self.reference(package, "latest");
         let what = format!("fetching the tag list of `{package}`");
         let mut versions = Vec::new();
@@ -748,15 +751,13 @@ impl Inner {
         }
         versions.sort();
         versions.dedup();
-        Ok(Arc::new(
-            versions
-                .into_iter()
-                .map(|version| Release {
-                    version,
-                    yanked: false,
-                })
-                .collect(),
-        ))
+        Ok(versions
+            .into_iter()
+            .map(|version| Release {
+                version,
+                yanked: false,
+            })
+            .collect())
     }
 
     async fn manifest(
@@ -793,11 +794,11 @@ impl Inner {
             .await
             .map_err(|f| self.failed(f, &what, package, Some(version)))?
         };
-        let invalid = |message: String| SourceError::InvalidComponent {
+        let invalid = |cause: ManifestError| SourceError::InvalidComponent {
             source_name: self.name.clone(),
             package: package.clone(),
             version: version.clone(),
-            message,
+            cause: Box::new(cause),
         };
         // wkg takes the first layer; prefer the `application/wasm` one.
         let layer = manifest
@@ -805,9 +806,17 @@ impl Inner {
             .iter()
             .find(|l| l.media_type == LAYER_MEDIA_TYPE)
             .or_else(|| manifest.layers.first())
-            .ok_or_else(|| invalid(format!("the manifest of `{reference}` has no layers")))?;
-        let digest = Integrity::parse_oci(&layer.digest)
-            .map_err(|e| invalid(format!("the manifest of `{reference}`: {e}")))?;
+            .ok_or_else(|| {
+                invalid(ManifestError::NoLayers {
+                    reference: reference.to_string(),
+                })
+            })?;
+        let digest = Integrity::parse_oci(&layer.digest).map_err(|e| {
+            invalid(ManifestError::LayerDigest {
+                reference: reference.to_string(),
+                cause: e.into(),
+            })
+        })?;
         let recorded = (manifest.config.media_type == CONFIG_MEDIA_TYPE)
             .then(|| recorded_metadata(config.as_bytes(), &digest))
             .flatten();
@@ -837,7 +846,7 @@ impl Inner {
         let bytes = self
             .download(package, Some(version), &manifest.layer, Some(manifest.size))
             .await?;
-        let meta = ReleaseMetadata::from_component(package, version, &bytes)
+        let meta = ReleaseMetadata::from_verified(package, version, &bytes)
             .map_err(|e| e.into_source_error(&self.name, package, version))?;
         self.downloaded
             .lock()
@@ -853,7 +862,7 @@ impl Inner {
         version: Option<&Version>,
         digest: &Integrity,
         size: Option<u64>,
-    ) -> Result<Arc<[u8]>, SourceError> {
+    ) -> Result<Verified, SourceError> {
         let oci = digest.to_oci();
         let reference = self.reference(package, "latest");
         let descriptor = OciDescriptor {
@@ -868,8 +877,8 @@ impl Inner {
         };
         let what = format!("downloading {oci} of `{item}`");
         let watch = Watch::new(self, &what);
-        let (watch, reference, descriptor, item_ref, oci_ref) =
-            (&watch, &reference, &descriptor, item.as_str(), oci.as_str());
+        let (watch, reference, descriptor, item_ref) =
+            (&watch, &reference, &descriptor, item.as_str());
         let bytes = self
             .request(move || async move {
                 let mut stream = watch
@@ -918,13 +927,12 @@ impl Inner {
                     }
                 }
                 bar.finish_and_clear();
-                if !digest.matches(&bytes) {
-                    return Err(Failure::Digest {
-                        expected: oci_ref.to_string(),
-                        actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
-                    });
-                }
-                Ok(bytes)
+                // The client checks too, but its check proves nothing to
+                // the code that receives the bytes; this one does.
+                Verified::check(bytes, digest).map_err(|m| Failure::Digest {
+                    expected: m.expected.to_oci(),
+                    actual: m.actual.to_oci(),
+                })
             })
             .await
             .map_err(|f| match self.failed(f, &what, package, version) {
@@ -937,7 +945,7 @@ impl Inner {
                 }
                 other => other,
             })?;
-        Ok(bytes.into())
+        Ok(bytes)
     }
 
     fn bar(&self, total: Option<u64>, what: &str) -> indicatif::ProgressBar {
@@ -960,8 +968,9 @@ impl Inner {
     async fn fetch(
         &self,
         package: &PackageName,
+        version: &Version,
         digest: &Integrity,
-    ) -> Result<Arc<[u8]>, SourceError> {
+    ) -> Result<Verified, SourceError> {
         let kept = self
             .downloaded
             .lock()
@@ -970,15 +979,16 @@ impl Inner {
         if let Some(bytes) = kept {
             return Ok(bytes);
         }
+        // The size the release's manifest states, when it was read, for
+        // the progress bar and the allocation.
         let size = self
             .manifests
             .cells
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|((p, _), _)| p == package)
-            .find_map(|(_, cell)| cell.get().filter(|m| m.layer == *digest).map(|m| m.size));
-        self.download(package, None, digest, size).await
+            .get(&(package.clone(), version.clone()))
+            .and_then(|cell| cell.get().filter(|m| m.layer == *digest).map(|m| m.size));
+        self.download(package, Some(version), digest, size).await
     }
 
     async fn publish(
@@ -1031,10 +1041,16 @@ impl Inner {
                 .await
                 .map_err(|e| {
                     match self.failed((Failure::Client(e), 1), &what, package, Some(version)) {
-                        SourceError::Unavailable { message, .. } => SourceError::Unavailable {
-                            source_name: self.name.clone(),
+                        SourceError::Unauthorized {
+                            source_name,
+                            location,
+                            cause,
+                            ..
+                        } => SourceError::Unauthorized {
+                            source_name,
+                            location,
                             what: what.clone(),
-                            message,
+                            cause,
                         },
                         other => other,
                     }
@@ -1059,29 +1075,20 @@ pub fn semver_tag(tag: &str) -> Option<Version> {
     Version::parse(tag).ok().filter(|v| v.to_string() == tag)
 }
 
-/// An error and its causes, on one line.
-fn describe(e: &OciDistributionError) -> String {
-    let mut out = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out
-}
-
 impl Source for OciSource {
     fn name(&self) -> &str {
         &self.inner.name
     }
 
-    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+    fn registry_for(&self, _package: &PackageName) -> &str {
+        &self.inner.name
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
         let (inner, package) = (self.inner.clone(), package.clone());
-        self.run(async move { inner.versions(&package).await.map(|v| v.to_vec()) })
+        // No stamp: tags can be pushed at any time, and nothing cheaper
+        // than listing them tells whether they were.
+        self.run(async move { inner.versions(&package).await.map(Listing::unstamped) })
     }
 
     fn metadata(
@@ -1093,20 +1100,31 @@ impl Source for OciSource {
         self.run(async move { inner.metadata(&package, &version).await })
     }
 
-    fn release_digest(
+    fn fetch(
         &self,
         package: &PackageName,
         version: &Version,
-    ) -> Result<Integrity, SourceError> {
-        let (inner, package, version) = (self.inner.clone(), package.clone(), version.clone());
-        self.run(async move { Ok(inner.manifest(&package, &version).await?.layer.clone()) })
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError> {
+        let (inner, package, version, digest) = (
+            self.inner.clone(),
+            package.clone(),
+            version.clone(),
+            digest.clone(),
+        );
+        self.run(async move { inner.fetch(&package, &version, &digest).await })
     }
 
-    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
-        let (inner, package, digest) = (self.inner.clone(), package.clone(), digest.clone());
-        self.run(async move { inner.fetch(&package, &digest).await })
+    fn hints(&self) -> Option<&dyn Hints> {
+        Some(self)
     }
 
+    fn publisher(&self) -> Option<&dyn Publish> {
+        Some(self)
+    }
+}
+
+impl Hints for OciSource {
     /// Starts, in the background, the version lists of the packages named
     /// without a version and the manifests (with their configs, which
     /// usually hold the metadata) of the releases named, and of the
@@ -1140,6 +1158,29 @@ impl Source for OciSource {
         }
     }
 
+    /// The manifest names the layer: no download.
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Option<Result<Integrity, SourceError>> {
+        let (inner, package, version) = (self.inner.clone(), package.clone(), version.clone());
+        Some(self.run(async move { Ok(inner.manifest(&package, &version).await?.layer.clone()) }))
+    }
+
+    /// None: a tag list can change at any time, and only listing it tells.
+    fn versions_stamp(&self, _package: &PackageName) -> Option<Stamp> {
+        None
+    }
+
+    /// None: a tag can be moved to other bytes, and only reading its
+    /// manifest tells.
+    fn release_stamp(&self, _package: &PackageName, _version: &Version) -> Option<Stamp> {
+        None
+    }
+}
+
+impl Publish for OciSource {
     fn publish(
         &self,
         package: &PackageName,
@@ -1160,15 +1201,51 @@ impl Source for OciSource {
     /// seen by other tools. Always [`SourceError::Unsupported`].
     fn set_yanked(
         &self,
-        package: &PackageName,
-        version: &Version,
-        yanked: bool,
+        _package: &PackageName,
+        _version: &Version,
+        _yanked: bool,
     ) -> Result<(), SourceError> {
-        let _ = (package, version, yanked);
         Err(SourceError::Unsupported {
             source_name: self.inner.name.clone(),
             operation: "yank (OCI registries have no yank)",
         })
+    }
+}
+
+/// What is wrong with a release's manifest (the cause of a
+/// [`SourceError::InvalidComponent`]).
+#[derive(Debug)]
+enum ManifestError {
+    /// No layer to read the component from.
+    NoLayers { reference: String },
+    /// The layer's digest does not parse (the parser's words are the
+    /// source).
+    LayerDigest {
+        reference: String,
+        cause: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl std::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ManifestError::NoLayers { reference } => {
+                write!(f, "the manifest of `{reference}` has no layers")
+            }
+            ManifestError::LayerDigest { reference, .. } => write!(
+                f,
+                "the manifest of `{reference}` names its layer by an unusable digest"
+            ),
+        }
+    }
+}
+
+impl StdError for ManifestError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            ManifestError::NoLayers { .. } => None,
+            ManifestError::LayerDigest { cause, .. } => Some(cause.as_ref()),
+        }
     }
 }
 

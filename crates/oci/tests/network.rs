@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_oci::{OciSettings, OciSource, Progress};
-use warg_depsolve_registry::{Source, SourceError};
+use warg_depsolve_registry::{Hints, Source, SourceError};
 
 /// What the server does with a request.
 #[derive(Clone, Debug)]
@@ -272,6 +272,7 @@ fn a_slow_request_sends_one_notice_naming_registry_and_item() {
     let (source, notices) = source(&server, Duration::from_millis(100));
     let err = source
         .release_digest(&pkg("test:add"), &"1.1.0".parse().unwrap())
+        .unwrap()
         .unwrap_err();
     assert_network(
         &err,
@@ -300,7 +301,7 @@ fn server_errors_are_retried_until_an_answer() {
         _ => status(404),
     });
     let (source, notices) = source(&server, Duration::from_secs(2));
-    let versions = source.versions(&pkg("test:add")).unwrap();
+    let versions = source.versions(&pkg("test:add")).unwrap().releases.to_vec();
     assert_eq!(versions.len(), 2);
     assert_eq!(server.requests(), [TAGS, TAGS, TAGS]);
     // Answered at once each time: nothing to notice.
@@ -384,12 +385,14 @@ fn a_download_that_stalls_is_abandoned_and_tried_again() {
         })
     };
     let (source, notices) = source(&server, Duration::from_millis(100));
-    let err = source.fetch(&pkg("test:add"), &digest).unwrap_err();
+    let err = source
+        .fetch(&pkg("test:add"), &"1.0.0".parse().unwrap(), &digest)
+        .unwrap_err();
     assert_network(
         &err,
         &server,
         3,
-        &format!("downloading {} of `test:add`", digest.to_oci()),
+        &format!("downloading {} of `test:add@1.0.0`", digest.to_oci()),
         "no answer within 300 ms",
     );
     assert_eq!(server.requests(), [blob.clone(), blob.clone(), blob]);

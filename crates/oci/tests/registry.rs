@@ -8,7 +8,9 @@ use std::sync::Arc;
 use common::*;
 use warg_depsolve_compose::bundle;
 use warg_depsolve_names::{Integrity, PackageName};
-use warg_depsolve_registry::{Cache, CachedSource, Config, Registries, Source, SourceError};
+use warg_depsolve_registry::{
+    Cache, CachedSource, Config, Publish, Registries, Source, SourceError,
+};
 
 fn pkg(s: &str) -> PackageName {
     s.parse().unwrap()
@@ -33,6 +35,7 @@ fn publish_then_list_tags_ignoring_non_semver_ones() {
     let versions: Vec<String> = source
         .versions(&pkg("test:add"))
         .unwrap()
+        .releases
         .iter()
         .map(|r| {
             assert!(!r.yanked);
@@ -43,6 +46,7 @@ fn publish_then_list_tags_ignoring_non_semver_ones() {
     let five: Vec<String> = source
         .versions(&pkg("test:five"))
         .unwrap()
+        .releases
         .iter()
         .map(|r| r.version.to_string())
         .collect();
@@ -118,7 +122,9 @@ fn published_artifacts_follow_the_wasm_oci_layout_and_are_immutable() {
         meta
     );
     assert_eq!(
-        &*fresh.fetch(&pkg("test:inc"), &meta.digest).unwrap(),
+        &*fresh
+            .fetch(&pkg("test:inc"), &meta.version, &meta.digest)
+            .unwrap(),
         &bytes[..]
     );
 
@@ -199,7 +205,9 @@ fn metadata_of_foreign_artifacts_is_scanned_from_the_layer() {
     assert_eq!(meta.dependencies.len(), 1);
     assert_eq!(meta.dependencies[0].import, "add");
     assert_eq!(
-        &*source.fetch(&pkg("test:inc"), &meta.digest).unwrap(),
+        &*source
+            .fetch(&pkg("test:inc"), &meta.version, &meta.digest)
+            .unwrap(),
         &bytes[..]
     );
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::files_under;
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_oci::{OciSettings, OciSource, Progress};
-use warg_depsolve_registry::{Cache, CachedSource, Source, SourceError};
+use warg_depsolve_registry::{Cache, CachedSource, Hints, Source, SourceError};
 
 /// How the stub serves the component layer.
 #[derive(Clone, Copy, PartialEq)]
@@ -255,7 +255,9 @@ fn the_stub_serves_a_good_layer() {
         .unwrap();
     assert_eq!(meta.digest, Integrity::sha256(&component()));
     assert_eq!(
-        &*source.fetch(&pkg("test:add"), &meta.digest).unwrap(),
+        &*source
+            .fetch(&pkg("test:add"), &meta.version, &meta.digest)
+            .unwrap(),
         &component()[..]
     );
 }
@@ -271,17 +273,19 @@ fn a_layer_that_does_not_match_its_digest_is_refused_and_not_cached() {
     // The config holds no record, so the metadata needs the layer: refused.
     for err in [
         cached.metadata(&package, &version).unwrap_err(),
-        cached.fetch(&package, &expected).unwrap_err(),
+        cached.fetch(&package, &version, &expected).unwrap_err(),
     ] {
         match &err {
             SourceError::DigestMismatch {
                 source_name,
-                package,
+                package: p,
+                version: v,
                 expected: e,
                 actual,
+                ..
             } => {
                 assert_eq!(source_name, "stubbed");
-                assert!(package.contains("test:add"), "{err}");
+                assert_eq!((p, v.as_ref()), (&package, Some(&version)), "{err}");
                 assert_eq!(*e, expected.to_oci());
                 assert_ne!(actual, e);
             }
@@ -297,7 +301,11 @@ fn a_connection_cut_mid_layer_is_an_error_naming_registry_and_package() {
     let cache = tempfile::tempdir().unwrap();
     let cached = CachedSource::new(source(&stub, 4), Cache::new(cache.path()));
     let err = cached
-        .fetch(&pkg("test:add"), &Integrity::sha256(&component()))
+        .fetch(
+            &pkg("test:add"),
+            &"1.0.0".parse().unwrap(),
+            &Integrity::sha256(&component()),
+        )
         .unwrap_err();
     let text = err.to_string();
     // A cut download may pass: tried again, as many times as the settings
@@ -331,8 +339,11 @@ fn prefetch_returns_at_once_and_keeps_to_its_bound() {
     // again: per package one tag list, one manifest and its config (and
     // the client's `/v2/` pings, not counted).
     for p in &packages {
-        assert_eq!(source.versions(p).unwrap().len(), 1);
-        source.release_digest(p, &"1.0.0".parse().unwrap()).unwrap();
+        assert_eq!(source.versions(p).unwrap().releases.len(), 1);
+        source
+            .release_digest(p, &"1.0.0".parse().unwrap())
+            .unwrap()
+            .unwrap();
     }
     let max = stub.counters.max_in_flight.load(Ordering::SeqCst);
     assert!(max <= 2, "{max} requests at once, bound 2");

@@ -7,11 +7,15 @@
 //! by digest, and scanned metadata by digest). It must not solve, compose or
 //! print: it answers "which versions exist", "what does this release depend
 //! on" and "give me these bytes", and checks every byte it hands out against
-//! its digest.
+//! its digest, once: bytes travel as [`Verified`], which only a digest check
+//! can make, so no layer after the first hashes them again.
 //!
 //! | item | what |
 //! | --- | --- |
-//! | [`Source`] | the trait: versions (with yanked flags), metadata, fetch by digest, prefetch hints |
+//! | [`Source`] | the core trait: name, the registry a lock file records, one shared [`Listing`] of releases (yanked flags, freshness stamp), metadata, fetch by package, version and digest |
+//! | [`Hints`] | what some sources can do besides (prefetch, cheap digests, stamps), reached through [`Source::hints`] |
+//! | [`Publish`] | publishing and yanking, for the sources that can, reached through [`Source::publisher`] |
+//! | [`Verified`] | shared bytes and the digest they were checked against |
 //! | [`ReleaseMetadata::from_component`] | scan a component: digest, size, registry dependencies, interface exports |
 //! | [`LocalRegistry`] | `<root>/<ns>/<name>/<version>.wasm` (wkg's local layout); publish, yank, unyank |
 //! | [`MemorySource`] | releases from bytes, or synthetic ones from metadata alone |
@@ -32,6 +36,7 @@
 //! let registries = Registries::from_config(&config);
 //! let source = CachedSource::new(registries, Cache::new(dir.path().join("cache")));
 //! assert_eq!(source.registry_for(&"test:add".parse().unwrap()), "local");
+//! assert!(source.hints().is_some() && source.publisher().is_some());
 //! ```
 
 // `SourceError` names package, version and registry in every variant (about
@@ -48,6 +53,7 @@ pub mod memory;
 pub mod metadata;
 pub mod router;
 pub mod source;
+pub mod verified;
 
 pub use cache::{Cache, CacheError, CacheStats, CachedSource, ContentStore, MetadataCache};
 pub use config::{
@@ -59,6 +65,7 @@ pub use memory::MemorySource;
 pub use metadata::ExtractError;
 pub use router::{BackendFactory, Registries};
 pub use source::{
-    check_build_metadata, Dependency, DependencyRecord, Release, ReleaseMetadata, Source,
-    SourceError, Stamp,
+    check_build_metadata, Dependency, DependencyRecord, Hints, Listing, Publish, Release,
+    ReleaseMetadata, Source, SourceError, Stamp,
 };
+pub use verified::{Mismatch, Verified};

@@ -31,9 +31,10 @@
 //! readers never see a partial file and two concurrent publishers of one
 //! version cannot both win.
 //!
-//! **Stamps**: [`Source::release_stamp`] is a release file's identity
+//! **Stamps**: [`Hints::release_stamp`] is a release file's identity
 //! (device, inode, size, modification and change times, following
-//! symlinks) and [`Source::versions_stamp`] the package directory's, whose
+//! symlinks) and [`Hints::versions_stamp`] (also the stamp of a
+//! [`Listing`]) the package directory's, whose
 //! times change whenever a release or marker is created, removed or renamed
 //! in it (publish, yank, unyank). A cache keyed by them re-reads a file
 //! only when it changed, as git's index does. A file or directory touched
@@ -43,24 +44,31 @@
 //! package directory holding a symlinked release has no version-list stamp
 //! (its target can vanish without the directory changing).
 //!
+//! **Fetching** reads `<version>.wasm` and checks it against the digest
+//! asked for: one read and one hash, whatever the package holds.
+//!
 //! **Paths are built only from validated parts**: a [`PackageName`]'s two
 //! labels (kebab-case by construction: no `/`, `\`, `.`, `..`, NUL or
 //! absolute path can pass), and a version's canonical string plus `.wasm`,
 //! each checked again to be exactly one normal path component, so no name
 //! can read or write outside the root.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use semver::Version;
 use warg_depsolve_names::{Integrity, PackageName};
 
 use crate::fsutil::{join_inside, read_shared, stamp_of, write_atomic, Existing, SETTLE_TIME};
-use crate::source::{check_build_metadata, Release, ReleaseMetadata, Source, SourceError, Stamp};
+use crate::source::{
+    check_build_metadata, Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError,
+    Stamp,
+};
+use crate::verified::Verified;
 
 /// Suffix of release files.
 const RELEASE_SUFFIX: &str = ".wasm";
@@ -83,9 +91,9 @@ const YANKED_NOTE: &[u8] =
 /// let meta = registry.publish(&package, &version, &wat::parse_str("(component)").unwrap()).unwrap();
 /// assert!(dir.path().join("test/empty/1.0.0.wasm").is_file());
 /// registry.yank(&package, &version).unwrap();
-/// let releases = registry.versions(&package).unwrap();
+/// let releases = registry.versions(&package).unwrap().releases;
 /// assert!(releases[0].yanked);
-/// assert_eq!(registry.fetch(&package, &meta.digest).unwrap().len() as u64, meta.size);
+/// assert_eq!(registry.fetch(&package, &version, &meta.digest).unwrap().len() as u64, meta.size);
 /// ```
 #[derive(Debug)]
 pub struct LocalRegistry {
@@ -96,9 +104,6 @@ pub struct LocalRegistry {
     listings: AtomicU64,
     /// How old a file must be before its identity is a stamp.
     settle: Duration,
-    /// Digests seen by this instance, to the release they belong to, so
-    /// [`Source::fetch`] finds content without hashing a whole package.
-    seen: Mutex<HashMap<Integrity, (PackageName, Version)>>,
 }
 
 impl LocalRegistry {
@@ -114,7 +119,6 @@ impl LocalRegistry {
             reads: AtomicU64::new(0),
             listings: AtomicU64::new(0),
             settle: SETTLE_TIME,
-            seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -241,7 +245,6 @@ impl LocalRegistry {
             }
             Err(e) => return Err(self.io_error(package, Some(version), &path, e)),
         }
-        self.remember(&meta.digest, package, version);
         Ok(meta)
     }
 
@@ -326,19 +329,8 @@ impl LocalRegistry {
         SourceError::Unavailable {
             source_name: self.name.clone(),
             what: format!("`{release}` at `{}`", path.display()),
-            message: e.to_string(),
+            cause: e,
         }
-    }
-
-    fn extract(
-        &self,
-        package: &PackageName,
-        version: &Version,
-        bytes: &[u8],
-    ) -> Result<ReleaseMetadata, SourceError> {
-        self.scans.fetch_add(1, Ordering::Relaxed);
-        ReleaseMetadata::from_component(package, version, bytes)
-            .map_err(|e| e.into_source_error(&self.name, package, version))
     }
 
     /// Every release in the package directory, and whether a release file
@@ -397,12 +389,6 @@ impl LocalRegistry {
             .collect();
         Ok((releases, symlinks))
     }
-
-    fn remember(&self, digest: &Integrity, package: &PackageName, version: &Version) {
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.insert(digest.clone(), (package.clone(), version.clone()));
-        }
-    }
 }
 
 impl Source for LocalRegistry {
@@ -410,6 +396,89 @@ impl Source for LocalRegistry {
         &self.name
     }
 
+    fn registry_for(&self, _package: &PackageName) -> &str {
+        &self.name
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
+        // The stamp first: a change while listing leaves a stale stamp,
+        // which the next look at the directory does not match.
+        let stamp = self.versions_stamp(package);
+        let (releases, symlinks) = self.list(package)?;
+        Ok(Listing {
+            releases: releases.into(),
+            stamp: stamp.filter(|_| !symlinks),
+        })
+    }
+
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        let bytes = Verified::hash(self.read_release(package, version)?);
+        self.scans.fetch_add(1, Ordering::Relaxed);
+        ReleaseMetadata::from_verified(package, version, &bytes)
+            .map(Arc::new)
+            .map_err(|e| e.into_source_error(&self.name, package, version))
+    }
+
+    fn fetch(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError> {
+        let bytes = self.read_release(package, version)?;
+        Verified::check(bytes, digest).map_err(|m| SourceError::DigestMismatch {
+            source_name: self.name.clone(),
+            package: package.clone(),
+            version: Some(version.clone()),
+            path: self.release_path(package, version).ok(),
+            expected: m.expected.to_oci(),
+            actual: m.actual.to_oci(),
+        })
+    }
+
+    fn hints(&self) -> Option<&dyn Hints> {
+        Some(self)
+    }
+
+    fn publisher(&self) -> Option<&dyn Publish> {
+        Some(self)
+    }
+}
+
+/// Stamps from file identities, and digests without parsing.
+impl Hints for LocalRegistry {
+    /// Nothing to start: a local file is read when it is asked for, as
+    /// quickly as a hint could start reading it.
+    fn prefetch(&self, _wanted: &[(PackageName, Option<Version>)]) {}
+
+    /// The file hashed, not parsed.
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Option<Result<Integrity, SourceError>> {
+        Some(
+            self.read_release(package, version)
+                .map(|bytes| Integrity::sha256(&bytes)),
+        )
+    }
+
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        let meta = std::fs::metadata(self.package_dir(package).ok()?).ok()?;
+        meta.is_dir().then(|| stamp_of(&meta, self.settle))?
+    }
+
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        let meta = std::fs::metadata(self.release_path(package, version).ok()?).ok()?;
+        meta.is_file().then(|| stamp_of(&meta, self.settle))?
+    }
+}
+
+impl Publish for LocalRegistry {
     fn publish(
         &self,
         package: &PackageName,
@@ -419,6 +488,7 @@ impl Source for LocalRegistry {
         LocalRegistry::publish(self, package, version, bytes)
     }
 
+    /// A marker file beside the release (see the [module docs](self)).
     fn set_yanked(
         &self,
         package: &PackageName,
@@ -430,88 +500,6 @@ impl Source for LocalRegistry {
         } else {
             self.unyank(package, version)
         }
-    }
-
-    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
-        Ok(self.list(package)?.0)
-    }
-
-    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
-        let meta = std::fs::metadata(self.package_dir(package).ok()?).ok()?;
-        meta.is_dir().then(|| stamp_of(&meta, self.settle))?
-    }
-
-    fn versions_stamped(
-        &self,
-        package: &PackageName,
-    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
-        // The stamp first: a change while listing leaves a stale stamp,
-        // which the next look at the directory does not match.
-        let stamp = self.versions_stamp(package);
-        let (releases, symlinks) = self.list(package)?;
-        Ok((releases, stamp.filter(|_| !symlinks)))
-    }
-
-    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
-        let meta = std::fs::metadata(self.release_path(package, version).ok()?).ok()?;
-        meta.is_file().then(|| stamp_of(&meta, self.settle))?
-    }
-
-    fn metadata(
-        &self,
-        package: &PackageName,
-        version: &Version,
-    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        let bytes = self.read_release(package, version)?;
-        let meta = self.extract(package, version, &bytes)?;
-        self.remember(&meta.digest, package, version);
-        Ok(Arc::new(meta))
-    }
-
-    fn release_digest(
-        &self,
-        package: &PackageName,
-        version: &Version,
-    ) -> Result<Integrity, SourceError> {
-        let bytes = self.read_release(package, version)?;
-        let digest = Integrity::sha256(&bytes);
-        self.remember(&digest, package, version);
-        Ok(digest)
-    }
-
-    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
-        let known = self
-            .seen
-            .lock()
-            .ok()
-            .and_then(|seen| seen.get(digest).cloned())
-            .filter(|(p, _)| p == package);
-        if let Some((_, version)) = known {
-            let path = self.release_path(package, &version)?;
-            let bytes = self.read_release(package, &version)?;
-            if !digest.matches(&bytes) {
-                return Err(SourceError::DigestMismatch {
-                    source_name: self.name.clone(),
-                    package: format!("{package}@{version}` at `{}", path.display()),
-                    expected: digest.to_oci(),
-                    actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
-                });
-            }
-            return Ok(bytes);
-        }
-        // Not seen yet: look through the package's releases.
-        for release in self.versions(package)? {
-            let bytes = self.read_release(package, &release.version)?;
-            if digest.matches(&bytes) {
-                self.remember(digest, package, &release.version);
-                return Ok(bytes);
-            }
-        }
-        Err(SourceError::ContentNotFound {
-            source_name: self.name.clone(),
-            package: package.clone(),
-            digest: digest.to_oci(),
-        })
     }
 }
 

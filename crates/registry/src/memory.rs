@@ -12,6 +12,10 @@
 //!   so digests, [`Source::fetch`] and every digest check still work, and
 //!   adding one costs a hash of a few hundred bytes.
 //!
+//! Content is hashed once, when it is added: [`Source::fetch`] hands out
+//! the [`Verified`] bytes it keeps, and [`Source::versions`] the same
+//! shared list until the package changes.
+//!
 //! Releases are immutable as in every registry: adding a version again with
 //! the same content is a no-op, with other content
 //! [`SourceError::AlreadyPublished`].
@@ -23,11 +27,14 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use semver::Version;
 use warg_depsolve_names::{ImportClass, Integrity, PackageName};
 
-use crate::source::{Dependency, Release, ReleaseMetadata, Source, SourceError};
+use crate::source::{Dependency, Listing, Publish, Release, ReleaseMetadata, Source, SourceError};
+use crate::verified::Verified;
 
 #[derive(Debug)]
 struct Entry {
     meta: Arc<ReleaseMetadata>,
+    /// The release's bytes, hashed when added.
+    content: Verified,
     yanked: bool,
 }
 
@@ -37,10 +44,9 @@ struct State {
     // a tree of 10k names costs a dozen string comparisons per lookup),
     // versions kept sorted so lists come out in order.
     packages: HashMap<PackageName, BTreeMap<Version, Entry>>,
-    /// Each package's release list as handed out by `versions_shared`,
-    /// built on first request and dropped when the package changes.
+    /// Each package's release list as handed out by `versions`, built on
+    /// first request and dropped when the package changes.
     lists: HashMap<PackageName, Arc<[Release]>>,
-    content: HashMap<Integrity, Arc<[u8]>>,
 }
 
 /// An in-memory registry. Cheap to fill, safe to share between threads.
@@ -53,7 +59,7 @@ struct State {
 ///     source.add_synthetic(&base, &v.parse().unwrap(), vec![]).unwrap();
 /// }
 /// source.yank(&base, &"1.2.0".parse().unwrap()).unwrap();
-/// let releases = source.versions(&base).unwrap();
+/// let releases = source.versions(&base).unwrap().releases;
 /// assert_eq!((releases.len(), releases[1].yanked), (2, true));
 /// ```
 #[derive(Debug)]
@@ -86,13 +92,12 @@ impl MemorySource {
         version: &Version,
         bytes: impl Into<Arc<[u8]>>,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        let bytes: Arc<[u8]> = bytes.into();
-        let digest = Integrity::sha256(&bytes);
-        if let Some(existing) = self.existing(package, version, &digest)? {
+        let bytes = Verified::hash(bytes);
+        if let Some(existing) = self.existing(package, version, bytes.digest())? {
             return Ok(existing);
         }
         self.scans.fetch_add(1, Ordering::Relaxed);
-        let meta = ReleaseMetadata::from_component(package, version, &bytes)
+        let meta = ReleaseMetadata::from_verified(package, version, &bytes)
             .map_err(|e| e.into_source_error(&self.name, package, version))?;
         self.insert(meta, bytes)
     }
@@ -127,10 +132,9 @@ impl MemorySource {
                 source_name: self.name.clone(),
                 package: package.clone(),
                 version: version.clone(),
-                message: format!(
-                    "import `{}` is a host import, not a registry dependency",
-                    host.import
-                ),
+                cause: Box::new(HostDependency {
+                    import: host.import.clone(),
+                }),
             });
         }
         let mut text = format!("synthetic release {package}@{version}\n");
@@ -144,15 +148,14 @@ impl MemorySource {
         for i in &interface_exports {
             text.push_str(&format!("export {i}\n"));
         }
-        let bytes: Arc<[u8]> = text.into_bytes().into();
-        let digest = Integrity::sha256(&bytes);
-        if let Some(existing) = self.existing(package, version, &digest)? {
+        let bytes = Verified::hash(text.into_bytes());
+        if let Some(existing) = self.existing(package, version, bytes.digest())? {
             return Ok(existing);
         }
         let meta = ReleaseMetadata {
             package: package.clone(),
             version: version.clone(),
-            digest,
+            digest: bytes.digest().clone(),
             size: bytes.len() as u64,
             dependencies,
             interface_exports,
@@ -216,7 +219,7 @@ impl MemorySource {
     fn insert(
         &self,
         meta: ReleaseMetadata,
-        bytes: Arc<[u8]>,
+        content: Verified,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
         let meta = Arc::new(meta);
         let mut state = self.write();
@@ -245,11 +248,30 @@ impl MemorySource {
             meta.version.clone(),
             Entry {
                 meta: meta.clone(),
+                content,
                 yanked: false,
             },
         );
-        state.content.insert(meta.digest.clone(), bytes);
         Ok(meta)
+    }
+
+    /// `f` of the entry of `package@version`, or which of the two is
+    /// missing.
+    fn entry<T>(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        f: impl FnOnce(&Entry) -> T,
+    ) -> Result<T, SourceError> {
+        let state = self.read();
+        let versions = state
+            .packages
+            .get(package)
+            .ok_or_else(|| self.package_not_found(package))?;
+        versions
+            .get(version)
+            .map(f)
+            .ok_or_else(|| self.version_not_found(package, version))
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
@@ -278,11 +300,79 @@ impl MemorySource {
     }
 }
 
+/// A synthetic release that lists a host import as a dependency (the
+/// cause of a [`SourceError::InvalidComponent`]).
+#[derive(Debug, thiserror::Error)]
+#[error("import `{import}` is a host import, not a registry dependency")]
+struct HostDependency {
+    import: String,
+}
+
 impl Source for MemorySource {
     fn name(&self) -> &str {
         &self.name
     }
 
+    fn registry_for(&self, _package: &PackageName) -> &str {
+        &self.name
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
+        // No stamp: a memory source lives as long as its caller, which
+        // has nothing to keep fresh.
+        if let Some(list) = self.read().lists.get(package) {
+            return Ok(Listing::unstamped(list.clone()));
+        }
+        let mut state = self.write();
+        let versions = state
+            .packages
+            .get(package)
+            .ok_or_else(|| self.package_not_found(package))?;
+        let list: Arc<[Release]> = versions
+            .iter()
+            .map(|(version, entry)| Release {
+                version: version.clone(),
+                yanked: entry.yanked,
+            })
+            .collect();
+        state.lists.insert(package.clone(), list.clone());
+        Ok(Listing::unstamped(list))
+    }
+
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        self.entry(package, version, |e| e.meta.clone())
+    }
+
+    fn fetch(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError> {
+        let content = self.entry(package, version, |e| e.content.clone())?;
+        content
+            .confirm(digest)
+            .map_err(|m| SourceError::DigestMismatch {
+                source_name: self.name.clone(),
+                package: package.clone(),
+                version: Some(version.clone()),
+                path: None,
+                expected: m.expected.to_oci(),
+                actual: m.actual.to_oci(),
+            })
+    }
+
+    fn publisher(&self) -> Option<&dyn Publish> {
+        Some(self)
+    }
+}
+
+impl Publish for MemorySource {
+    /// Validates the component in full first, as every registry does.
     fn publish(
         &self,
         package: &PackageName,
@@ -302,66 +392,5 @@ impl Source for MemorySource {
         yanked: bool,
     ) -> Result<(), SourceError> {
         self.mark_yanked(package, version, yanked)
-    }
-
-    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
-        Ok(self.versions_shared(package)?.to_vec())
-    }
-
-    fn versions_shared(&self, package: &PackageName) -> Result<Arc<[Release]>, SourceError> {
-        if let Some(list) = self.read().lists.get(package) {
-            return Ok(list.clone());
-        }
-        let mut state = self.write();
-        let versions = state
-            .packages
-            .get(package)
-            .ok_or_else(|| self.package_not_found(package))?;
-        let list: Arc<[Release]> = versions
-            .iter()
-            .map(|(version, entry)| Release {
-                version: version.clone(),
-                yanked: entry.yanked,
-            })
-            .collect();
-        state.lists.insert(package.clone(), list.clone());
-        Ok(list)
-    }
-
-    fn metadata(
-        &self,
-        package: &PackageName,
-        version: &Version,
-    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        let state = self.read();
-        let versions = state
-            .packages
-            .get(package)
-            .ok_or_else(|| self.package_not_found(package))?;
-        versions
-            .get(version)
-            .map(|e| e.meta.clone())
-            .ok_or_else(|| self.version_not_found(package, version))
-    }
-
-    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
-        let state = self.read();
-        let bytes = state
-            .content
-            .get(digest)
-            .ok_or_else(|| SourceError::ContentNotFound {
-                source_name: self.name.clone(),
-                package: package.clone(),
-                digest: digest.to_oci(),
-            })?;
-        if !digest.matches(bytes) {
-            return Err(SourceError::DigestMismatch {
-                source_name: self.name.clone(),
-                package: package.to_string(),
-                expected: digest.to_oci(),
-                actual: Integrity::compute(digest.algorithm, bytes).to_oci(),
-            });
-        }
-        Ok(bytes.clone())
     }
 }

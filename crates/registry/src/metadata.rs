@@ -12,12 +12,15 @@
 
 use semver::Version;
 use warg_depsolve_names::scan::{scan, ExternName, ScanError};
-use warg_depsolve_names::{ClassifyError, ImportClass, Integrity, InterfaceName, PackageName};
+use warg_depsolve_names::{
+    ClassifyError, HashAlgorithm, ImportClass, Integrity, InterfaceName, PackageName,
+};
 
 use crate::source::{Dependency, ReleaseMetadata, SourceError};
+use crate::verified::Verified;
 
 /// Why a release's bytes could not be read as a component.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ExtractError {
     /// The bytes are not a readable component.
     #[error(transparent)]
@@ -28,13 +31,13 @@ pub enum ExtractError {
     Import(#[from] ClassifyError),
     /// The component does not validate (checked before publishing: a
     /// release is immutable, and an invalid one breaks every dependent).
-    #[error("it does not validate: {0}")]
-    Invalid(String),
+    #[error("it does not validate")]
+    Invalid(#[source] wasmparser::BinaryReaderError),
 }
 
 impl ExtractError {
     /// The error as a [`SourceError::InvalidComponent`] naming the release
-    /// and the registry it came from.
+    /// and the registry it came from (this error is its cause).
     pub fn into_source_error(
         self,
         source_name: &str,
@@ -45,7 +48,7 @@ impl ExtractError {
             source_name: source_name.to_string(),
             package: package.clone(),
             version: version.clone(),
-            message: warg_depsolve_names::error::chain(&self),
+            cause: Box::new(self),
         }
     }
 }
@@ -66,7 +69,8 @@ impl ReleaseMetadata {
     /// let (package, version) = ("a:b".parse().unwrap(), "1.0.0".parse().unwrap());
     /// assert!(ReleaseMetadata::from_component(&package, &version, &bad).is_ok());
     /// let err = ReleaseMetadata::for_publish(&package, &version, &bad).unwrap_err();
-    /// assert!(err.to_string().contains("does not validate"));
+    /// assert_eq!(err.to_string(), "it does not validate"); // the validator's words: its source
+    /// assert!(std::error::Error::source(&err).is_some());
     /// ```
     ///
     /// # Errors
@@ -82,7 +86,7 @@ impl ReleaseMetadata {
         scan(bytes)?;
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
             .validate_all(bytes)
-            .map_err(|e| ExtractError::Invalid(e.to_string()))?;
+            .map_err(ExtractError::Invalid)?;
         Self::from_component(package, version, bytes)
     }
 
@@ -115,6 +119,45 @@ impl ReleaseMetadata {
         version: &Version,
         bytes: &[u8],
     ) -> Result<Self, ExtractError> {
+        Self::read(package, version, bytes, || Integrity::sha256(bytes))
+    }
+
+    /// [`ReleaseMetadata::from_component`] of bytes whose SHA-256 digest
+    /// is already known: they are not hashed again.
+    ///
+    /// ```
+    /// use warg_depsolve_registry::{ReleaseMetadata, Verified};
+    /// let bytes = Verified::hash(wat::parse_str("(component)").unwrap());
+    /// let (package, version) = ("a:b".parse().unwrap(), "1.0.0".parse().unwrap());
+    /// let meta = ReleaseMetadata::from_verified(&package, &version, &bytes).unwrap();
+    /// assert_eq!(&meta.digest, bytes.digest());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`ReleaseMetadata::from_component`].
+    pub fn from_verified(
+        package: &PackageName,
+        version: &Version,
+        bytes: &Verified,
+    ) -> Result<Self, ExtractError> {
+        // Metadata records SHA-256; bytes proven under another algorithm
+        // are hashed once more.
+        Self::read(package, version, bytes, || {
+            if bytes.digest().algorithm == HashAlgorithm::Sha256 {
+                bytes.digest().clone()
+            } else {
+                Integrity::sha256(bytes)
+            }
+        })
+    }
+
+    fn read(
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+        digest: impl FnOnce() -> Integrity,
+    ) -> Result<Self, ExtractError> {
         let scanned = scan(bytes)?;
         let dependencies = dependencies_of(&scanned)?;
         let interface_exports = scanned
@@ -125,7 +168,7 @@ impl ReleaseMetadata {
         Ok(ReleaseMetadata {
             package: package.clone(),
             version: version.clone(),
-            digest: Integrity::sha256(bytes),
+            digest: digest(),
             size: bytes.len() as u64,
             dependencies,
             interface_exports,

@@ -10,7 +10,8 @@ use warg_depsolve_names::{Integrity, PackageName};
 
 use crate::config::{Backend, Config, ConfigError, ConfigOrigin};
 use crate::local::LocalRegistry;
-use crate::source::{Release, ReleaseMetadata, Source, SourceError, Stamp};
+use crate::source::{Hints, Listing, Publish, ReleaseMetadata, Source, SourceError, Stamp};
+use crate::verified::Verified;
 
 /// Builds the source of one non-local registry from its name and backend,
 /// for [`Registries::from_config_with`]: `Ok(None)` leaves it unusable.
@@ -36,7 +37,12 @@ enum Entry {
 /// `test:*` from one directory and `acme:*` from another.
 ///
 /// [`Source::registry_for`] answers the registry name a lock file should
-/// record; [`Source::name`] is the default registry's name.
+/// record; [`Source::name`] is the default registry's name. The router
+/// offers [`Hints`] and [`Publish`] whatever its registries are, and
+/// passes each call to the registry of the package: hints a registry does
+/// not offer are answered as that registry would (no stamp, no cheap
+/// digest, nothing prefetched), and publishing to a registry that cannot
+/// is [`SourceError::Unsupported`] naming it.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -50,7 +56,7 @@ enum Entry {
 /// let kv = "acme:kv".parse().unwrap();
 /// acme.add_synthetic(&kv, &"1.0.0".parse().unwrap(), vec![]).unwrap();
 /// assert_eq!(registries.registry_for(&kv), "acme-reg");
-/// assert_eq!(registries.versions(&kv).unwrap().len(), 1);
+/// assert_eq!(registries.versions(&kv).unwrap().releases.len(), 1);
 /// ```
 #[derive(Clone)]
 pub struct Registries {
@@ -270,6 +276,21 @@ impl Registries {
         }
     }
 
+    /// The publisher of the registry `package` is routed to, or
+    /// [`SourceError::Unsupported`] naming `operation` when that registry
+    /// cannot publish.
+    fn publisher_for(
+        &self,
+        package: &PackageName,
+        operation: &'static str,
+    ) -> Result<&dyn Publish, SourceError> {
+        let source = self.source_for(package)?;
+        source.publisher().ok_or_else(|| SourceError::Unsupported {
+            source_name: self.registry_for(package).to_string(),
+            operation,
+        })
+    }
+
     /// The local registry `package` is routed to, for publishing and
     /// yanking: `None` if it is routed elsewhere (or nowhere).
     pub fn local_for(&self, package: &PackageName) -> Option<&Arc<LocalRegistry>> {
@@ -291,25 +312,8 @@ impl Source for Registries {
         self.route(package).unwrap_or(ROUTER_NAME)
     }
 
-    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
         self.source_for(package)?.versions(package)
-    }
-
-    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
-        self.source_for(package).ok()?.versions_stamp(package)
-    }
-
-    fn versions_stamped(
-        &self,
-        package: &PackageName,
-    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
-        self.source_for(package)?.versions_stamped(package)
-    }
-
-    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
-        self.source_for(package)
-            .ok()?
-            .release_stamp(package, version)
     }
 
     fn metadata(
@@ -320,37 +324,26 @@ impl Source for Registries {
         self.source_for(package)?.metadata(package, version)
     }
 
-    fn release_digest(
+    fn fetch(
         &self,
         package: &PackageName,
         version: &Version,
-    ) -> Result<Integrity, SourceError> {
-        self.source_for(package)?.release_digest(package, version)
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError> {
+        self.source_for(package)?.fetch(package, version, digest)
     }
 
-    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
-        self.source_for(package)?.fetch(package, digest)
+    fn hints(&self) -> Option<&dyn Hints> {
+        Some(self)
     }
 
-    fn publish(
-        &self,
-        package: &PackageName,
-        version: &Version,
-        bytes: &[u8],
-    ) -> Result<ReleaseMetadata, SourceError> {
-        self.source_for(package)?.publish(package, version, bytes)
+    fn publisher(&self) -> Option<&dyn Publish> {
+        Some(self)
     }
+}
 
-    fn set_yanked(
-        &self,
-        package: &PackageName,
-        version: &Version,
-        yanked: bool,
-    ) -> Result<(), SourceError> {
-        self.source_for(package)?
-            .set_yanked(package, version, yanked)
-    }
-
+/// Each hint goes to the package's registry, if it takes hints.
+impl Hints for Registries {
     fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
         let mut by_registry: BTreeMap<&str, Vec<(PackageName, Option<Version>)>> = BTreeMap::new();
         for item in wanted {
@@ -360,8 +353,58 @@ impl Source for Registries {
         }
         for (name, items) in by_registry {
             if let Some(Entry::Ready(source)) = self.entries.get(name) {
-                source.prefetch(&items);
+                if let Some(hints) = source.hints() {
+                    hints.prefetch(&items);
+                }
             }
         }
+    }
+
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Option<Result<Integrity, SourceError>> {
+        match self.source_for(package) {
+            Ok(source) => source.hints()?.release_digest(package, version),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        self.source_for(package)
+            .ok()?
+            .hints()?
+            .versions_stamp(package)
+    }
+
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        self.source_for(package)
+            .ok()?
+            .hints()?
+            .release_stamp(package, version)
+    }
+}
+
+/// Publishing goes to the package's registry.
+impl Publish for Registries {
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        self.publisher_for(package, "publish")?
+            .publish(package, version, bytes)
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        self.publisher_for(package, "yank")?
+            .set_yanked(package, version, yanked)
     }
 }

@@ -1,10 +1,15 @@
-//! The one trait every package source implements.
+//! The one trait every package source implements ([`Source`]), the
+//! capabilities only some have ([`Publish`], [`Hints`]), and what they
+//! hand out.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
 use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName};
+
+use crate::verified::Verified;
 
 /// One published version of a package.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -119,6 +124,10 @@ pub struct ReleaseMetadata {
 }
 
 /// A failure of a source, always naming the source and what was asked.
+///
+/// As every error of the workspace, a variant's message says what failed;
+/// what caused it is its [`source`](std::error::Error::source), never also
+/// repeated in the message.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The package is not known to the source.
@@ -141,20 +150,27 @@ pub enum SourceError {
     },
     /// Bytes did not hash to the digest they were asked for by.
     #[error(
-        "digest mismatch for `{package}` from `{source_name}`: expected {expected}, found {actual}"
+        "digest mismatch for `{package}{}` from `{source_name}`{}: expected {expected}, found {actual}",
+        at_version(version.as_ref()),
+        in_file(path.as_deref())
     )]
     DigestMismatch {
         /// Registry (or cache) name.
         source_name: String,
         /// The package whose bytes were read.
-        package: String,
-        /// The digest asked for.
+        package: PackageName,
+        /// The release, when the bytes were read as one.
+        version: Option<Version>,
+        /// The file the bytes were read from, when they were.
+        path: Option<PathBuf>,
+        /// The digest asked for (OCI form).
         expected: String,
-        /// The digest of the bytes actually read.
+        /// The digest of the bytes actually read (OCI form).
         actual: String,
     },
-    /// A release's bytes are not a readable component.
-    #[error("`{package}@{version}` from `{source_name}` is not a usable component: {message}")]
+    /// A release is not a readable component (its bytes, or what a
+    /// registry says about them); the cause says why.
+    #[error("`{package}@{version}` from `{source_name}` is not a usable component")]
     InvalidComponent {
         /// Registry name.
         source_name: String,
@@ -162,18 +178,35 @@ pub enum SourceError {
         package: PackageName,
         /// The version.
         version: Version,
-        /// What is wrong with it.
-        message: String,
+        /// What is wrong with it (an [`ExtractError`](crate::ExtractError)
+        /// for bytes that do not scan or validate).
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The source could not be reached or read (I/O, network).
-    #[error("registry `{source_name}` unavailable while reading `{what}`: {message}")]
+    /// The source could not be read or written (a file, a directory).
+    #[error("registry `{source_name}` unavailable while reading {what}")]
     Unavailable {
         /// Registry name.
         source_name: String,
-        /// What was being read (a package, version or path).
+        /// What was being read, in backticks (``` `test:add@1.0.0` at `/reg/test/add/1.0.0.wasm` ```).
         what: String,
-        /// The underlying failure.
-        message: String,
+        /// The I/O error.
+        #[source]
+        cause: std::io::Error,
+    },
+    /// A network registry refused the credentials it was given (or asked
+    /// for some and was given none).
+    #[error("registry `{source_name}` ({location}) did not authorize {what}; set `auth` in `[registry.\"{source_name}\".oci]`")]
+    Unauthorized {
+        /// Registry name.
+        source_name: String,
+        /// Where it was reached (`https://ghcr.io`).
+        location: String,
+        /// What was asked (``reading `acme:kv@1.2.0` ``).
+        what: String,
+        /// The registry's answer.
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A network registry did not answer, or failed, after every attempt
     /// its settings allow (no connection, no answer in time, a server
@@ -307,28 +340,82 @@ pub fn check_build_metadata<'v>(
     }
 }
 
-/// A package source: list versions, read a release's metadata, fetch bytes
-/// by digest.
+/// `@1.2.0`, or nothing: a release's version after its package name.
+fn at_version(version: Option<&Version>) -> String {
+    version.map(|v| format!("@{v}")).unwrap_or_default()
+}
+
+/// `` (file `/path`)``, or nothing: where bytes were read from.
+fn in_file(path: Option<&Path>) -> String {
+    path.map(|p| format!(" (file `{}`)", p.display()))
+        .unwrap_or_default()
+}
+
+/// A package's releases as a source lists them, shared: the solver asks
+/// once per package per solve, and a source that keeps its lists (memory,
+/// a cache, a network source's snapshot) hands out the same list each time
+/// without copying it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    /// Every release, yanked ones flagged, in ascending version order.
+    pub releases: Arc<[Release]>,
+    /// The source's [`Stamp`] of this list, taken before it was read (a
+    /// change while reading gives a stamp that no longer matches), when the
+    /// source can promise that an equal stamp later means an equal list;
+    /// `None` otherwise.
+    pub stamp: Option<Stamp>,
+}
+
+impl Listing {
+    /// A list with no freshness promise.
+    pub fn unstamped(releases: impl Into<Arc<[Release]>>) -> Self {
+        Listing {
+            releases: releases.into(),
+            stamp: None,
+        }
+    }
+}
+
+/// A package source: list a package's releases, read a release's
+/// metadata, fetch a release's bytes by version and digest.
+///
+/// This is the whole of what the solver and the compose passes need, and
+/// its five methods are required: there is no default that could quietly
+/// copy, or quietly answer for a source that routes. What only some
+/// sources can do lives in traits of its own, reached through accessors
+/// that say whether the source can: [`Publish`] (publishing and yanking)
+/// through [`Source::publisher`], and [`Hints`] (prefetching, cheap
+/// digests, freshness stamps) through [`Source::hints`]. The accessors
+/// answer `None` unless a source offers the capability, and that `None`
+/// is an answer the caller acts on (the command line reports that a
+/// registry cannot publish; the solver does not prefetch; the cache asks
+/// for metadata instead of a digest), never a silent no-op. Wrappers
+/// (pointers, the cache, the router) forward them.
 ///
 /// Implementations are shared across threads (`Send + Sync`) and may be
-/// slow (remote). The solver tells a source what it is about to need with
-/// [`Source::prefetch`], which must not block: a remote source starts the
-/// requests (bounded concurrency) and answers later calls from what arrived;
-/// a local one may ignore it.
+/// slow (remote).
+///
+/// **Which registry a lock file records** is [`Source::registry_for`], on
+/// this trait and required, because every resolution records it for every
+/// package and only the source knows its routing: a router
+/// ([`Registries`](crate::Registries)) answers the registry the
+/// configuration maps the package to, a wrapper (the cache) its inner
+/// source's answer, and a single registry its own name. A default of
+/// [`Source::name`] would be right for single registries and silently
+/// wrong for any wrapper that forgot to forward it: every lock file would
+/// name the wrong registry, and nothing would fail.
 pub trait Source: Send + Sync {
-    /// The registry's name, used in errors and recorded in lock files.
+    /// The source's name, as its errors name it.
     fn name(&self) -> &str;
 
-    /// Every release of `package`, yanked ones flagged, in ascending version
-    /// order. An unknown package is [`SourceError::PackageNotFound`].
-    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError>;
+    /// The name of the registry that serves `package`, as a lock file
+    /// records it (see the [trait docs](Source) for why it is here).
+    fn registry_for(&self, package: &PackageName) -> &str;
 
-    /// [`Source::versions`] as a shared list: a source that keeps its lists
-    /// hands out the same one without copying it (the solver asks once per
-    /// package per solve). The default copies [`Source::versions`].
-    fn versions_shared(&self, package: &PackageName) -> Result<Arc<[Release]>, SourceError> {
-        self.versions(package).map(Arc::from)
-    }
+    /// Every release of `package`, shared, with the list's stamp when the
+    /// source has one. An unknown package is
+    /// [`SourceError::PackageNotFound`].
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError>;
 
     /// The metadata of one release.
     fn metadata(
@@ -337,102 +424,92 @@ pub trait Source: Send + Sync {
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError>;
 
-    /// The bytes with this digest, checked against it before they are
-    /// returned. `package` is for routing and error messages.
-    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError>;
+    /// The bytes of `package@version`, checked against `digest` (a digest
+    /// the caller learned from [`Source::metadata`] or a lock file): bytes
+    /// of another digest are [`SourceError::DigestMismatch`]. The version
+    /// tells the source where to look, so no source needs to search a
+    /// package's releases for a digest.
+    fn fetch(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError>;
 
-    /// The content digest of one release, without its dependency metadata.
-    ///
-    /// Caches use it to find a release's metadata by digest without asking
-    /// the source to parse anything: a source that can learn a digest more
-    /// cheaply than it can scan the bytes (a local file is hashed, an OCI
-    /// manifest names its layer) overrides it. The default asks
-    /// [`Source::metadata`].
+    /// What the source can tell cheaply or start early; `None` when
+    /// nothing (the caller then uses the core methods alone).
+    fn hints(&self) -> Option<&dyn Hints> {
+        None
+    }
+
+    /// Publishing and yanking, for sources that can; `None` for read-only
+    /// ones (the caller reports that the registry cannot publish).
+    fn publisher(&self) -> Option<&dyn Publish> {
+        None
+    }
+}
+
+/// What a source can tell more cheaply than [`Source`]'s core methods, or
+/// start before it is asked: reached through [`Source::hints`].
+///
+/// Every method is required: each source says what it does with each hint,
+/// even when that is nothing.
+pub trait Hints: Send + Sync {
+    /// The caller will soon want the version lists of these packages and
+    /// the metadata of these releases (`None`: the newest few). Must return
+    /// at once: a remote source starts the requests (bounded concurrency)
+    /// and answers later calls from what arrived.
+    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]);
+
+    /// The content digest of one release, without its dependency metadata:
+    /// a cache uses it to find metadata it already has by digest without
+    /// asking the source to parse anything. `None` when the source has no
+    /// cheaper way than [`Source::metadata`] (the caller asks that
+    /// instead).
     fn release_digest(
         &self,
         package: &PackageName,
         version: &Version,
-    ) -> Result<Integrity, SourceError> {
-        Ok(self.metadata(package, version)?.digest.clone())
-    }
+    ) -> Option<Result<Integrity, SourceError>>;
 
-    /// A stamp of `package`'s version list: if a later call answers the
-    /// same stamp, [`Source::versions`] would answer the same list. `None`
-    /// (the default) when the source cannot promise that, or cannot tell
-    /// cheaply; errors are `None` too (the real call reports them).
-    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
-        let _ = package;
-        None
-    }
-
-    /// [`Source::versions`] together with the stamp of the list returned,
-    /// taken before the list was read (so a change while reading gives a
-    /// stamp that no longer matches). The default has no stamp.
-    fn versions_stamped(
-        &self,
-        package: &PackageName,
-    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
-        Ok((self.versions(package)?, None))
-    }
+    /// A stamp of `package`'s version list, without listing it: if a later
+    /// [`Source::versions`] answers a [`Listing`] with the same stamp, the
+    /// list is the same. `None` when the source cannot promise that or
+    /// cannot tell cheaply; errors are `None` too (the real call reports
+    /// them).
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp>;
 
     /// A stamp of one release's bytes: if a later call answers the same
-    /// stamp, the bytes (so [`Source::release_digest`] and
+    /// stamp, the bytes (so [`Hints::release_digest`] and
     /// [`Source::metadata`]) are the same. A caller that records a digest
-    /// with a stamp must take the stamp *before* it reads the digest. `None`
-    /// (the default) when the source cannot promise that.
-    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
-        let _ = (package, version);
-        None
-    }
+    /// with a stamp must take the stamp *before* it reads the digest.
+    /// `None` when the source cannot promise that.
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp>;
+}
 
-    /// The name of the registry that serves `package`, as a lock file
-    /// records it. A single registry answers its own [`Source::name`] (the
-    /// default); a router such as [`Registries`](crate::Registries) answers
-    /// the registry its configuration maps the package to.
-    fn registry_for(&self, package: &PackageName) -> &str {
-        let _ = package;
-        self.name()
-    }
-
-    /// A hint that the caller will soon want the version lists of these
-    /// packages and the metadata of these releases (`None`: the newest few).
-    /// Must return at once; the default does nothing.
-    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
-        let _ = wanted;
-    }
-
+/// Publishing and yanking: reached through [`Source::publisher`], for the
+/// sources that can.
+pub trait Publish: Send + Sync {
     /// Publishes `bytes` as `package@version`. Releases are immutable:
     /// the same bytes again are a no-op, other bytes an
-    /// [`SourceError::AlreadyPublished`]. Read-only sources answer
-    /// [`SourceError::Unsupported`] (the default).
+    /// [`SourceError::AlreadyPublished`]. The bytes must be a component
+    /// that validates ([`SourceError::InvalidComponent`] otherwise).
     fn publish(
         &self,
         package: &PackageName,
         version: &Version,
         bytes: &[u8],
-    ) -> Result<ReleaseMetadata, SourceError> {
-        let _ = (package, version, bytes);
-        Err(SourceError::Unsupported {
-            source_name: self.name().to_string(),
-            operation: "publish",
-        })
-    }
+    ) -> Result<ReleaseMetadata, SourceError>;
 
     /// Marks a release yanked (or not). The bytes stay: a lock may pin a
-    /// yanked release. Read-only sources answer
-    /// [`SourceError::Unsupported`] (the default).
+    /// yanked release. A registry kind with no yank answers
+    /// [`SourceError::Unsupported`] saying so.
     fn set_yanked(
         &self,
         package: &PackageName,
         version: &Version,
         yanked: bool,
-    ) -> Result<(), SourceError> {
-        let _ = (package, version, yanked);
-        Err(SourceError::Unsupported {
-            source_name: self.name().to_string(),
-            operation: "yank",
-        })
-    }
+    ) -> Result<(), SourceError>;
 }
 
 /// Forwards every method to the source behind a pointer.
@@ -442,11 +519,11 @@ macro_rules! forward_source {
             fn name(&self) -> &str {
                 (**self).name()
             }
-            fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
-                (**self).versions(package)
+            fn registry_for(&self, package: &PackageName) -> &str {
+                (**self).registry_for(package)
             }
-            fn versions_shared(&self, package: &PackageName) -> Result<Arc<[Release]>, SourceError> {
-                (**self).versions_shared(package)
+            fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
+                (**self).versions(package)
             }
             fn metadata(
                 &self,
@@ -455,49 +532,19 @@ macro_rules! forward_source {
             ) -> Result<Arc<ReleaseMetadata>, SourceError> {
                 (**self).metadata(package, version)
             }
-            fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
-                (**self).fetch(package, digest)
-            }
-            fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
-                (**self).prefetch(wanted)
-            }
-            fn release_digest(
+            fn fetch(
                 &self,
                 package: &PackageName,
                 version: &Version,
-            ) -> Result<Integrity, SourceError> {
-                (**self).release_digest(package, version)
+                digest: &Integrity,
+            ) -> Result<Verified, SourceError> {
+                (**self).fetch(package, version, digest)
             }
-            fn registry_for(&self, package: &PackageName) -> &str {
-                (**self).registry_for(package)
+            fn hints(&self) -> Option<&dyn Hints> {
+                (**self).hints()
             }
-            fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
-                (**self).versions_stamp(package)
-            }
-            fn versions_stamped(
-                &self,
-                package: &PackageName,
-            ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
-                (**self).versions_stamped(package)
-            }
-            fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
-                (**self).release_stamp(package, version)
-            }
-            fn publish(
-                &self,
-                package: &PackageName,
-                version: &Version,
-                bytes: &[u8],
-            ) -> Result<ReleaseMetadata, SourceError> {
-                (**self).publish(package, version, bytes)
-            }
-            fn set_yanked(
-                &self,
-                package: &PackageName,
-                version: &Version,
-                yanked: bool,
-            ) -> Result<(), SourceError> {
-                (**self).set_yanked(package, version, yanked)
+            fn publisher(&self) -> Option<&dyn Publish> {
+                (**self).publisher()
             }
         }
     )*};

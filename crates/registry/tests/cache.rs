@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::{component, fixture_registry, leaf, pkg, ver};
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::{
-    Cache, CacheStats, CachedSource, LocalRegistry, MemorySource, Source, SourceError,
+    Cache, CacheStats, CachedSource, Hints, LocalRegistry, MemorySource, Source, SourceError,
 };
 
 #[test]
@@ -81,14 +81,17 @@ fn content_is_stored_by_digest_and_checked_on_every_read() {
     let add = pkg("test:add");
     let cached = CachedSource::new(&local, Cache::new(cache_dir.path()));
     let meta = cached.metadata(&add, &ver("1.1.0")).unwrap();
-    let bytes = cached.fetch(&add, &meta.digest).unwrap();
+    let bytes = cached.fetch(&add, &meta.version, &meta.digest).unwrap();
     assert_eq!(Integrity::sha256(&bytes), meta.digest);
     assert_eq!(cached.stats().content_misses, 1);
 
     let hex = meta.digest.to_oci().split_once(':').unwrap().1.to_string();
     let stored = cache_dir.path().join("sha256").join(&hex);
     assert_eq!(std::fs::read(&stored).unwrap(), &*bytes);
-    assert_eq!(&*cached.fetch(&add, &meta.digest).unwrap(), &*bytes);
+    assert_eq!(
+        &*cached.fetch(&add, &meta.version, &meta.digest).unwrap(),
+        &*bytes
+    );
     assert_eq!(cached.stats().content_hits, 1);
 
     // Flip a byte in the stored file: online, the next read discards it,
@@ -101,7 +104,10 @@ fn content_is_stored_by_digest_and_checked_on_every_read() {
     let healing = CachedSource::new(&local, Cache::new(cache_dir.path())).with_warnings(
         std::sync::Arc::new(move |w: &str| sink.lock().unwrap().push(w.to_string())),
     );
-    assert_eq!(&*healing.fetch(&add, &meta.digest).unwrap(), &*bytes);
+    assert_eq!(
+        &*healing.fetch(&add, &meta.version, &meta.digest).unwrap(),
+        &*bytes
+    );
     assert_eq!(healing.stats().content_misses, 1);
     assert_eq!(std::fs::read(&stored).unwrap(), &*bytes);
     let warned = warnings.lock().unwrap().join("\n");
@@ -114,7 +120,9 @@ fn content_is_stored_by_digest_and_checked_on_every_read() {
     // package, the registry, the file and both digests.
     std::fs::write(&stored, &damaged).unwrap();
     let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
-    let err = offline.fetch(&add, &meta.digest).unwrap_err();
+    let err = offline
+        .fetch(&add, &meta.version, &meta.digest)
+        .unwrap_err();
     let text = err.to_string();
     match err {
         SourceError::DamagedCache {
@@ -164,9 +172,9 @@ fn offline_answers_from_the_cache_alone() {
 
     // One online pass: versions, one release's metadata and content.
     let online = CachedSource::new(&local, Cache::new(cache_dir.path()));
-    let versions = online.versions(&add).unwrap();
+    let versions = online.versions(&add).unwrap().releases.to_vec();
     let meta = online.metadata(&add, &ver("1.0.0")).unwrap();
-    let bytes = online.fetch(&add, &meta.digest).unwrap();
+    let bytes = online.fetch(&add, &meta.version, &meta.digest).unwrap();
 
     // Offline, with the registry gone entirely.
     drop(online);
@@ -174,10 +182,13 @@ fn offline_answers_from_the_cache_alone() {
     let gone = LocalRegistry::new("local", reg_dir.path());
     let offline = CachedSource::offline(&gone, Cache::new(cache_dir.path()));
     assert!(offline.is_offline());
-    assert_eq!(offline.versions(&add).unwrap(), versions);
-    assert!(offline.versions(&add).unwrap()[1].yanked);
+    assert_eq!(offline.versions(&add).unwrap().releases.to_vec(), versions);
+    assert!(offline.versions(&add).unwrap().releases[1].yanked);
     assert_eq!(offline.metadata(&add, &ver("1.0.0")).unwrap(), meta);
-    assert_eq!(offline.fetch(&add, &meta.digest).unwrap(), bytes);
+    assert_eq!(
+        offline.fetch(&add, &meta.version, &meta.digest).unwrap(),
+        bytes
+    );
     assert_eq!(gone.scans(), 0);
 
     // What was never seen is NotCached, naming it and the registry.
@@ -197,7 +208,10 @@ fn offline_answers_from_the_cache_alone() {
         "test:add@1.1.0",
     );
     let unseen = Integrity::sha256(&leaf("2"));
-    not_cached(offline.fetch(&add, &unseen).unwrap_err(), &unseen.to_oci());
+    not_cached(
+        offline.fetch(&add, &ver("1.0.0"), &unseen).unwrap_err(),
+        &unseen.to_oci(),
+    );
 }
 
 #[test]
@@ -211,12 +225,12 @@ fn cached_router_and_memory_sources_work_too() {
     let cached = CachedSource::new(registries, Cache::new(cache_dir.path()));
     let meta = cached.metadata(&base, &ver("1.0.0")).unwrap();
     cached.versions(&base).unwrap();
-    cached.fetch(&base, &meta.digest).unwrap();
+    cached.fetch(&base, &meta.version, &meta.digest).unwrap();
     assert_eq!(cached.registry_for(&base), "mem");
 
     let offline = CachedSource::offline(cached.inner(), Cache::new(cache_dir.path()));
     assert_eq!(offline.metadata(&base, &ver("1.0.0")).unwrap(), meta);
-    assert_eq!(offline.versions(&base).unwrap().len(), 1);
+    assert_eq!(offline.versions(&base).unwrap().releases.len(), 1);
 }
 
 // ---------------------------------------------------------------------
@@ -255,7 +269,7 @@ fn fill_cache(registry: &Path, cache: &Path, id: usize) {
                         cached.versions(package).unwrap();
                         for v in versions {
                             let meta = cached.metadata(package, v).unwrap();
-                            cached.fetch(package, &meta.digest).unwrap();
+                            cached.fetch(package, &meta.version, &meta.digest).unwrap();
                         }
                     }
                 })
@@ -364,13 +378,15 @@ fn two_processes_fill_one_cache() {
     let offline = CachedSource::offline(&gone, Cache::new(cache_dir.path()));
     for (package, versions) in packages() {
         assert_eq!(
-            offline.versions(&package).unwrap(),
-            publisher.versions(&package).unwrap()
+            offline.versions(&package).unwrap().releases.to_vec(),
+            publisher.versions(&package).unwrap().releases.to_vec()
         );
         for v in versions {
             let meta = offline.metadata(&package, &v).unwrap();
             assert_eq!(*meta, *publisher.metadata(&package, &v).unwrap());
-            offline.fetch(&package, &meta.digest).unwrap();
+            offline
+                .fetch(&package, &meta.version, &meta.digest)
+                .unwrap();
         }
     }
     assert_eq!(gone.scans(), 0);
@@ -412,6 +428,8 @@ fn versions_of(source: &dyn Source, package: &PackageName) -> Vec<(String, bool)
     source
         .versions(package)
         .unwrap()
+        .releases
+        .to_vec()
         .into_iter()
         .map(|r| (r.version.to_string(), r.yanked))
         .collect()
@@ -439,7 +457,7 @@ fn warm_reads_list_and_hash_nothing_until_something_changes() {
     assert_eq!(versions_of(&warm, &add), [("1.0.0".into(), false)]);
     assert_eq!(warm.metadata(&add, &ver("1.0.0")).unwrap(), meta);
     assert_eq!(
-        warm.release_digest(&add, &ver("1.0.0")).unwrap(),
+        warm.release_digest(&add, &ver("1.0.0")).unwrap().unwrap(),
         meta.digest
     );
     assert_eq!(
@@ -512,7 +530,7 @@ fn a_release_file_replaced_on_disk_is_read_again() {
     tick();
     let source = fresh();
     assert_eq!(
-        source.release_digest(&add, &v1).unwrap(),
+        source.release_digest(&add, &v1).unwrap().unwrap(),
         Integrity::sha256(&same_size)
     );
     assert_eq!(
@@ -531,8 +549,11 @@ fn a_release_file_replaced_on_disk_is_read_again() {
     let new = source.metadata(&add, &v1).unwrap();
     assert_eq!(new.digest, Integrity::sha256(&with_dep));
     assert_eq!(new.dependencies.len(), 1);
-    assert!(source.fetch(&add, &old.digest).is_err());
-    assert_eq!(&*source.fetch(&add, &new.digest).unwrap(), &with_dep[..]);
+    assert!(source.fetch(&add, &old.version, &old.digest).is_err());
+    assert_eq!(
+        &*source.fetch(&add, &new.version, &new.digest).unwrap(),
+        &with_dep[..]
+    );
 }
 
 #[test]

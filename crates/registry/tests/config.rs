@@ -290,8 +290,8 @@ root = {:?}
     let registries = Registries::from_config(&config);
     let source: &dyn Source = &registries;
 
-    let add = source.versions(&pkg("test:add")).unwrap();
-    let kv = source.versions(&pkg("acme:kv")).unwrap();
+    let add = source.versions(&pkg("test:add")).unwrap().releases.to_vec();
+    let kv = source.versions(&pkg("acme:kv")).unwrap().releases.to_vec();
     assert_eq!(add[0].version, ver("1.0.0"));
     assert_eq!(
         kv.iter().map(|r| r.version.to_string()).collect::<Vec<_>>(),
@@ -301,7 +301,9 @@ root = {:?}
     assert_eq!(source.registry_for(&pkg("acme:kv")), "acme");
     let meta = source.metadata(&pkg("acme:kv"), &ver("2.0.0")).unwrap();
     assert_eq!(
-        &*source.fetch(&pkg("acme:kv"), &meta.digest).unwrap(),
+        &*source
+            .fetch(&pkg("acme:kv"), &meta.version, &meta.digest)
+            .unwrap(),
         &leaf("a")[..]
     );
     // Errors name the registry that answered.
@@ -391,6 +393,7 @@ fn builtin_default_serves_the_fixture_registry() {
     let versions: Vec<String> = registries
         .versions(&pkg("test:add"))
         .unwrap()
+        .releases
         .iter()
         .map(|r| r.version.to_string())
         .collect();

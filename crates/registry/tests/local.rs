@@ -6,8 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use common::{component, fixture_registry, leaf, pkg, ver};
+use warg_depsolve_names::error::chain;
 use warg_depsolve_names::{ImportClass, Integrity, PackageName};
-use warg_depsolve_registry::{LocalRegistry, Release, Source, SourceError};
+use warg_depsolve_registry::{Hints, LocalRegistry, Publish, Release, Source, SourceError};
 
 fn releases(list: &[(&str, bool)]) -> Vec<Release> {
     list.iter()
@@ -38,7 +39,7 @@ fn publish_list_and_read_back() {
 
     // Ascending semver order, not file-name order.
     assert_eq!(
-        reg.versions(&add).unwrap(),
+        reg.versions(&add).unwrap().releases.to_vec(),
         releases(&[("1.0.0", false), ("1.2.0-rc.1", false), ("1.10.0", false)])
     );
 
@@ -46,37 +47,45 @@ fn publish_list_and_read_back() {
     assert_eq!(*meta, meta1);
     assert_eq!(meta.digest, Integrity::sha256(&v1));
     assert_eq!(meta.size, v1.len() as u64);
-    assert_eq!(&*reg.fetch(&add, &meta.digest).unwrap(), &v1[..]);
     assert_eq!(
-        reg.release_digest(&add, &ver("1.10.0")).unwrap(),
+        &*reg.fetch(&add, &meta.version, &meta.digest).unwrap(),
+        &v1[..]
+    );
+    assert_eq!(
+        reg.release_digest(&add, &ver("1.10.0")).unwrap().unwrap(),
         Integrity::sha256(&v2)
     );
     assert_eq!(reg.name(), "local");
 }
 
 #[test]
-fn fetch_by_digest_without_prior_metadata() {
+fn fetch_by_version_and_digest_without_prior_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let add = pkg("test:add");
     let bytes = leaf("x");
     LocalRegistry::new("local", dir.path())
         .publish(&add, &ver("1.0.0"), &bytes)
         .unwrap();
-    // A fresh instance has seen no digest yet: it looks through the package.
+    // A fresh instance reads the one file the version names.
     let reg = LocalRegistry::new("local", dir.path());
-    assert_eq!(
-        &*reg.fetch(&add, &Integrity::sha256(&bytes)).unwrap(),
-        &bytes[..]
-    );
+    let fetched = reg
+        .fetch(&add, &ver("1.0.0"), &Integrity::sha256(&bytes))
+        .unwrap();
+    assert_eq!(&*fetched, &bytes[..]);
+    assert_eq!(fetched.digest(), &Integrity::sha256(&bytes));
+    assert_eq!(reg.reads(), 1);
+    // Another digest for that version is a mismatch; no other release is
+    // read in search of it.
     let missing = Integrity::sha256(b"nothing");
-    match reg.fetch(&add, &missing).unwrap_err() {
-        SourceError::ContentNotFound {
+    match reg.fetch(&add, &ver("1.0.0"), &missing).unwrap_err() {
+        SourceError::DigestMismatch {
             source_name,
             package,
-            digest,
+            expected,
+            ..
         } => {
             assert_eq!(
-                (source_name.as_str(), package, digest),
+                (source_name.as_str(), package, expected),
                 ("local", add, missing.to_oci())
             );
         }
@@ -168,23 +177,26 @@ fn yank_marks_without_deleting() {
     reg.yank(&add, &ver("1.0.0")).unwrap(); // idempotent
     assert!(dir.path().join("test/add/1.0.0.wasm.yanked").is_file());
     assert_eq!(
-        reg.versions(&add).unwrap(),
+        reg.versions(&add).unwrap().releases.to_vec(),
         releases(&[("1.0.0", true), ("1.1.0", false)])
     );
     // Still readable: a lock may pin it.
-    assert_eq!(&*reg.fetch(&add, &meta.digest).unwrap(), &bytes[..]);
+    assert_eq!(
+        &*reg.fetch(&add, &meta.version, &meta.digest).unwrap(),
+        &bytes[..]
+    );
     assert_eq!(
         reg.metadata(&add, &ver("1.0.0")).unwrap().digest,
         meta.digest
     );
     // Republishing the same bytes keeps it yanked.
     reg.publish(&add, &ver("1.0.0"), &bytes).unwrap();
-    assert!(reg.versions(&add).unwrap()[0].yanked);
+    assert!(reg.versions(&add).unwrap().releases[0].yanked);
 
     reg.unyank(&add, &ver("1.0.0")).unwrap();
     reg.unyank(&add, &ver("1.0.0")).unwrap(); // idempotent
     assert_eq!(
-        reg.versions(&add).unwrap(),
+        reg.versions(&add).unwrap().releases.to_vec(),
         releases(&[("1.0.0", false), ("1.1.0", false)])
     );
 
@@ -221,7 +233,7 @@ fn flipped_byte_is_a_digest_mismatch_naming_both_digests() {
     bytes[last] ^= 0x01;
     std::fs::write(&path, &bytes).unwrap();
 
-    let err = reg.fetch(&add, &meta.digest).unwrap_err();
+    let err = reg.fetch(&add, &meta.version, &meta.digest).unwrap_err();
     let text = err.to_string();
     match err {
         SourceError::DigestMismatch {
@@ -291,7 +303,10 @@ fn names_that_would_leave_the_root_are_rejected() {
             .join("root/test/add/1.0.0-rc.1.a-b+build.5.x-y.wasm")
     );
     reg.publish(&pkg("test:add"), &weird, &leaf("w")).unwrap();
-    assert_eq!(reg.versions(&pkg("test:add")).unwrap()[0].version, weird);
+    assert_eq!(
+        reg.versions(&pkg("test:add")).unwrap().releases[0].version,
+        weird
+    );
     // Nothing was written outside the root.
     let outside: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -320,7 +335,10 @@ fn non_release_files_are_ignored() {
         std::fs::write(pkg_dir.join(junk), b"junk").unwrap();
     }
     std::fs::create_dir(pkg_dir.join("3.0.0.wasm")).unwrap(); // a directory
-    assert_eq!(reg.versions(&add).unwrap(), releases(&[("1.0.0", false)]));
+    assert_eq!(
+        reg.versions(&add).unwrap().releases.to_vec(),
+        releases(&[("1.0.0", false)])
+    );
 }
 
 #[test]
@@ -366,11 +384,13 @@ fn publishing_a_non_component_or_a_bad_reference_fails_and_writes_nothing() {
     );
     let bad_ref = component(&[("dep", Some("unlocked-dep=<not a package>"))], "b");
     let err = reg.publish(&add, &ver("1.0.0"), &bad_ref).unwrap_err();
+    // The release and registry in the message; the import in its cause.
     let text = err.to_string();
     assert!(
-        text.contains("`dep`") && text.contains("test:add@1.0.0") && text.contains("local"),
+        text.contains("test:add@1.0.0") && text.contains("local"),
         "{text}"
     );
+    assert!(chain(&err).contains("`dep`"), "{}", chain(&err));
     assert!(!dir.path().join("test/add/1.0.0.wasm").exists());
 }
 
@@ -380,6 +400,7 @@ fn reads_the_repository_fixtures() {
     let versions: Vec<String> = reg
         .versions(&pkg("test:add"))
         .unwrap()
+        .releases
         .iter()
         .map(|r| r.version.to_string())
         .collect();
@@ -387,6 +408,7 @@ fn reads_the_repository_fixtures() {
     let five: Vec<String> = reg
         .versions(&pkg("test:five"))
         .unwrap()
+        .releases
         .iter()
         .map(|r| r.version.to_string())
         .collect();
@@ -411,7 +433,9 @@ fn reads_the_repository_fixtures() {
         &five.dependencies[0].class,
         ImportClass::Interface(i) if i.to_string() == "test:add/api@1.0.0"
     ));
-    let bytes = reg.fetch(&pkg("test:five"), &five.digest).unwrap();
+    let bytes = reg
+        .fetch(&pkg("test:five"), &five.version, &five.digest)
+        .unwrap();
     assert_eq!(five.size, bytes.len() as u64);
 }
 
@@ -425,20 +449,23 @@ fn publish_refuses_a_component_that_does_not_validate() {
     let memory = warg_depsolve_registry::MemorySource::new("memory");
     for source in [&local as &dyn Source, &memory] {
         let err = source
+            .publisher()
+            .unwrap()
             .publish(&pkg("a:bad"), &ver("1.0.0"), &bad)
             .unwrap_err();
         assert!(
             matches!(err, SourceError::InvalidComponent { .. }),
             "{err:?}"
         );
-        let text = err.to_string();
+        // What failed in the message, why in the chain.
+        let text = chain(&err);
         assert!(
             text.contains("a:bad@1.0.0") && text.contains("does not validate"),
             "{text}"
         );
         match source.versions(&pkg("a:bad")) {
             Err(SourceError::PackageNotFound { .. }) => {}
-            Ok(list) => assert!(list.is_empty(), "{list:?}"),
+            Ok(list) => assert!(list.releases.is_empty(), "{list:?}"),
             Err(other) => panic!("{other:?}"),
         }
     }
@@ -452,7 +479,7 @@ fn versions_that_differ_only_in_build_metadata_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let local = LocalRegistry::new("local", dir.path());
     let memory = warg_depsolve_registry::MemorySource::new("memory");
-    for source in [&local as &dyn Source, &memory] {
+    for source in [&local as &dyn Publish, &memory] {
         let p = pkg("a:built");
         source.publish(&p, &ver("1.0.0+a"), &leaf("a")).unwrap();
         for clash in ["1.0.0", "1.0.0+b"] {

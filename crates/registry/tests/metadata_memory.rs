@@ -102,12 +102,16 @@ fn malformed_reference_is_an_error_naming_the_import() {
     let shown = warg_depsolve_names::error::chain(&err);
     assert!(shown.contains("`broken`"), "{shown}");
     let err = err.into_source_error("reg", &pkg("test:a"), &ver("1.0.0"));
-    let text = err.to_string();
     assert!(matches!(err, SourceError::InvalidComponent { .. }));
+    // The release and registry in the message; the import only in the
+    // cause, said once.
+    let text = err.to_string();
     assert!(
-        text.contains("test:a@1.0.0") && text.contains("`reg`") && text.contains("broken"),
+        text.contains("test:a@1.0.0") && text.contains("`reg`") && !text.contains("broken"),
         "{text}"
     );
+    let chained = warg_depsolve_names::error::chain(&err);
+    assert_eq!(chained.matches("`broken`").count(), 1, "{chained}");
 }
 
 #[test]
@@ -132,7 +136,10 @@ fn memory_source_real_and_synthetic_releases() {
     let meta = source.add(&inc, &ver("1.0.0"), bytes.clone()).unwrap();
     assert_eq!(source.scans(), 1);
     assert_eq!(meta.dependencies.len(), 1);
-    assert_eq!(&*source.fetch(&inc, &meta.digest).unwrap(), &bytes[..]);
+    assert_eq!(
+        &*source.fetch(&inc, &meta.version, &meta.digest).unwrap(),
+        &bytes[..]
+    );
     source.add(&inc, &ver("1.0.0"), bytes.clone()).unwrap(); // same bytes: no-op, no scan
     assert_eq!(source.scans(), 1);
 
@@ -153,7 +160,7 @@ fn memory_source_real_and_synthetic_releases() {
         vec![dep("base", "unlocked-dep=<test:base@{>=1.0.0}>")]
     );
     // Its content exists and matches its digest.
-    let content = source.fetch(&add, &m.digest).unwrap();
+    let content = source.fetch(&add, &m.version, &m.digest).unwrap();
     assert_eq!(Integrity::sha256(&content), m.digest);
     assert_eq!(content.len() as u64, m.size);
 
@@ -201,12 +208,18 @@ fn memory_source_real_and_synthetic_releases() {
     let yanked: Vec<bool> = source
         .versions(&add)
         .unwrap()
+        .releases
         .iter()
         .map(|r| r.yanked)
         .collect();
     assert_eq!(yanked, [false, false, true]);
     source.unyank(&add, &ver("2.0.0")).unwrap();
-    assert!(source.versions(&add).unwrap().iter().all(|r| !r.yanked));
+    assert!(source
+        .versions(&add)
+        .unwrap()
+        .releases
+        .iter()
+        .all(|r| !r.yanked));
     assert!(matches!(
         source.yank(&add, &ver("9.9.9")).unwrap_err(),
         SourceError::VersionNotFound { .. }
@@ -217,9 +230,26 @@ fn memory_source_real_and_synthetic_releases() {
         source.versions(&pkg("test:none")).unwrap_err(),
         SourceError::PackageNotFound { source_name, .. } if source_name == "memory"
     ));
+    // Bytes other than the release's are a mismatch naming both digests.
+    match source
+        .fetch(&add, &ver("1.1.0"), &Integrity::sha256(b"?"))
+        .unwrap_err()
+    {
+        SourceError::DigestMismatch {
+            version,
+            expected,
+            actual,
+            ..
+        } => {
+            assert_eq!(version, Some(ver("1.1.0")));
+            assert_eq!(expected, Integrity::sha256(b"?").to_oci());
+            assert_eq!(actual, m.digest.to_oci());
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
-        source.fetch(&add, &Integrity::sha256(b"?")).unwrap_err(),
-        SourceError::ContentNotFound { .. }
+        source.fetch(&add, &ver("9.9.9"), &m.digest).unwrap_err(),
+        SourceError::VersionNotFound { .. }
     ));
 }
 
@@ -253,7 +283,7 @@ fn memory_source_scales_to_large_synthetic_registries() {
     for t in 0..4 {
         for p in 0..250 {
             let name = pkg(&format!("gen:p{t}x{p}"));
-            assert_eq!(source.versions(&name).unwrap().len(), 10, "{name}");
+            assert_eq!(source.versions(&name).unwrap().releases.len(), 10, "{name}");
         }
     }
 }
@@ -288,21 +318,28 @@ fn memory_source_shared_lists_follow_changes() {
     let source = MemorySource::new("memory");
     let p = pkg("a:x");
     source.add_synthetic(&p, &ver("1.0.0"), vec![]).unwrap();
-    let first = source.versions_shared(&p).unwrap();
-    assert!(Arc::ptr_eq(&first, &source.versions_shared(&p).unwrap()));
-    assert_eq!(first.to_vec(), source.versions(&p).unwrap());
+    let first = source.versions(&p).unwrap();
+    assert!(Arc::ptr_eq(
+        &first.releases,
+        &source.versions(&p).unwrap().releases
+    ));
+    assert_eq!(first.stamp, None);
 
     source.add_synthetic(&p, &ver("1.1.0"), vec![]).unwrap();
-    let added = source.versions_shared(&p).unwrap();
+    let added = source.versions(&p).unwrap().releases;
     let listed: Vec<_> = added.iter().map(|r| r.version.to_string()).collect();
     assert_eq!(listed, ["1.0.0", "1.1.0"]);
 
     source.yank(&p, &ver("1.1.0")).unwrap();
-    assert!(source.versions_shared(&p).unwrap()[1].yanked);
-    source.set_yanked(&p, &ver("1.1.0"), false).unwrap();
-    assert!(!source.versions_shared(&p).unwrap()[1].yanked);
+    assert!(source.versions(&p).unwrap().releases[1].yanked);
+    source
+        .publisher()
+        .unwrap()
+        .set_yanked(&p, &ver("1.1.0"), false)
+        .unwrap();
+    assert!(!source.versions(&p).unwrap().releases[1].yanked);
     assert!(matches!(
-        source.versions_shared(&pkg("a:missing")),
+        source.versions(&pkg("a:missing")),
         Err(SourceError::PackageNotFound { .. })
     ));
 }

@@ -1,7 +1,7 @@
 //! Choosing versions.
 //!
 //! This crate owns version solving: a pubgrub [`DependencyProvider`]
-//! (`provider`) over any [`Source`], the [`Resolution`] it produces (one node
+//! over any [`Source`], the [`Resolution`] it produces (one node
 //! per resolved package and canonical track, with every import wired to its
 //! provider), the lock file ([`LockFile`]) and the human-readable reports
 //! of conflicts and cycles. Package identity is the package name plus its
@@ -10,6 +10,40 @@
 //! its own: everything it knows about packages comes through the
 //! [`Source`] trait, and files (root components, lock files) are read and
 //! written by its callers.
+//!
+//! # How a solve runs
+//!
+//! [`resolve`] takes a [`Root`] (the component, with its imports) and a
+//! [`Source`]. Its private modules, each with one job, in the order a
+//! solve meets them; each uses only those named before it and the public
+//! modules:
+//!
+//! - `error`: [`SolveError`], the one error of every step;
+//! - `display`: the version sets pubgrub works with, printed as people
+//!   write ranges;
+//! - `root`: [`Root`], the component solved for (not a registry release);
+//! - `node`: the packages pubgrub sees (the root, a package on one
+//!   canonical track, a range spanning tracks) and the package names
+//!   interned per solve;
+//! - `catalog`: each package's sorted releases and their metadata, asked
+//!   of the source once per solve;
+//! - `requirement`: an import turned into a pubgrub package and the
+//!   versions it allows (pre-releases only where named, interface imports
+//!   to the packages that export them, [`ProviderConfig`]), once per
+//!   release;
+//! - `provider`: the pubgrub [`DependencyProvider`]: what to decide next,
+//!   the newest allowed release (a lock's pin first), the constraints of a
+//!   chosen release;
+//! - `fast_path`: the newest-first walk tried before pubgrub, which
+//!   solves the common case without backtracking and otherwise hands over;
+//! - `report`: pubgrub's derivation as a readable explanation;
+//! - `solve`: [`resolve`] itself: fast path, then pubgrub, then the
+//!   [`Resolution`] wired (every import to its provider, locked
+//!   references' integrity checked, cycles refused).
+//!
+//! The public modules work on a finished [`Resolution`] and use none of
+//! the above: `resolution` (the result), `graph` (cycles, trees, why a
+//! package is there) and `lock` (the lock file).
 //!
 //! [`DependencyProvider`]: pubgrub::DependencyProvider
 //! [`Source`]: warg_depsolve_registry::Source
@@ -33,13 +67,23 @@
 //! assert_eq!(resolution.packages[0].version.to_string(), "1.2.0");
 //! ```
 
+mod catalog;
 mod display;
+mod error;
+mod fast_path;
 pub mod graph;
 pub mod lock;
+mod node;
 mod provider;
-pub mod report;
+mod report;
+mod requirement;
 pub mod resolution;
+mod root;
+mod solve;
 
+pub use error::SolveError;
 pub use lock::{LockFile, LockedPackage, LockedVersion};
-pub use provider::{resolve, ProviderConfig, Root, SolveError, SolveOptions};
+pub use requirement::ProviderConfig;
 pub use resolution::{Constraint, Edge, Requirement, Resolution, ResolvedPackage};
+pub use root::Root;
+pub use solve::{resolve, SolveOptions};

@@ -11,7 +11,7 @@ use semver::Version;
 use warg_depsolve_names::{PackageName, Track};
 
 use crate::display::Versions;
-use crate::provider::Node;
+use crate::node::Node;
 
 /// The explanation of a failed solve, a chain of "because" sentences ending
 /// in the root's failure. `known` holds every release the solver saw, so a

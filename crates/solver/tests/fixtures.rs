@@ -2,10 +2,15 @@
 //! registries built for one rule each.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use semver::Version;
-use warg_depsolve_names::{classify, PackageName, Track};
-use warg_depsolve_registry::{Dependency, LocalRegistry, MemorySource};
+use warg_depsolve_names::{classify, Integrity, PackageName, Track};
+use warg_depsolve_registry::{
+    Dependency, Listing, LocalRegistry, MemorySource, ReleaseMetadata, Source, SourceError,
+    Verified,
+};
 use warg_depsolve_solver::graph::{render_tree, why};
 use warg_depsolve_solver::{resolve, LockFile, Resolution, Root, SolveError, SolveOptions};
 
@@ -561,4 +566,130 @@ fn releases_tied_but_for_build_metadata_are_not_chosen() {
     )
     .unwrap();
     assert_eq!(versions(&pinned), ["test:x@1.2.0+b"]);
+}
+
+/// A memory source whose listing of one package fails as an unreachable
+/// registry's does, counting how often that listing was asked for.
+struct FailingFor {
+    inner: MemorySource,
+    broken: PackageName,
+    asked: AtomicUsize,
+}
+
+impl FailingFor {
+    fn new(inner: MemorySource, broken: &str) -> Self {
+        FailingFor {
+            inner,
+            broken: pkg(broken),
+            asked: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Source for FailingFor {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn registry_for(&self, package: &PackageName) -> &str {
+        self.inner.registry_for(package)
+    }
+
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
+        if *package == self.broken {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            return Err(SourceError::Unavailable {
+                source_name: self.name().to_string(),
+                what: format!("`{package}`"),
+                cause: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+            });
+        }
+        self.inner.versions(package)
+    }
+
+    fn metadata(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        self.inner.metadata(package, version)
+    }
+
+    fn fetch(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError> {
+        self.inner.fetch(package, version, digest)
+    }
+}
+
+/// The source failing for a package the root imports is the solve's
+/// error, naming the package, and the source is asked once: the fast path
+/// does not give up and let pubgrub ask (and, over a network, wait) again.
+#[test]
+fn a_source_error_in_the_roots_imports_names_the_package_and_is_asked_once() {
+    let inner = MemorySource::new("memory");
+    inner
+        .add_synthetic(&pkg("a:ok"), &v("1.0.0"), vec![])
+        .unwrap();
+    let source = FailingFor::new(inner, "a:broken");
+    let root = Root::new(
+        "r",
+        vec![
+            dep("ok", "unlocked-dep=<a:ok@{>=1.0.0 <2.0.0}>"),
+            dep("broken", "unlocked-dep=<a:broken@{>=1.0.0 <2.0.0}>"),
+        ],
+    );
+    let err = resolve(&source, &root, &SolveOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, SolveError::Source(SourceError::Unavailable { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "registry `memory` unavailable while reading `a:broken`: connection refused"
+    );
+    assert_eq!(source.asked.load(Ordering::Relaxed), 1);
+}
+
+/// The source failing below the root, for a package only the newest
+/// release of a dependency imports, does not fail a root that solves
+/// without that release: the fast path meets the error (it tries the
+/// newest releases first) and hands over to pubgrub, which decides `pin`
+/// first (fewer candidates), is held to `top` 1.0.0 and never asks for
+/// `broken`. Returning the fast path's error at once would fail here.
+#[test]
+fn an_error_below_the_root_does_not_fail_a_solvable_root() {
+    let inner = MemorySource::new("memory");
+    inner
+        .add_synthetic(&pkg("a:top"), &v("1.0.0"), vec![])
+        .unwrap();
+    inner
+        .add_synthetic(
+            &pkg("a:top"),
+            &v("1.1.0"),
+            vec![dep("broken", "unlocked-dep=<a:broken@{>=1.0.0 <2.0.0}>")],
+        )
+        .unwrap();
+    inner
+        .add_synthetic(
+            &pkg("a:pin"),
+            &v("1.0.0"),
+            vec![dep("top", "unlocked-dep=<a:top@{>=1.0.0 <1.1.0}>")],
+        )
+        .unwrap();
+    let source = FailingFor::new(inner, "a:broken");
+    let root = Root::new(
+        "r",
+        vec![
+            dep("top", "unlocked-dep=<a:top@{>=1.0.0 <2.0.0}>"),
+            dep("pin", "unlocked-dep=<a:pin@{>=1.0.0 <2.0.0}>"),
+        ],
+    );
+    let r = resolve(&source, &root, &SolveOptions::default()).unwrap();
+    assert_eq!(versions(&r), ["a:pin@1.0.0", "a:top@1.0.0"]);
+    // The fast path did meet the error.
+    assert_eq!(source.asked.load(Ordering::Relaxed), 1);
 }

@@ -25,7 +25,7 @@ use semver::Version;
 use serde::Serialize;
 use warg_depsolve_names::scan::scan;
 use warg_depsolve_names::{ImportClass, PackageName};
-use warg_depsolve_registry::Dependency;
+use warg_depsolve_registry::{Dependency, Publish as _};
 
 use super::common::{RegistryArgs, RootFile};
 use super::text::Table;
@@ -99,7 +99,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     let sources = args.registry.open(false)?;
     let target = sources.describe(&package);
     let meta = sources
-        .source()
+        .registries()
         .publish(&package, &version, &file.bytes)
         .with_context(|| format!("cannot publish `{what}` as `{package}@{version}` to {target}"))?;
     let registry = sources.source().registry_for(&package);

@@ -49,7 +49,8 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     let releases = sources
         .source()
         .versions(package)
-        .with_context(|| format!("cannot list the versions of `{package}` in {target}"))?;
+        .with_context(|| format!("cannot list the versions of `{package}` in {target}"))?
+        .releases;
     match global.format {
         Format::Json => write_json(
             out,
@@ -63,7 +64,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         Format::Text => {
             writeln!(out, "{package} in {target}:")?;
             let mut t = Table::new("  ");
-            for r in &releases {
+            for r in releases.iter() {
                 let mark = if r.yanked { "(yanked)" } else { "" };
                 t.row([r.version.to_string(), mark.to_string()]);
             }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use semver::Version;
 use serde::Serialize;
 use warg_depsolve_names::PackageName;
+use warg_depsolve_registry::Publish as _;
 
 use super::common::RegistryArgs;
 use super::{write_json, Format, Global};
@@ -63,7 +64,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     let target = sources.describe(package);
     let yanked = !args.undo;
     sources
-        .source()
+        .registries()
         .set_yanked(package, version, yanked)
         .with_context(|| {
             let verb = if yanked { "yank" } else { "unyank" };

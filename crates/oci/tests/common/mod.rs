@@ -262,8 +262,9 @@ pub fn fixtures() -> Vec<(String, String, Vec<u8>)> {
 
 /// Publishes every fixture to `source`.
 pub fn publish_fixtures(source: &dyn Source) {
+    let publisher = source.publisher().expect("a source that publishes");
     for (package, version, bytes) in fixtures() {
-        source
+        publisher
             .publish(&package.parse().unwrap(), &version.parse().unwrap(), &bytes)
             .unwrap();
     }

@@ -5,14 +5,19 @@ use super::*;
 /// Any [`Source`] behind a [`Cache`].
 ///
 /// Online, version lists come from the inner source (and are recorded),
-/// unless the source's [`Source::versions_stamp`] is the one recorded with
+/// unless the source's [`Hints::versions_stamp`] is the one recorded with
 /// the list in the package summary; a release's metadata is found by its
-/// digest ([`Source::release_digest`], which for a local registry hashes
+/// digest ([`Hints::release_digest`], which for a local registry hashes
 /// the file without parsing it, or the summary's digest while
-/// [`Source::release_stamp`] is unchanged) in the summary or the metadata
-/// cache, and only on a miss is the inner source asked to scan it; content
-/// comes from the content store, or from the inner source and is then
-/// stored.
+/// [`Hints::release_stamp`] is unchanged) in the summary or the metadata
+/// cache, and only on a miss is the inner source asked to scan it (a
+/// source without hints is asked for the metadata straight away); content
+/// comes from the content store, or from the inner source (already
+/// [`Verified`], so stored without hashing it again).
+///
+/// The cache offers [`Hints`] itself (answered from what it recorded, and
+/// passed on to the inner source online), and [`Publish`] when the inner
+/// source does.
 ///
 /// Offline ([`CachedSource::offline`]), the inner source is never asked:
 /// version lists, release digests, metadata and content come from the cache
@@ -35,7 +40,7 @@ use super::*;
 /// assert_eq!(local.scans(), scans);
 /// // And offline, it answers without the registry at all.
 /// let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
-/// assert_eq!(offline.versions(&package).unwrap().len(), 1);
+/// assert_eq!(offline.versions(&package).unwrap().releases.len(), 1);
 /// ```
 pub struct CachedSource<S> {
     pub(super) inner: S,
@@ -230,62 +235,74 @@ impl<S: Source> CachedSource<S> {
     fn list(
         &self,
         package: &PackageName,
-        recorded: Option<Vec<Release>>,
+        recorded: Option<Arc<[Release]>>,
         recorded_stamp: Option<Stamp>,
-    ) -> Result<Vec<Release>, SourceError> {
+    ) -> Result<Listing, SourceError> {
         let registry = self.inner.registry_for(package);
-        let (releases, stamp) = self.inner.versions_stamped(package)?;
-        if recorded.as_ref() != Some(&releases) {
+        let listing = self.inner.versions(package)?;
+        let changed = recorded.as_deref() != Some(&listing.releases[..]);
+        if changed {
             self.cache
                 .index
-                .set_versions(registry, package, &releases)
+                .set_versions(registry, package, &listing.releases)
                 .map_err(|e| e.into_source_error(registry, package))?;
         }
-        if recorded.as_ref() != Some(&releases) || recorded_stamp != stamp {
+        if changed || recorded_stamp != listing.stamp {
             self.with_summary(package, |s| {
-                s.file.releases = Some(releases.clone());
-                s.file.versions_stamp = stamp;
+                s.file.releases = Some(listing.releases.clone());
+                s.file.versions_stamp = listing.stamp;
                 s.dirty = true;
             });
         }
-        Ok(releases)
+        Ok(listing)
     }
 
     /// The digest of `package@version` (online: as the source says now,
     /// from the summary when the source's stamp of the release is the one
     /// recorded), updating the summary in memory; [`Self::flush`] writes it.
-    fn digest_of(
-        &self,
-        package: &PackageName,
-        version: &Version,
-    ) -> Result<Integrity, SourceError> {
+    /// A source with no cheap digest is asked for the metadata itself,
+    /// which is then the answer.
+    fn content_of(&self, package: &PackageName, version: &Version) -> Result<Known, SourceError> {
         if let Some(meta) = self.memo(package, version) {
-            return Ok(meta.digest.clone());
+            return Ok(Known::Handed(meta));
         }
         let registry = self.inner.registry_for(package);
         let recorded = self.with_summary(package, |s| s.file.entries.get(version).cloned());
         if self.offline {
             if let Some(entry) = recorded {
-                return Ok(entry.digest);
+                return Ok(Known::Digest(entry.digest));
             }
             return self
                 .cache
                 .index
                 .digest(registry, package, version)
                 .map_err(|e| e.into_source_error(registry, package))?
+                .map(Known::Digest)
                 .ok_or_else(|| {
                     self.not_cached(package, format!("digest of `{package}@{version}`"))
                 });
         }
+        let hints = self.inner.hints();
         // The stamp before the digest: bytes replaced in between leave a
         // stamp that the next look does not match.
-        let stamp = self.inner.release_stamp(package, version);
+        let stamp = hints.and_then(|h| h.release_stamp(package, version));
         if let Some(entry) = &recorded {
             if stamp.is_some() && entry.stamp == stamp {
-                return Ok(entry.digest.clone());
+                return Ok(Known::Digest(entry.digest.clone()));
             }
         }
-        let digest = self.inner.release_digest(package, version)?;
+        let digest = match hints.and_then(|h| h.release_digest(package, version)) {
+            Some(digest) => digest?,
+            None => {
+                bump(&self.counters.metadata_misses);
+                let meta = self.inner.metadata(package, version)?;
+                self.cache
+                    .metadata
+                    .put(&meta)
+                    .map_err(|e| e.into_source_error(registry, package))?;
+                return self.learned(meta).map(Known::Read);
+            }
+        };
         self.with_summary(package, |s| match s.file.entries.get_mut(version) {
             Some(entry) if entry.digest == digest => {
                 if entry.stamp != stamp {
@@ -305,7 +322,7 @@ impl<S: Source> CachedSource<S> {
                 s.dirty = true;
             }
         });
-        Ok(digest)
+        Ok(Known::Digest(digest))
     }
 
     /// The metadata of `package@version` with `digest`, from the summary,
@@ -355,38 +372,59 @@ impl<S: Source> CachedSource<S> {
                 meta
             }
         };
-        if !self.offline {
-            self.cache
-                .index
-                .set_digest(registry, package, version, &meta.digest)
-                .map_err(|e| e.into_source_error(registry, package))?;
-            self.with_summary(package, |s| {
-                let record = Some(MetaRecord::of(&meta));
-                match s.file.entries.get_mut(version) {
-                    Some(entry) if entry.digest == meta.digest => {
-                        if entry.meta != record {
-                            entry.meta = record;
-                            s.dirty = true;
-                        }
-                    }
-                    // The source answered other bytes than it hashed a
-                    // moment ago: record them, without a stamp.
-                    _ => {
-                        s.file.entries.insert(
-                            version.clone(),
-                            ReleaseEntry {
-                                stamp: None,
-                                digest: meta.digest.clone(),
-                                meta: record,
-                            },
-                        );
+        if self.offline {
+            return Ok(self.record(meta));
+        }
+        self.learned(meta)
+    }
+
+    /// Records metadata learned online in the index and the summary, and
+    /// hands it out.
+    fn learned(&self, meta: Arc<ReleaseMetadata>) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        let (package, version) = (&meta.package, &meta.version);
+        let registry = self.inner.registry_for(package);
+        self.cache
+            .index
+            .set_digest(registry, package, version, &meta.digest)
+            .map_err(|e| e.into_source_error(registry, package))?;
+        self.with_summary(package, |s| {
+            let record = Some(MetaRecord::of(&meta));
+            match s.file.entries.get_mut(version) {
+                Some(entry) if entry.digest == meta.digest => {
+                    if entry.meta != record {
+                        entry.meta = record;
                         s.dirty = true;
                     }
                 }
-            });
-        }
+                // The source answered other bytes than it hashed a moment
+                // ago (or was never asked for a digest): record them,
+                // without a stamp.
+                _ => {
+                    s.file.entries.insert(
+                        version.clone(),
+                        ReleaseEntry {
+                            stamp: None,
+                            digest: meta.digest.clone(),
+                            meta: record,
+                        },
+                    );
+                    s.dirty = true;
+                }
+            }
+        });
         Ok(self.record(meta))
     }
+}
+
+/// What the cache knows of a release's content: its digest, or its whole
+/// metadata.
+enum Known {
+    /// The digest (its metadata may still be known by it).
+    Digest(Integrity),
+    /// The metadata this instance handed out before.
+    Handed(Arc<ReleaseMetadata>),
+    /// The metadata, just read from a source without cheap digests.
+    Read(Arc<ReleaseMetadata>),
 }
 
 impl<S: Source> Source for CachedSource<S> {
@@ -394,94 +432,41 @@ impl<S: Source> Source for CachedSource<S> {
         self.inner.name()
     }
 
-    /// Publishing goes to the registry itself (never in offline mode); the
-    /// new bytes are also kept in the content store.
-    fn publish(
-        &self,
-        package: &PackageName,
-        version: &Version,
-        bytes: &[u8],
-    ) -> Result<ReleaseMetadata, SourceError> {
-        if self.offline {
-            return Err(SourceError::NotCached {
-                source_name: self.inner.name().to_string(),
-                what: format!("publishing `{package}@{version}` needs the registry"),
-            });
-        }
-        let meta = self.inner.publish(package, version, bytes)?;
-        // Best effort: the release is published; a full cache disk must not
-        // turn that into an error.
-        let _ = self.cache.content().insert(&meta.digest, bytes);
-        Ok(meta)
-    }
-
-    fn set_yanked(
-        &self,
-        package: &PackageName,
-        version: &Version,
-        yanked: bool,
-    ) -> Result<(), SourceError> {
-        self.inner.set_yanked(package, version, yanked)
-    }
-
     fn registry_for(&self, package: &PackageName) -> &str {
         self.inner.registry_for(package)
     }
 
-    fn versions(&self, package: &PackageName) -> Result<Vec<Release>, SourceError> {
+    fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {
         let registry = self.inner.registry_for(package);
         let (recorded, recorded_stamp) = self.with_summary(package, |s| {
             (s.file.releases.clone(), s.file.versions_stamp)
         });
         if self.offline {
+            // Offline, the cache's answer never changes under this
+            // instance: nothing to stamp.
             if let Some(releases) = recorded {
-                return Ok(releases);
+                return Ok(Listing::unstamped(releases));
             }
             return self
                 .cache
                 .index
                 .versions(registry, package)
                 .map_err(|e| e.into_source_error(registry, package))?
+                .map(Listing::unstamped)
                 .ok_or_else(|| self.not_cached(package, format!("version list of `{package}`")));
         }
         match recorded {
             Some(releases)
                 if recorded_stamp.is_some()
-                    && self.inner.versions_stamp(package) == recorded_stamp =>
+                    && self.inner_hint(|h| h.versions_stamp(package)) == recorded_stamp =>
             {
-                Ok(releases)
+                Ok(Listing {
+                    releases,
+                    stamp: recorded_stamp,
+                })
             }
             recorded => self.list(package, recorded, recorded_stamp),
         }
-    }
-
-    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
-        // Offline, the cache's answer never changes under this instance.
-        (!self.offline)
-            .then(|| self.inner.versions_stamp(package))
-            .flatten()
-    }
-
-    fn versions_stamped(
-        &self,
-        package: &PackageName,
-    ) -> Result<(Vec<Release>, Option<Stamp>), SourceError> {
-        let stamp = self.versions_stamp(package);
-        Ok((self.versions(package)?, stamp))
-    }
-
-    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
-        (!self.offline)
-            .then(|| self.inner.release_stamp(package, version))
-            .flatten()
-    }
-
-    fn release_digest(
-        &self,
-        package: &PackageName,
-        version: &Version,
-    ) -> Result<Integrity, SourceError> {
-        self.digest_of(package, version)
     }
 
     fn metadata(
@@ -489,18 +474,25 @@ impl<S: Source> Source for CachedSource<S> {
         package: &PackageName,
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        if let Some(meta) = self.memo(package, version) {
-            bump(&self.counters.metadata_hits);
-            return Ok(meta);
-        }
-        let digest = self.digest_of(package, version)?;
-        // Whatever was learned on the way is kept, even on an error: the
+        // Whatever is learned on the way is kept, even on an error: the
         // summary is written when this source is done (`flush_all`, or
         // dropped), once per package, not after every release it learns.
-        self.metadata_of(package, version, &digest)
+        match self.content_of(package, version)? {
+            Known::Handed(meta) => {
+                bump(&self.counters.metadata_hits);
+                Ok(meta)
+            }
+            Known::Read(meta) => Ok(meta),
+            Known::Digest(digest) => self.metadata_of(package, version, &digest),
+        }
     }
 
-    fn fetch(&self, package: &PackageName, digest: &Integrity) -> Result<Arc<[u8]>, SourceError> {
+    fn fetch(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Result<Verified, SourceError> {
         let registry = self.inner.registry_for(package);
         let stored = match self.cache.content.get(digest) {
             Ok(stored) => stored,
@@ -543,25 +535,122 @@ impl<S: Source> Source for CachedSource<S> {
             ));
         }
         bump(&self.counters.content_misses);
-        let bytes = self.inner.fetch(package, digest)?;
-        if !digest.matches(&bytes) {
-            return Err(SourceError::DigestMismatch {
+        // Checked by the source: compared, not hashed again, before it is
+        // stored and handed on.
+        let bytes = self
+            .inner
+            .fetch(package, version, digest)?
+            .confirm(digest)
+            .map_err(|m| SourceError::DigestMismatch {
                 source_name: registry.to_string(),
-                package: package.to_string(),
-                expected: digest.to_oci(),
-                actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
-            });
-        }
+                package: package.clone(),
+                version: Some(version.clone()),
+                path: None,
+                expected: m.expected.to_oci(),
+                actual: m.actual.to_oci(),
+            })?;
         self.cache
             .content
-            .insert(digest, &bytes)
+            .store(&bytes)
             .map_err(|e| e.into_source_error(registry, package))?;
         Ok(bytes)
     }
 
-    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
-        if !self.offline {
-            self.inner.prefetch(wanted);
+    fn hints(&self) -> Option<&dyn Hints> {
+        Some(self)
+    }
+
+    fn publisher(&self) -> Option<&dyn Publish> {
+        self.inner.publisher().map(|_| self as &dyn Publish)
+    }
+}
+
+impl<S: Source> CachedSource<S> {
+    /// `f` of the inner source's hints, online; `None` offline or when
+    /// the inner source takes no hints.
+    fn inner_hint<T>(&self, f: impl FnOnce(&dyn Hints) -> Option<T>) -> Option<T> {
+        if self.offline {
+            return None;
         }
+        f(self.inner.hints()?)
+    }
+}
+
+/// Digests from what the cache recorded; stamps and prefetching passed on
+/// to the inner source online (offline, the cache's answers never change
+/// under it, and it asks for nothing).
+impl<S: Source> Hints for CachedSource<S> {
+    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
+        self.inner_hint(|h| {
+            h.prefetch(wanted);
+            Some(())
+        });
+    }
+
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Option<Result<Integrity, SourceError>> {
+        Some(self.content_of(package, version).map(|known| match known {
+            Known::Digest(digest) => digest,
+            Known::Handed(meta) | Known::Read(meta) => meta.digest.clone(),
+        }))
+    }
+
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        self.inner_hint(|h| h.versions_stamp(package))
+    }
+
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        self.inner_hint(|h| h.release_stamp(package, version))
+    }
+}
+
+/// Publishing goes to the registry itself (never in offline mode); the
+/// new bytes are also kept in the content store.
+impl<S: Source> Publish for CachedSource<S> {
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        if self.offline {
+            return Err(SourceError::NotCached {
+                source_name: self.inner.name().to_string(),
+                what: format!("publishing `{package}@{version}` needs the registry"),
+            });
+        }
+        let meta = self
+            .inner_publisher("publish")?
+            .publish(package, version, bytes)?;
+        // Best effort: the release is published; a full cache disk must not
+        // turn that into an error.
+        let _ = self.cache.content().insert(&meta.digest, bytes);
+        Ok(meta)
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        self.inner_publisher("yank")?
+            .set_yanked(package, version, yanked)
+    }
+}
+
+impl<S: Source> CachedSource<S> {
+    /// The inner source's publisher, or [`SourceError::Unsupported`]
+    /// naming `operation`.
+    fn inner_publisher(&self, operation: &'static str) -> Result<&dyn Publish, SourceError> {
+        self.inner
+            .publisher()
+            .ok_or_else(|| SourceError::Unsupported {
+                source_name: self.inner.name().to_string(),
+                operation,
+            })
     }
 }

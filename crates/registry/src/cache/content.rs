@@ -26,43 +26,40 @@ impl ContentStore {
         self.dir.join(digest.algorithm.name()).join(hex)
     }
 
-    /// The bytes with `digest`, checked against it; `None` if not stored.
-    pub fn get(&self, digest: &Integrity) -> Result<Option<Arc<[u8]>>, CacheError> {
+    /// The bytes with `digest`, checked against it (one hash: the file
+    /// may have been damaged since it was written); `None` if not stored.
+    pub fn get(&self, digest: &Integrity) -> Result<Option<Verified>, CacheError> {
         let path = self.path_of(digest);
         let bytes = match crate::fsutil::read_shared(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(CacheError::io(&path, e)),
         };
-        if !digest.matches(&bytes) {
-            return Err(CacheError::Corrupt {
-                path,
-                expected: digest.to_oci(),
-                actual: Integrity::compute(digest.algorithm, &bytes).to_oci(),
-            });
-        }
-        Ok(Some(bytes))
+        Verified::check(bytes, digest)
+            .map(Some)
+            .map_err(|m| CacheError::corrupt(path, m))
     }
 
     /// Stores `bytes` under their SHA-256 digest and returns it.
     pub fn put(&self, bytes: &[u8]) -> Result<Integrity, CacheError> {
-        let digest = Integrity::sha256(bytes);
-        self.insert(&digest, bytes)?;
-        Ok(digest)
+        let verified = Verified::hash(bytes);
+        self.store(&verified)?;
+        Ok(verified.digest().clone())
     }
 
     /// Stores `bytes` under `digest`, which they must match (a mismatch is
     /// [`CacheError::Corrupt`] and nothing is written). Replaces a stored
     /// file, which heals one that was damaged.
     pub fn insert(&self, digest: &Integrity, bytes: &[u8]) -> Result<(), CacheError> {
-        let path = self.path_of(digest);
-        if !digest.matches(bytes) {
-            return Err(CacheError::Corrupt {
-                path,
-                expected: digest.to_oci(),
-                actual: Integrity::compute(digest.algorithm, bytes).to_oci(),
-            });
-        }
+        let verified = Verified::check(bytes, digest)
+            .map_err(|m| CacheError::corrupt(self.path_of(digest), m))?;
+        self.store(&verified)
+    }
+
+    /// Stores bytes already checked under their digest (not hashed again).
+    /// Replaces a stored file, which heals one that was damaged.
+    pub fn store(&self, bytes: &Verified) -> Result<(), CacheError> {
+        let path = self.path_of(bytes.digest());
         write_atomic(&path, bytes, Existing::Replace).map_err(|e| CacheError::io(&path, e))
     }
 

@@ -24,9 +24,10 @@ pub(super) struct PackageFile {
     /// The source's stamp of the version list below, when it had one.
     #[serde(default)]
     pub(super) versions_stamp: Option<Stamp>,
-    /// The last-seen version list, if the package was ever listed.
+    /// The last-seen version list, if the package was ever listed (shared:
+    /// a solve is handed this list, not a copy).
     #[serde(default, with = "release_list")]
-    pub(super) releases: Option<Vec<Release>>,
+    pub(super) releases: Option<Arc<[Release]>>,
     /// What is known of single releases.
     #[serde(default)]
     pub(super) entries: BTreeMap<Version, ReleaseEntry>,
@@ -36,20 +37,22 @@ pub(super) struct PackageFile {
 /// several times quicker to read back than a list of objects, and this is
 /// the bulk of a summary.
 pub(super) mod release_list {
+    use std::sync::Arc;
+
     use semver::Version;
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::source::Release;
 
     pub(super) fn serialize<S: Serializer>(
-        releases: &Option<Vec<Release>>,
+        releases: &Option<Arc<[Release]>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
         let Some(releases) = releases else {
             return s.serialize_none();
         };
         let mut text = String::new();
-        for r in releases {
+        for r in releases.iter() {
             if !text.is_empty() {
                 text.push(' ');
             }
@@ -63,7 +66,7 @@ pub(super) mod release_list {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
-    ) -> Result<Option<Vec<Release>>, D::Error> {
+    ) -> Result<Option<Arc<[Release]>>, D::Error> {
         let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {
             return Ok(None);
         };
@@ -138,10 +141,7 @@ impl Index {
         let Some(path) = self.summary_path(&file.registry, &file.package) else {
             return Ok(());
         };
-        let text = serde_json::to_vec(file).map_err(|e| CacheError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let text = serde_json::to_vec(file).map_err(|e| CacheError::io(&path, e.into()))?;
         write_atomic_with(&path, &text, Existing::Replace, false)
             .map_err(|e| CacheError::io(&path, e))
     }
@@ -200,10 +200,7 @@ impl Index {
             package: package.clone(),
             releases: releases.to_vec(),
         };
-        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::io(&path, e.into()))?;
         write_atomic_with(&path, &text, Existing::Replace, false)
             .map_err(|e| CacheError::io(&path, e))
     }

@@ -120,10 +120,7 @@ impl MetadataCache {
             digest: meta.digest.clone(),
             meta: MetaRecord::of(meta),
         };
-        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| CacheError::io(&path, e.into()))?;
         write_atomic_with(&path, &text, Existing::Replace, false)
             .map_err(|e| CacheError::io(&path, e))
     }

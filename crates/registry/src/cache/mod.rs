@@ -43,6 +43,10 @@
 //! Every content read is hashed and compared with the digest it is filed
 //! under; a mismatch is [`SourceError::DigestMismatch`] naming both digests
 //! and the file. Metadata files record their digest and are checked too.
+//! Content that arrives [`Verified`] (from the source, or checked on its
+//! way in) is stored and handed on without being hashed again: on a cold
+//! run each release's bytes are hashed once per read, and a read from the
+//! store is one more read.
 //!
 //! Every file is written whole to a temporary file in its directory and
 //! renamed into place, so readers in any process see an old file, a new
@@ -72,13 +76,16 @@ use serde::{Deserialize, Serialize};
 use warg_depsolve_names::{Integrity, InterfaceName, PackageName};
 
 use crate::fsutil::{is_single_component, join_inside, write_atomic, write_atomic_with, Existing};
-use crate::source::{DependencyRecord, Release, ReleaseMetadata, Source, SourceError, Stamp};
+use crate::source::{
+    DependencyRecord, Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp,
+};
+use crate::verified::Verified;
 
 /// The version of the metadata and index file formats.
 const FORMAT: u32 = 1;
 
 /// A failure of the cache itself, naming the file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// A content file does not hash to the digest it is filed under.
     #[error("cache file `{path}` is corrupt: expected {expected}, found {actual}")]
@@ -91,20 +98,29 @@ pub enum CacheError {
         actual: String,
     },
     /// The cache could not be read or written.
-    #[error("cache I/O error at `{path}`: {message}")]
+    #[error("cannot read or write the cache at `{}`", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The I/O error.
-        message: String,
+        #[source]
+        cause: io::Error,
     },
 }
 
 impl CacheError {
-    fn io(path: &Path, e: io::Error) -> Self {
+    fn io(path: &Path, cause: io::Error) -> Self {
         CacheError::Io {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            cause,
+        }
+    }
+
+    fn corrupt(path: PathBuf, mismatch: crate::verified::Mismatch) -> Self {
+        CacheError::Corrupt {
+            path,
+            expected: mismatch.expected.to_oci(),
+            actual: mismatch.actual.to_oci(),
         }
     }
 
@@ -118,14 +134,16 @@ impl CacheError {
                 actual,
             } => SourceError::DigestMismatch {
                 source_name: registry.to_string(),
-                package: format!("{package}` in cache file `{}", path.display()),
+                package: package.clone(),
+                version: None,
+                path: Some(path),
                 expected,
                 actual,
             },
-            CacheError::Io { path, message } => SourceError::Unavailable {
+            CacheError::Io { path, cause } => SourceError::Unavailable {
                 source_name: registry.to_string(),
                 what: format!("cached data of `{package}` at `{}`", path.display()),
-                message,
+                cause,
             },
         }
     }
@@ -280,12 +298,12 @@ mod tests {
                 registry: "local".into(),
                 package: "test:add".parse().unwrap(),
                 versions_stamp: Some(Stamp([1, 2, 3, 4, 5])),
-                releases: releases.clone(),
+                releases: releases.clone().map(Arc::from),
                 entries: BTreeMap::new(),
             };
             let text = serde_json::to_vec(&file).unwrap();
             let back: PackageFile = serde_json::from_slice(&text).unwrap();
-            assert_eq!(back.releases, releases);
+            assert_eq!(back.releases.as_deref(), releases.as_deref());
             assert_eq!(back.versions_stamp, file.versions_stamp);
         }
     }

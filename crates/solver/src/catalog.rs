@@ -1,0 +1,270 @@
+//! What one solve knows of each package: its interned name, its sorted
+//! release list and the metadata of the releases looked at, each asked of
+//! the [`Source`] once per solve and kept in one table indexed by the
+//! package's id and the release's position.
+//!
+//! Beside each release's metadata the table keeps what the solve derives
+//! from it (`D`: the requirements keep the release's dependencies,
+//! resolved), so that one lookup finds both; the catalog only stores it
+//! and knows nothing of what it is.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use pubgrub::Map;
+use semver::Version;
+use warg_depsolve_names::{PackageName, VersionSet};
+use warg_depsolve_registry::{Release, ReleaseMetadata, Source, SourceError};
+
+use crate::node::Pkg;
+
+/// The packages of one solve, as the source described them, and `D` per
+/// release.
+pub(crate) struct Catalog<'a, D> {
+    source: &'a dyn Source,
+    ids: RefCell<Map<Rc<PackageName>, u32>>,
+    /// Indexed by [`Pkg::id`].
+    packages: RefCell<Vec<PackageData<D>>>,
+}
+
+/// What the solve knows of one package.
+struct PackageData<D> {
+    pkg: Pkg,
+    /// The source's releases, sorted; `None` until first asked.
+    releases: Option<Arc<[Release]>>,
+    /// Per release, at the same index as `releases`.
+    slots: Vec<ReleaseSlot<D>>,
+}
+
+/// What the solve knows of one release; `None` until first asked.
+struct ReleaseSlot<D> {
+    metadata: Option<Arc<ReleaseMetadata>>,
+    derived: Option<D>,
+}
+
+impl<D> Default for ReleaseSlot<D> {
+    fn default() -> Self {
+        ReleaseSlot {
+            metadata: None,
+            derived: None,
+        }
+    }
+}
+
+impl<'a, D: Clone> Catalog<'a, D> {
+    /// An empty catalog over `source`.
+    pub(crate) fn new(source: &'a dyn Source) -> Self {
+        Catalog {
+            source,
+            ids: RefCell::default(),
+            packages: RefCell::default(),
+        }
+    }
+
+    /// The source everything comes from (for what is not kept per solve:
+    /// registry names, bytes).
+    pub(crate) fn source(&self) -> &'a dyn Source {
+        self.source
+    }
+
+    /// The solve's handle for a package name.
+    pub(crate) fn intern(&self, name: &PackageName) -> Pkg {
+        if let Some(&id) = self.ids.borrow().get(name) {
+            return self.packages.borrow()[id as usize].pkg.clone();
+        }
+        let mut packages = self.packages.borrow_mut();
+        let name = Rc::new(name.clone());
+        let pkg = Pkg::new(packages.len() as u32, name.clone());
+        self.ids.borrow_mut().insert(name, pkg.id());
+        packages.push(PackageData {
+            pkg: pkg.clone(),
+            releases: None,
+            slots: Vec::new(),
+        });
+        pkg
+    }
+
+    /// The package's releases, sorted, asked of the source once per solve.
+    pub(crate) fn releases(&self, pkg: &Pkg) -> Result<Arc<[Release]>, SourceError> {
+        if let Some(r) = &self.packages.borrow()[pkg.id() as usize].releases {
+            return Ok(r.clone());
+        }
+        let mut list = self.source.versions(pkg)?.releases;
+        // Sources list in order as a rule; checking is cheaper than sorting.
+        if !list.is_sorted_by(|a, b| compare(&a.version, &b.version).is_le()) {
+            let mut sorted = list.to_vec();
+            sorted.sort();
+            list = sorted.into();
+        }
+        list = without_build_ties(list);
+        let mut packages = self.packages.borrow_mut();
+        let data = &mut packages[pkg.id() as usize];
+        data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
+        data.releases = Some(list.clone());
+        Ok(list)
+    }
+
+    /// Runs `f` on the releases of a package whose releases are loaded
+    /// (every package a node names is), without copying them.
+    pub(crate) fn with_releases<R>(&self, pkg: &Pkg, f: impl FnOnce(&[Release]) -> R) -> Option<R> {
+        let packages = self.packages.borrow();
+        packages[pkg.id() as usize].releases.as_deref().map(f)
+    }
+
+    /// The slot of a listed release, if it is listed.
+    fn slot<R>(
+        &self,
+        pkg: &Pkg,
+        version: &Version,
+        f: impl FnOnce(&mut ReleaseSlot<D>) -> R,
+    ) -> Option<R> {
+        let mut packages = self.packages.borrow_mut();
+        let data = &mut packages[pkg.id() as usize];
+        let i = index_of(data.releases.as_deref()?, version)?;
+        Some(f(&mut data.slots[i]))
+    }
+
+    /// What was derived from a listed release and kept
+    /// ([`Catalog::keep_derived`]).
+    pub(crate) fn derived(&self, pkg: &Pkg, version: &Version) -> Option<D> {
+        self.slot(pkg, version, |s| s.derived.clone()).flatten()
+    }
+
+    /// Keeps what was derived from a release, if it is listed (an unlisted
+    /// one has no slot, and is derived again when asked).
+    pub(crate) fn keep_derived(&self, pkg: &Pkg, version: &Version, derived: D) {
+        self.slot(pkg, version, |s| s.derived = Some(derived));
+    }
+
+    /// Whether the listed release `version` is yanked (or tied with
+    /// another but for build metadata, see [`without_build_ties`]).
+    pub(crate) fn is_yanked(&self, pkg: &Pkg, version: &Version) -> bool {
+        self.with_releases(pkg, |releases| {
+            index_of(releases, version).is_some_and(|i| releases[i].yanked)
+        })
+        .unwrap_or(false)
+    }
+
+    /// The metadata of one release, asked of the source once per solve
+    /// when the release is listed.
+    pub(crate) fn metadata(
+        &self,
+        pkg: &Pkg,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        if let Some(Some(m)) = self.slot(pkg, version, |s| s.metadata.clone()) {
+            return Ok(m);
+        }
+        let m = self.source.metadata(pkg, version)?;
+        self.slot(pkg, version, |s| s.metadata = Some(m.clone()));
+        Ok(m)
+    }
+
+    /// Asks the source, in one batch, for the metadata of the newest
+    /// listed release in each set that the catalog does not hold yet (a
+    /// no-op for local sources).
+    pub(crate) fn prefetch_newest<'r>(
+        &self,
+        wanted: impl Iterator<Item = (&'r Pkg, &'r VersionSet)>,
+    ) {
+        let packages = self.packages.borrow();
+        let wanted: Vec<_> = wanted
+            .filter_map(|(pkg, set)| {
+                let data = &packages[pkg.id() as usize];
+                let releases = data.releases.as_deref()?;
+                let newest = releases.iter().rposition(|r| set.contains(&r.version))?;
+                data.slots[newest].metadata.is_none().then(|| {
+                    (
+                        PackageName::clone(pkg),
+                        Some(releases[newest].version.clone()),
+                    )
+                })
+            })
+            .collect();
+        drop(packages);
+        if let (false, Some(hints)) = (wanted.is_empty(), self.source.hints()) {
+            hints.prefetch(&wanted);
+        }
+    }
+
+    /// Asks the source, in one batch, for the metadata of every listed
+    /// release of `pkg`.
+    pub(crate) fn prefetch_all(&self, pkg: &Pkg) {
+        let wanted = self.with_releases(pkg, |releases| {
+            releases
+                .iter()
+                .map(|r| (PackageName::clone(pkg), Some(r.version.clone())))
+                .collect::<Vec<_>>()
+        });
+        if let (Some(wanted), Some(hints)) = (wanted, self.source.hints()) {
+            hints.prefetch(&wanted);
+        }
+    }
+
+    /// Every release the solve listed, by package (for reports).
+    pub(crate) fn known_releases(&self) -> HashMap<PackageName, Vec<Version>> {
+        self.packages
+            .borrow()
+            .iter()
+            .filter_map(|d| {
+                let releases = d.releases.as_ref()?;
+                Some((
+                    PackageName::clone(&d.pkg),
+                    releases.iter().map(|r| r.version.clone()).collect(),
+                ))
+            })
+            .collect()
+    }
+}
+
+/// `Version::cmp`, numbers first: comparing pre-release and build
+/// identifiers is its slow part, and only ties need it.
+fn compare(a: &Version, b: &Version) -> std::cmp::Ordering {
+    (a.major, a.minor, a.patch)
+        .cmp(&(b.major, b.minor, b.patch))
+        .then_with(|| {
+            let plain = |v: &Version| v.pre.is_empty() && v.build.is_empty();
+            if plain(a) && plain(b) {
+                std::cmp::Ordering::Equal
+            } else {
+                a.cmp(b)
+            }
+        })
+}
+
+/// Sorted releases where those that differ only in build metadata
+/// (`1.2.0+a`, `1.2.0+b`) are marked yanked: SemVer gives build metadata
+/// no precedence, so no range can prefer one of them, and the solver never
+/// ranks by it. Like yanked releases, they are still used where a lock
+/// pins one. (Registries here refuse to publish such a pair; another
+/// tool's registry may hold one.) The list is copied only when there is a
+/// tie.
+fn without_build_ties(list: Arc<[Release]>) -> Arc<[Release]> {
+    let precedence = |v: &Version| (v.major, v.minor, v.patch, v.pre.clone());
+    let tied = |i: usize| {
+        let p = precedence(&list[i].version);
+        (i > 0 && precedence(&list[i - 1].version) == p)
+            || (i + 1 < list.len() && precedence(&list[i + 1].version) == p)
+    };
+    if !(1..list.len()).any(|i| {
+        let (a, b) = (&list[i - 1].version, &list[i].version);
+        (a.major, a.minor, a.patch) == (b.major, b.minor, b.patch) && a.pre == b.pre
+    }) {
+        return list;
+    }
+    (0..list.len())
+        .map(|i| Release {
+            version: list[i].version.clone(),
+            yanked: list[i].yanked || tied(i),
+        })
+        .collect()
+}
+
+/// The position of `version` in sorted releases.
+fn index_of(releases: &[Release], version: &Version) -> Option<usize> {
+    releases
+        .binary_search_by(|r| compare(&r.version, version))
+        .ok()
+}

@@ -1,0 +1,240 @@
+//! [`resolve`]: the fast path, then pubgrub if needed, then the chosen
+//! releases wired into a [`Resolution`] (every import to its provider,
+//! locked references' integrity checked, cycles refused).
+
+use std::sync::Arc;
+
+use pubgrub::{Map, PubGrubError};
+use semver::Version;
+use warg_depsolve_names::{DepRef, ImportClass, Integrity, PackageName, Track};
+use warg_depsolve_registry::Source;
+
+use crate::error::SolveError;
+use crate::fast_path::newest_first;
+use crate::lock::LockFile;
+use crate::node::{Node, Pkg};
+use crate::provider::Provider;
+use crate::requirement::{ProviderConfig, Resolved};
+use crate::resolution::{Constraint, Edge, Resolution, ResolvedPackage};
+use crate::root::Root;
+
+/// Options of one solve.
+#[derive(Clone, Debug, Default)]
+pub struct SolveOptions {
+    /// A previous lock: its pins are kept wherever they still satisfy.
+    pub lock: Option<LockFile>,
+    /// Packages whose pins are released (`update PKG...`).
+    pub unpin: Vec<PackageName>,
+    /// Interface-to-provider mapping.
+    pub providers: ProviderConfig,
+}
+
+/// Solves `root` against `source`.
+///
+/// Returns the chosen graph, or a [`SolveError`]: a readable derivation
+/// when nothing fits, a missing package naming who wanted it, a cycle with
+/// its path, or the source's own error.
+pub fn resolve(
+    source: &dyn Source,
+    root: &Root,
+    options: &SolveOptions,
+) -> Result<Resolution, SolveError> {
+    let pins = options
+        .lock
+        .iter()
+        .flat_map(|lock| lock.pins())
+        .filter(|(p, _, _)| !options.unpin.contains(p));
+    let provider = Provider::new(source, root, &options.providers, pins);
+    let root_node = Node::Root(Arc::from(root.name.as_str()));
+    if let Some(selected) = newest_first(&provider, &root_node)? {
+        match build_resolution(&provider, selected) {
+            // The newest choices close a cycle; pubgrub may find others
+            // that do not (and reports the cycle itself if it cannot).
+            Err(SolveError::Cycle { .. }) => {}
+            done => return done,
+        }
+    }
+    let selected = match pubgrub::resolve(&provider, root_node, Version::new(0, 0, 0)) {
+        Ok(selected) => selected,
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            tree.collapse_no_versions();
+            return Err(SolveError::NoSolution {
+                report: crate::report::explain(&tree, provider.catalog().known_releases()),
+            });
+        }
+        Err(PubGrubError::ErrorChoosingVersion { source, .. })
+        | Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
+        | Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(source),
+    };
+    build_resolution(&provider, selected.into_iter().collect())
+}
+
+/// The resolution of the chosen releases: one package per (package,
+/// track), sorted by name then track, and every import of the root and of
+/// every package wired to its provider.
+fn build_resolution(
+    provider: &Provider<'_>,
+    selected: Map<Node, Version>,
+) -> Result<Resolution, SolveError> {
+    let catalog = provider.catalog();
+    let requirements = provider.requirements();
+    let root = requirements.root();
+    // One entry per (package, track), sorted by name then track.
+    let mut chosen: Vec<(&Pkg, Track, &Version)> = selected
+        .iter()
+        .filter_map(|(node, version)| match node {
+            Node::Track { package, track } => Some((package, *track, version)),
+            _ => None,
+        })
+        .collect();
+    chosen.sort_unstable_by(|a, b| (&**a.0, a.1).cmp(&(&**b.0, b.1)));
+    let index: Map<(u32, Track), usize> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, (p, t, _))| ((p.id(), *t), i))
+        .collect();
+
+    let mut packages = Vec::with_capacity(chosen.len());
+    for &(package, track, version) in &chosen {
+        let meta = catalog.metadata(package, version)?;
+        packages.push(ResolvedPackage {
+            package: PackageName::clone(package),
+            track,
+            version: version.clone(),
+            digest: meta.digest.clone(),
+            registry: catalog.source().registry_for(package).to_string(),
+            yanked: catalog.is_yanked(package, version),
+            edges: Vec::new(),
+        });
+    }
+
+    // Wire every import of the root and of every package to its provider.
+    let root_node = Node::Root(Arc::from(root.name.as_str()));
+    let root_version = Version::new(0, 0, 0);
+    let mut root_edges = Vec::new();
+    for who in std::iter::once(None).chain((0..chosen.len()).map(Some)) {
+        let (node, version) = match who {
+            None => (root_node.clone(), &root_version),
+            Some(i) => (
+                Node::Track {
+                    package: chosen[i].0.clone(),
+                    track: chosen[i].1,
+                },
+                chosen[i].2,
+            ),
+        };
+        let deps = requirements.dependencies_of(catalog, &node, version)?;
+        let resolved = provider.resolved_deps(&node, version)?;
+        let dependent = || requirements.dependent_label(&node, version);
+        let mut edges = Vec::with_capacity(resolved.len());
+        for (dep, resolved) in deps.iter().zip(resolved.iter()) {
+            let Some(Resolved {
+                package,
+                node: pg_node,
+                interface,
+                ..
+            }) = resolved
+            else {
+                continue;
+            };
+            let track = match pg_node {
+                Node::Track { track, .. } => *track,
+                Node::Span { .. } => Track::of(
+                    selected
+                        .get(pg_node)
+                        .expect("every span in a solution has a version"),
+                ),
+                Node::Root(_) => unreachable!("nothing depends on the root"),
+            };
+            let target_index = index[&(package.id(), track)];
+            if let ImportClass::Declared(DepRef::Locked {
+                integrity, version, ..
+            })
+            | ImportClass::Legacy(DepRef::Locked {
+                integrity, version, ..
+            }) = &dep.class
+            {
+                check_integrity(
+                    catalog.source(),
+                    &packages[target_index],
+                    version,
+                    integrity,
+                    &dependent(),
+                )?;
+            }
+            let export = match interface {
+                None => None,
+                Some(interface) => {
+                    let meta = catalog.metadata(package, chosen[target_index].2)?;
+                    meta.interface_exports
+                        .iter()
+                        .find(|e| e.links_to(interface))
+                        .map(|e| e.to_string())
+                }
+            };
+            let Some(constraint) = Constraint::of(dep) else {
+                continue;
+            };
+            edges.push(Edge {
+                import: dep.import.clone(),
+                target: target_index,
+                export,
+                constraint,
+            });
+        }
+        match who {
+            None => root_edges = edges,
+            Some(i) => packages[i].edges = edges,
+        }
+    }
+    let resolution = Resolution {
+        root: root.name.clone(),
+        root_edges,
+        packages,
+    };
+    if let Some(path) = crate::graph::find_cycle(&resolution) {
+        return Err(SolveError::Cycle { path });
+    }
+    Ok(resolution)
+}
+
+/// Whether the chosen release of a locked reference has the integrity
+/// the reference demands: by the digest the source gave, or, when the
+/// reference names only other algorithms, by hashing its bytes.
+fn check_integrity(
+    source: &dyn Source,
+    resolved: &ResolvedPackage,
+    version: &Version,
+    integrity: &[Integrity],
+    dependent: &str,
+) -> Result<(), SolveError> {
+    if integrity.is_empty() {
+        return Ok(());
+    }
+    let sha256_ok = integrity.contains(&resolved.digest);
+    let ok = sha256_ok || {
+        // Only digests of other algorithms: hash the bytes themselves.
+        let others: Vec<_> = integrity
+            .iter()
+            .filter(|i| i.algorithm != resolved.digest.algorithm)
+            .collect();
+        !others.is_empty() && {
+            let bytes = source.fetch(&resolved.package, version, &resolved.digest)?;
+            others.iter().any(|i| i.matches(&bytes))
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(SolveError::DigestMismatch {
+        package: resolved.package.clone(),
+        version: version.clone(),
+        required_by: dependent.to_string(),
+        expected: integrity
+            .iter()
+            .map(|i| i.to_oci())
+            .collect::<Vec<_>>()
+            .join(" "),
+        actual: resolved.digest.to_oci(),
+    })
+}
