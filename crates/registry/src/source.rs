@@ -308,6 +308,20 @@ pub enum SourceError {
         /// What was asked (`publish`, `yank`).
         operation: &'static str,
     },
+    /// A registry refused or failed in a way of its own kind (a warg log
+    /// that does not validate, a proof that does not hold, a namespace
+    /// imported from another registry): the backend's error, naming what
+    /// it was about, is the source.
+    #[error("registry `{source_name}` failed {what}")]
+    Backend {
+        /// Registry name.
+        source_name: String,
+        /// What was being done (``listing `acme:kv` ``).
+        what: String,
+        /// The backend's error.
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Anything else, with its context already in the message.
     #[error("{0}")]
     Other(String),

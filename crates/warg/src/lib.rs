@@ -40,6 +40,9 @@
 //! What a client learned is a [`RegistryState`], which callers may keep
 //! between runs (it serializes) and hand to a later client.
 //!
+//! [`WargSource`] puts a client behind the registry crate's `Source`,
+//! `Hints` and `Publish` traits.
+//!
 //! It must not solve, compose, print or cache on disk: it knows nothing
 //! about components beyond their bytes and digests.
 //!
@@ -61,6 +64,7 @@ pub mod error;
 mod http;
 mod publish;
 mod settings;
+mod source;
 mod state;
 mod update;
 mod verify;
@@ -71,6 +75,7 @@ pub use settings::{
     url_for_host, WargSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PAGE_SIZE, DEFAULT_PUBLISH_POLL,
     DEFAULT_PUBLISH_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF,
 };
+pub use source::WargSource;
 pub use state::{Namespace, RegistryState, WargRelease};
 
 /// The protocol types callers meet in this API.

@@ -662,3 +662,55 @@ fn content_whose_digest_differs_is_refused() {
     assert_eq!(expected, &release.digest.to_string());
     assert_eq!(actual, &sha256(b"not the same").to_string());
 }
+
+#[test]
+fn the_source_traits_over_a_warg_registry() {
+    use warg_depsolve_names::Integrity;
+    use warg_depsolve_registry::{Source, SourceError};
+    use warg_depsolve_warg::WargSource;
+
+    let server = Server::start(&[Ns::Defined("test")]);
+    let key = key();
+    let source = WargSource::new(server.client(Some(&key)));
+    let releases = support::testdata();
+    let (package, version, bytes) = releases
+        .iter()
+        .find(|(p, v, _)| p == "test:add" && *v == Version::new(1, 0, 0))
+        .unwrap();
+    let package: warg_depsolve_names::PackageName = package.parse().unwrap();
+    let publisher = source.publisher().unwrap();
+    let meta = publisher.publish(&package, version, bytes).unwrap();
+    assert_eq!(meta.digest, Integrity::sha256(bytes));
+    // A component that does not validate is refused before anything is
+    // sent.
+    let e = publisher
+        .publish(&package, &Version::new(9, 0, 0), b"not wasm")
+        .unwrap_err();
+    assert!(matches!(e, SourceError::InvalidComponent { .. }), "{e}");
+
+    let reader = WargSource::new(server.client(None));
+    let listing = reader.versions(&package).unwrap();
+    let versions: Vec<Version> = listing.releases.iter().map(|r| r.version.clone()).collect();
+    assert_eq!(versions, [version.clone()]);
+    let digest = reader.hints().unwrap().release_digest(&package, version);
+    assert_eq!(digest.unwrap().unwrap(), meta.digest);
+    assert_eq!(*reader.metadata(&package, version).unwrap(), meta);
+    let fetched = reader.fetch(&package, version, &meta.digest).unwrap();
+    assert_eq!(&fetched[..], &bytes[..]);
+    let fetched = WargSource::new(server.client(None))
+        .fetch(&package, version, &meta.digest)
+        .unwrap();
+    assert_eq!(&fetched[..], &bytes[..]);
+
+    publisher.set_yanked(&package, version, true).unwrap();
+    let listing = WargSource::new(server.client(None))
+        .versions(&package)
+        .unwrap();
+    assert!(listing.releases[0].yanked);
+    let e = publisher.set_yanked(&package, version, false).unwrap_err();
+    assert!(matches!(e, SourceError::Unsupported { .. }), "{e}");
+    let e = reader
+        .versions(&"test:nothing".parse().unwrap())
+        .unwrap_err();
+    assert!(matches!(e, SourceError::PackageNotFound { .. }), "{e}");
+}
