@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::files_under;
+use common::{files_under, Recorder, Reported};
 use warg_depsolve_names::{Integrity, PackageName};
-use warg_depsolve_oci::{OciSettings, OciSource, Progress};
+use warg_depsolve_oci::{OciSettings, OciSource};
 use warg_depsolve_registry::{Cache, CachedSource, Source, SourceError};
 
 /// How the stub serves the component layer.
@@ -224,9 +224,7 @@ fn source(stub: &Stub, concurrency: usize) -> OciSource {
     let mut settings = OciSettings::new(format!("127.0.0.1:{}", stub.port));
     settings.plain_http = true;
     settings.concurrency = concurrency;
-    OciSource::new("stubbed", settings)
-        .unwrap()
-        .with_progress(Progress::Never)
+    OciSource::new("stubbed", settings).unwrap()
 }
 
 fn pkg(s: &str) -> PackageName {
@@ -258,6 +256,43 @@ fn the_stub_serves_a_good_layer() {
         &*source.fetch(&pkg("test:add"), &meta.digest).unwrap(),
         &component()[..]
     );
+}
+
+/// Downloads are reported to the progress the caller gave, and only there:
+/// one finished report with every byte for a good layer (the `fetch`
+/// after `metadata` reuses its bytes), one abandoned report per attempt
+/// for a layer cut short.
+#[test]
+fn downloads_are_reported_to_the_callers_progress() {
+    let size = component().len() as u64;
+    let good = stub(Layer::Good, Duration::ZERO);
+    let recorder = Recorder::default();
+    let source = source(&good, 4).with_progress(Arc::new(recorder.clone()));
+    let meta = source
+        .metadata(&pkg("test:add"), &"1.0.0".parse().unwrap())
+        .unwrap();
+    source.fetch(&pkg("test:add"), &meta.digest).unwrap();
+    let reported = |item: &str, received, finished| Reported {
+        registry: "stubbed".into(),
+        item: item.into(),
+        total: Some(size),
+        received,
+        finished: Some(finished),
+    };
+    assert_eq!(recorder.reports(), [reported("test:add@1.0.0", size, true)]);
+
+    let cut = stub(Layer::CutOff, Duration::ZERO);
+    let recorder = Recorder::default();
+    let source = source(&cut, 4).with_progress(Arc::new(recorder.clone()));
+    source
+        .fetch(&pkg("test:add"), &Integrity::sha256(&component()))
+        .unwrap_err();
+    let reports = recorder.reports();
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    for report in reports {
+        assert!(report.received < size, "{report:?}");
+        assert_eq!(report, reported("test:add", report.received, false));
+    }
 }
 
 #[test]
