@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::hash::Hash;
-use std::io::IsTerminal;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,6 +24,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::cache::Warn;
+use warg_depsolve_registry::progress::{Download, Progress};
 use warg_depsolve_registry::{
     Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp, Verified,
 };
@@ -40,16 +40,6 @@ const TAG_PAGE: usize = 1000;
 /// How much longer than the source's read timeout the HTTP client's own
 /// read timeout is.
 const CLIENT_READ_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
-
-/// Whether downloads show a progress bar.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Progress {
-    /// A bar on stderr when stderr is a terminal; nothing otherwise.
-    #[default]
-    Auto,
-    /// Never.
-    Never,
-}
 
 /// What a release's manifest says.
 #[derive(Debug)]
@@ -216,7 +206,8 @@ struct Inner {
     client: Client,
     auth: RegistryAuth,
     limit: Semaphore,
-    progress: Progress,
+    /// Where downloads are reported; nowhere by default.
+    progress: Option<Arc<dyn Progress>>,
     /// Where notices go (a request slow to be answered).
     notices: Option<Warn>,
     versions: Memo<PackageName, Arc<[Release]>>,
@@ -244,8 +235,9 @@ struct Inner {
 ///   [`Source::metadata`] reads it and its config and, when the config does
 ///   not record the dependencies, downloads and scans the layer (kept for
 ///   the following [`Source::fetch`]).
-/// - [`Source::fetch`] downloads a layer by digest, with a progress bar
-///   when stderr is a terminal, and checks it against the digest.
+/// - [`Source::fetch`] downloads a layer by digest, reporting to the
+///   [`Progress`] given to [`OciSource::with_progress`], and checks it
+///   against the digest.
 /// - [`Hints::prefetch`] starts version-list and manifest requests in the
 ///   background (at most `concurrency` at once) and returns at once.
 /// - [`Publish::publish`] pushes a Wasm OCI artifact unless the tag exists:
@@ -351,7 +343,7 @@ impl OciSource {
             client: Client::new(config),
             auth,
             limit: Semaphore::new(settings.concurrency),
-            progress: Progress::Auto,
+            progress: None,
             notices: None,
             versions: Memo::new(settings.read_timeout),
             manifests: Memo::new(settings.read_timeout),
@@ -365,10 +357,12 @@ impl OciSource {
         })
     }
 
-    /// The same source with downloads shown as `progress` says.
-    pub fn with_progress(mut self, progress: Progress) -> Self {
+    /// The same source with its downloads reported to `progress` (a bar
+    /// on a terminal, for the command line). The source draws nothing
+    /// itself; without one, downloads are not reported.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
         match Arc::get_mut(&mut self.inner) {
-            Some(inner) => inner.progress = progress,
+            Some(inner) => inner.progress = Some(progress),
             None => unreachable!("a new source is not shared yet"),
         }
         self
@@ -568,6 +562,30 @@ impl<'a> Watch<'a> {
                 self.what,
                 seconds(self.inner.settings.slow_notice)
             ));
+        }
+    }
+}
+
+/// A download's report, if the caller asked for reports: the one
+/// [`Download`] of one attempt.
+struct Bar(Option<Box<dyn Download>>);
+
+impl Bar {
+    fn received(&mut self, bytes: u64) {
+        if let Some(download) = &mut self.0 {
+            download.received(bytes);
+        }
+    }
+
+    fn finish(self) {
+        if let Some(download) = self.0 {
+            download.finish();
+        }
+    }
+
+    fn abandon(self) {
+        if let Some(download) = self.0 {
+            download.abandon();
         }
     }
 }
@@ -887,7 +905,7 @@ impl Inner {
                     .map_err(Failure::Client)?;
                 watch.progressed();
                 let total = stream.content_length.or(size);
-                let bar = self.bar(total, item_ref);
+                let mut bar = self.bar(total, item_ref);
                 let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
                 loop {
                     let next = match watch.wait(stream.next()).await {
@@ -902,7 +920,7 @@ impl Inner {
                         Ok(chunk) => {
                             watch.progressed();
                             bytes.extend_from_slice(&chunk);
-                            bar.set_position(bytes.len() as u64);
+                            bar.received(bytes.len() as u64);
                         }
                         Err(e) => {
                             bar.abandon();
@@ -926,7 +944,7 @@ impl Inner {
                         }
                     }
                 }
-                bar.finish_and_clear();
+                bar.finish();
                 // The client checks too, but its check proves nothing to
                 // the code that receives the bytes; this one does.
                 Verified::check(bytes, digest).map_err(|m| Failure::Digest {
@@ -948,21 +966,13 @@ impl Inner {
         Ok(bytes)
     }
 
-    fn bar(&self, total: Option<u64>, what: &str) -> indicatif::ProgressBar {
-        if self.progress == Progress::Never || !std::io::stderr().is_terminal() {
-            return indicatif::ProgressBar::hidden();
-        }
-        let bar = match total {
-            Some(n) => indicatif::ProgressBar::new(n),
-            None => indicatif::ProgressBar::no_length(),
-        };
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{prefix} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
-        ) {
-            bar.set_style(style);
-        }
-        bar.set_prefix(format!("downloading {what} from {}", self.name));
-        bar
+    /// The report of a download of `item` that begins, when the caller
+    /// asked for reports.
+    fn bar(&self, total: Option<u64>, item: &str) -> Bar {
+        Bar(self
+            .progress
+            .as_ref()
+            .map(|progress| progress.download(&self.name, item, total)))
     }
 
     async fn fetch(

@@ -364,7 +364,7 @@ concurrency = 4
     );
     std::fs::write(&file, &text).unwrap();
     let config = Config::from_toml(&text, &file).unwrap();
-    let factory = warg_depsolve_oci::factory_with(&config, warg_depsolve_oci::Progress::Never);
+    let factory = warg_depsolve_oci::factory(&config);
     let registries = Registries::from_config_with(&config, &factory).unwrap();
     let registries = registries.map_sources(|_, s| {
         Arc::new(CachedSource::new(s, Cache::new(dir.path().join("cache")))) as Arc<dyn Source>
