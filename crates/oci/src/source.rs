@@ -12,11 +12,9 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use oci_client::client::{
-    Certificate, CertificateEncoding, ClientConfig, ClientProtocol, Config, ImageLayer,
-};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::manifest::{OciDescriptor, OciImageManifest};
+use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use semver::Version;
@@ -27,7 +25,8 @@ use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::cache::Warn;
 use warg_depsolve_registry::{Release, ReleaseMetadata, Source, SourceError};
 
-use crate::artifact::{config_for, recorded_metadata, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::artifact::{recorded_metadata, Artifact, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::credentials::{self, bearer_variable, Credentials, Origin};
 use crate::settings::OciSettings;
 
 /// How many of a package's newest releases a `prefetch` without a version
@@ -213,6 +212,8 @@ struct Inner {
     settings: OciSettings,
     client: Client,
     auth: RegistryAuth,
+    /// Where `auth` came from, for the message of a refusal.
+    credentials: Origin,
     limit: Semaphore,
     progress: Progress,
     /// Where notices go (a request slow to be answered).
@@ -339,14 +340,15 @@ impl OciSource {
             user_agent: concat!("warg-depsolve/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         };
-        let auth = match &settings.credentials {
-            Some((user, password)) => RegistryAuth::Basic(user.clone(), password.clone()),
-            None => RegistryAuth::Anonymous,
-        };
+        let Credentials {
+            auth,
+            origin: credentials,
+        } = credentials::find(&settings);
         let name = name.into();
         let inner = Inner {
             client: Client::new(config),
             auth,
+            credentials,
             limit: Semaphore::new(settings.concurrency),
             progress: Progress::Auto,
             notices: None,
@@ -690,10 +692,14 @@ impl Inner {
                 source_name: self.name.clone(),
                 what: format!("`{item}`"),
                 message: format!(
-                    "not authorized by {} ({}); set `auth` in `[registry.\"{}\".oci]`",
+                    "not authorized by {} ({}); credentials used: {}; set `auth` in \
+                     `[registry.\"{}\".oci]`, ${}, or log in with `docker login {}`",
                     self.settings.url(),
                     describe(&e),
-                    self.name
+                    self.credentials,
+                    self.name,
+                    bearer_variable(&self.settings.host),
+                    self.settings.host,
                 ),
             }),
             _ => Err(e),
@@ -1006,17 +1012,11 @@ impl Inner {
             Err(SourceError::PackageNotFound { .. } | SourceError::VersionNotFound { .. }) => {}
             Err(e) => return Err(e),
         }
-        let config = Config {
-            data: config_for(&meta, &bytes).into(),
-            media_type: CONFIG_MEDIA_TYPE.to_string(),
-            annotations: None,
-        };
-        let layer = ImageLayer {
-            data: bytes.into(),
-            media_type: LAYER_MEDIA_TYPE.to_string(),
-            annotations: None,
-        };
-        let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
+        let Artifact {
+            config,
+            layer,
+            manifest,
+        } = Artifact::for_release(&meta, bytes);
         {
             // One attempt, without an overall deadline (an upload may be
             // long): the client's connect and read timeouts bound it.
