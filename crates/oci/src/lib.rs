@@ -19,6 +19,11 @@
 //! naming the registry, its URL, what was being fetched and the number of
 //! attempts, with the last failure as its source.
 //!
+//! Credentials are found where wkg finds them ([`credentials`]): a
+//! `WKG_REGISTRY_<HOST>_AUTH_BEARER` token, the table's `auth`, then
+//! Docker's `config.json` and credential helpers; a refusal names where the
+//! refused credentials came from, never the secret.
+//!
 //! It must not solve, compose, print or cache on disk. Notices and download
 //! progress go to the sinks its caller gives it
 //! ([`OciSource::with_notices`], [`OciSource::with_progress`]), nowhere
@@ -53,6 +58,7 @@
 #![warn(missing_docs)]
 
 pub mod artifact;
+pub mod credentials;
 pub mod settings;
 mod source;
 

@@ -11,11 +11,9 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use oci_client::client::{
-    Certificate, CertificateEncoding, ClientConfig, ClientProtocol, Config, ImageLayer,
-};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::manifest::{OciDescriptor, OciImageManifest};
+use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use semver::Version;
@@ -29,7 +27,8 @@ use warg_depsolve_registry::{
     Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp, Verified,
 };
 
-use crate::artifact::{config_for, recorded_metadata, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::artifact::{recorded_metadata, Artifact, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::credentials::{self, bearer_variable, Credentials, Origin};
 use crate::settings::OciSettings;
 
 /// How many of a package's newest releases a `prefetch` without a version
@@ -205,6 +204,8 @@ struct Inner {
     settings: OciSettings,
     client: Client,
     auth: RegistryAuth,
+    /// Where `auth` came from, for the message of a refusal.
+    credentials: Origin,
     limit: Semaphore,
     /// Where downloads are reported; nowhere by default.
     progress: Option<Arc<dyn Progress>>,
@@ -334,14 +335,15 @@ impl OciSource {
             user_agent: concat!("warg-depsolve/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         };
-        let auth = match &settings.credentials {
-            Some((user, password)) => RegistryAuth::Basic(user.clone(), password.clone()),
-            None => RegistryAuth::Anonymous,
-        };
+        let Credentials {
+            auth,
+            origin: credentials,
+        } = credentials::find(&settings);
         let name = name.into();
         let inner = Inner {
             client: Client::new(config),
             auth,
+            credentials,
             limit: Semaphore::new(settings.concurrency),
             progress: None,
             notices: None,
@@ -591,6 +593,16 @@ impl Bar {
 }
 
 impl Inner {
+    /// Where this registry's credentials can be given, for a refusal.
+    fn remedy(&self) -> String {
+        format!(
+            "set `auth` in `[registry.\"{}\".oci]` or ${}, or log in with `docker login {}`",
+            self.name,
+            bearer_variable(&self.settings.host),
+            self.settings.host
+        )
+    }
+
     fn reference(&self, package: &PackageName, tag: &str) -> Reference {
         Reference::with_tag(
             self.settings.host.clone(),
@@ -715,6 +727,8 @@ impl Inner {
                 source_name: self.name.clone(),
                 location: self.settings.url(),
                 what: format!("reading `{item}`"),
+                credentials: self.credentials.to_string(),
+                remedy: self.remedy(),
                 cause: Box::new(e),
             }),
             _ => Err(e),
@@ -1026,17 +1040,11 @@ impl Inner {
             Err(SourceError::PackageNotFound { .. } | SourceError::VersionNotFound { .. }) => {}
             Err(e) => return Err(e),
         }
-        let config = Config {
-            data: config_for(&meta, &bytes).into(),
-            media_type: CONFIG_MEDIA_TYPE.to_string(),
-            annotations: None,
-        };
-        let layer = ImageLayer {
-            data: bytes.into(),
-            media_type: LAYER_MEDIA_TYPE.to_string(),
-            annotations: None,
-        };
-        let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
+        let Artifact {
+            config,
+            layer,
+            manifest,
+        } = Artifact::for_release(&meta, bytes);
         {
             // One attempt, without an overall deadline (an upload may be
             // long): the client's connect and read timeouts bound it.
@@ -1054,12 +1062,16 @@ impl Inner {
                         SourceError::Unauthorized {
                             source_name,
                             location,
+                            credentials,
+                            remedy,
                             cause,
                             ..
                         } => SourceError::Unauthorized {
                             source_name,
                             location,
                             what: what.clone(),
+                            credentials,
+                            remedy,
                             cause,
                         },
                         other => other,

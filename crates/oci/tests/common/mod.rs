@@ -35,6 +35,17 @@ impl RegistryServer {
     /// the test) when the binary is missing: run `scripts/test.sh`, which
     /// installs it.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// [`RegistryServer::start`] with basic authentication: `htpasswd` is
+    /// the file's text (`user:bcrypt-hash` lines). Plain HTTP, loopback:
+    /// the distribution registry accepts that without TLS.
+    pub fn start_with_htpasswd(htpasswd: &str) -> Self {
+        Self::start_with(Some(htpasswd))
+    }
+
+    fn start_with(htpasswd: Option<&str>) -> Self {
         let bin = registry_binary();
         assert!(
             bin.is_file(),
@@ -50,13 +61,24 @@ impl RegistryServer {
             let dir = tempfile::tempdir().unwrap();
             let port = free_port();
             let config = dir.path().join("config.yml");
+            let auth = match htpasswd {
+                Some(users) => {
+                    let file = dir.path().join("htpasswd");
+                    std::fs::write(&file, users).unwrap();
+                    format!(
+                        "auth:\n  htpasswd:\n    realm: warg-depsolve-test\n    path: {}\n",
+                        file.display()
+                    )
+                }
+                None => String::new(),
+            };
             std::fs::write(
                 &config,
                 format!(
                     "version: 0.1\n\
                      log:\n  level: error\n  accesslog:\n    disabled: true\n\
                      storage:\n  filesystem:\n    rootdirectory: {}\n\
-                     http:\n  addr: 127.0.0.1:{port}\n",
+                     http:\n  addr: 127.0.0.1:{port}\n{auth}",
                     dir.path().join("data").display()
                 ),
             )
@@ -82,7 +104,9 @@ impl RegistryServer {
                     exited = Some(status);
                     break;
                 }
-                if http_get(port, "/v2/").is_some_and(|(status, _)| status == 200) {
+                // With authentication on, `/v2/` answers 401 once it is up.
+                let up = if htpasswd.is_some() { 401 } else { 200 };
+                if http_get(port, "/v2/").is_some_and(|(status, _)| status == up) {
                     return server;
                 }
                 std::thread::sleep(Duration::from_millis(50));
