@@ -208,7 +208,10 @@ pub fn lock(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Result
 ///
 /// As [`lock`].
 pub fn bundle(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Result<Vec<u8>, Error> {
-    Ok(warg_depsolve_compose::bundle(root, resolution, source)?)
+    Ok(
+        compose::Bundler::from_root(root, resolution, compose::Packages::Source(source))
+            .to_vec()?,
+    )
 }
 
 /// [`bundle`] written to `out` as it is assembled (no buffer of the whole
@@ -225,9 +228,10 @@ pub fn bundle_to<'a>(
     source: &dyn Source,
     out: &mut dyn std::io::Write,
 ) -> Result<compose::BundleParts<'a>, Error> {
-    Ok(warg_depsolve_compose::bundle_to(
-        root, resolution, source, out,
-    )?)
+    Ok(
+        compose::Bundler::from_root(root, resolution, compose::Packages::Source(source))
+            .to_writer(out)?,
+    )
 }
 
 /// [`bundle_locked`] as parts, not gathered into one buffer.
@@ -239,7 +243,7 @@ pub fn bundle_locked_parts<'a>(
     locked: &'a [u8],
     source: &dyn Source,
 ) -> Result<compose::BundleParts<'a>, Error> {
-    Ok(warg_depsolve_compose::bundle_locked_parts(locked, source)?)
+    Ok(compose::Bundler::from_locked(locked, source).to_parts()?)
 }
 
 /// The bundled form of a locked form, each dependency fetched from `source`
@@ -249,7 +253,7 @@ pub fn bundle_locked_parts<'a>(
 ///
 /// As [`lock`].
 pub fn bundle_locked(locked: &[u8], source: &dyn Source) -> Result<Vec<u8>, Error> {
-    Ok(warg_depsolve_compose::bundle_locked(locked, source)?)
+    Ok(compose::Bundler::from_locked(locked, source).to_vec()?)
 }
 
 /// Whether `component` is a locked form (compose's

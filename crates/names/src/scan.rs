@@ -582,8 +582,24 @@ pub fn scan(bytes: &[u8]) -> Result<ComponentScan, ScanError> {
     Ok(out)
 }
 
-/// Classifies inputs that are not components before parsing starts.
-fn check_header(bytes: &[u8]) -> Result<(), ScanError> {
+/// Whether `bytes` starts with a component's header; if not, what it is
+/// instead. The one classification of inputs that are not components:
+/// [`scan`] runs it before parsing starts, and the compose passes run it on
+/// the binaries they take whole.
+///
+/// ```
+/// use warg_depsolve_names::scan::{check_header, ScanError};
+/// assert!(check_header(b"\0asm\x0d\0\x01\0").is_ok());
+/// let err = check_header(b"\0asm\x01\0\0\0").unwrap_err();
+/// assert_eq!(err.to_string(), "not a component: a core wasm module");
+/// ```
+///
+/// # Errors
+///
+/// [`ScanError::NotAComponent`] for empty input, bytes that are not
+/// WebAssembly, a core module, or an unsupported version or layer;
+/// [`ScanError::Malformed`] for a header cut short.
+pub fn check_header(bytes: &[u8]) -> Result<(), ScanError> {
     let not = |what: String| Err(ScanError::NotAComponent(what));
     if bytes.is_empty() {
         return not("empty input".into());

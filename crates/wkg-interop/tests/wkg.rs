@@ -10,10 +10,10 @@ use std::io::Cursor;
 
 use common::*;
 use futures_util::TryStreamExt;
-use warg_depsolve_compose::bundle;
+use warg_depsolve_compose::{Bundler, Packages};
 use warg_depsolve_names::Integrity;
-use warg_depsolve_registry::LocalRegistry;
-use warg_depsolve_solver::{resolve, LockFile, Root, SolveOptions};
+use warg_depsolve_registry::{LocalRegistry, Source};
+use warg_depsolve_solver::{resolve, LockFile, Resolution, Root, SolveOptions};
 use wasm_pkg_client::{Client, Config, PackageRef, PublishOpts};
 
 /// wkg's client for the registry `server` runs, as wkg's own end-to-end
@@ -27,6 +27,13 @@ fn wkg_client(server: &RegistryServer) -> Client {
     ))
     .unwrap();
     Client::new(config)
+}
+
+/// The bundle of `root` under `resolution`, its packages from `source`.
+fn bundle(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Vec<u8> {
+    Bundler::from_root(root, resolution, Packages::Source(source))
+        .to_vec()
+        .unwrap()
 }
 
 /// A runtime for wkg's async client. Ours blocks on a runtime of its own,
@@ -97,10 +104,10 @@ fn we_resolve_and_bundle_what_wkg_publishes() {
     let root = root("meet");
     let ours = server.source("oci");
     let resolution = resolve_bytes(&ours, "meet", &root);
-    let bundled = bundle(&root, &resolution, &ours).unwrap();
+    let bundled = bundle(&root, &resolution, &ours);
     let local = LocalRegistry::new("local", testdata().join("registry"));
     let from_local = resolve_bytes(&local, "meet", &root);
-    assert!(bundled == bundle(&root, &from_local, &local).unwrap());
+    assert!(bundled == bundle(&root, &from_local, &local));
     assert_eq!(call2(&bundled, "full", 1, 2), 10);
 }
 
