@@ -647,8 +647,9 @@ fn a_source_error_in_the_roots_imports_names_the_package_and_is_asked_once() {
         matches!(err, SolveError::Source(SourceError::Unavailable { .. })),
         "{err:?}"
     );
+    // The package in the message, the cause once, after it.
     assert_eq!(
-        err.to_string(),
+        warg_depsolve_names::error::chain(&err),
         "registry `memory` unavailable while reading `a:broken`: connection refused"
     );
     assert_eq!(source.asked.load(Ordering::Relaxed), 1);
