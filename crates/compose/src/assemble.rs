@@ -197,16 +197,16 @@ impl<'a, 's> Bundler<'a, 's> {
                 // a root: the bytes to nest, and how much there is to do.
                 let mut by_digest = ByDigest::new();
                 for dep in locked_imports(locked)? {
-                    let digest = dep.digest.to_string();
-                    if !by_digest.contains_key(&digest) {
-                        let bytes = fetch_verified(
+                    if let std::collections::btree_map::Entry::Vacant(slot) =
+                        by_digest.entry(dep.digest.to_string())
+                    {
+                        slot.insert(fetch_verified(
                             source,
                             &dep.package,
                             &dep.version,
                             &dep.label(),
                             &dep.digest,
-                        )?;
-                        by_digest.insert(digest, bytes);
+                        )?);
                     }
                 }
                 let packages: Vec<Arc<[u8]>> = by_digest.values().cloned().collect();

@@ -124,7 +124,7 @@ pub(crate) fn find(settings: &OciSettings) -> Credentials {
         &settings.host,
         settings.credentials.as_ref(),
         |var| std::env::var(var).ok(),
-        |key| docker_credential::get_credential(key),
+        docker_credential::get_credential,
     )
 }
 
