@@ -31,7 +31,7 @@ fn source(server: &RegistryServer, credentials: Option<(&str, &str)>) -> OciSour
 fn refusal(result: Result<impl std::fmt::Debug, SourceError>) -> String {
     let err = result.expect_err("the registry should refuse");
     let text = warg_depsolve_names::error::chain(&err);
-    assert!(text.contains("not authorized"), "{text}");
+    assert!(text.contains("did not authorize"), "{text}");
     assert!(!text.contains(PASSWORD), "a secret was printed: {text}");
     text
 }
