@@ -12,7 +12,7 @@ SEEDS=fuzz/seeds
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-cargo build -q -p warg-depsolve
+cargo build -q -p warg-depsolve-cli
 CLI=target/debug/warg-depsolve
 export XDG_CACHE_HOME="$WORK/cache" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config"
 unset WARG_DEPSOLVE_CONFIG

@@ -36,7 +36,7 @@ done
 export PATH="$tools/bin:$PATH"
 
 step "building warg-depsolve (release)"
-cargo build --release -p warg-depsolve --quiet
+cargo build --release -p warg-depsolve-cli --quiet
 wd=${CARGO_TARGET_DIR:-$repo/target}/release/warg-depsolve
 
 step "the composition"

@@ -14,7 +14,7 @@ runs=${RUNS:-10}
 scripts/real-components.sh --build-only
 PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 built=$repo/target/real-components
-cargo build --release --quiet -p warg-depsolve
+cargo build --release --quiet -p warg-depsolve-cli
 wd=${CARGO_TARGET_DIR:-$repo/target}/release/warg-depsolve
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

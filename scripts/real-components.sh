@@ -125,8 +125,8 @@ echo "built in $(( $(date +%s) - start )) s: $(cd "$OUT" && ls -1 ./*.wasm | xar
 # ---------------------------------------------------------------------------
 # The checks, with the CLI as a user has it.
 # ---------------------------------------------------------------------------
-step "cargo build -p warg-depsolve"
-cargo build --quiet -p warg-depsolve
+step "cargo build -p warg-depsolve-cli"
+cargo build --quiet -p warg-depsolve-cli
 step "end-to-end checks on real components"
 args=(--bin target/debug/warg-depsolve --built "$OUT")
 [ -n "$JS" ] || args+=(--no-js)

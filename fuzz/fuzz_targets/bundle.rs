@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use warg_depsolve_compose::{bundle, bundle_locked, lock, unbundle, ComposeError};
+use warg_depsolve_compose::{lock, unbundle, Bundler, ComposeError, Packages};
 use warg_depsolve_fuzz::graph::Graph;
 use warg_depsolve_registry::{MemorySource, ReleaseMetadata};
 use warg_depsolve_solver::{resolve, LockFile, Root, SolveOptions};
@@ -76,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
         text
     );
 
-    let bundled = match bundle(&root, &resolution, &source) {
+    let bundled = match Bundler::from_root(&root, &resolution, Packages::Source(&source)).to_vec() {
         Ok(bundled) => bundled,
         Err(e) => {
             assert!(acceptable(&e), "{e}\n{graph:#?}");
@@ -107,7 +107,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     assert_eq!(
-        bundle_locked(&unbundled.locked, &source).expect("the locked form bundles"),
+        Bundler::from_locked(&unbundled.locked, &source).to_vec().expect("the locked form bundles"),
         bundled
     );
 });

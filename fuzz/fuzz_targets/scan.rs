@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use warg_depsolve_fuzz::inspect::inspect;
+use warg_depsolve::inspect::inspect;
 use warg_depsolve_names::scan::scan;
 
 fuzz_target!(|data: &[u8]| {

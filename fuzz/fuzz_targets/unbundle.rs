@@ -2,12 +2,12 @@
 //! against the documented inverse. Every extracted package hashes to its
 //! digest, and bundling the locked form again (from a source holding the
 //! extracted packages) and unbundling that gives back the same locked form
-//! and packages (`unbundle(&bundle_locked(l, source)?)?.locked == l`); for
-//! an unmutated bundle, the bundle itself comes back byte for byte.
+//! and packages (`unbundle(&Bundler::from_locked(l, source).to_vec()?)?.locked
+//! == l`); for an unmutated bundle, the bundle itself comes back byte for byte.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use warg_depsolve_compose::{bundle_locked, unbundle, ComposeError};
+use warg_depsolve_compose::{unbundle, Bundler, ComposeError};
 use warg_depsolve_registry::MemorySource;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,13 +30,13 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     }
-    let rebundled = match bundle_locked(&unbundled.locked, &source) {
+    let rebundled = match Bundler::from_locked(&unbundled.locked, &source).to_vec() {
         Ok(rebundled) => rebundled,
         // An output that does not validate is a bug whatever the input.
         Err(e @ ComposeError::InvalidOutput { .. }) => panic!("{e}"),
         Err(_) => return,
     };
-    let again = unbundle(&rebundled).expect("a bundle made by bundle_locked unbundles");
+    let again = unbundle(&rebundled).expect("a bundle made from a locked form unbundles");
     assert_eq!(again.locked, unbundled.locked);
     assert_eq!(again.packages, unbundled.packages);
     if data == warg_depsolve_fuzz::MEET_BUNDLE {

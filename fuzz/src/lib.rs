@@ -1,23 +1,12 @@
-//! Helpers shared by the fuzz targets in `fuzz_targets/`: the CLI's
-//! `inspect` (compiled from its source), the generator of small component
-//! graphs for the `bundle` target, and the checks every target makes on a
-//! successful parse.
+//! Helpers shared by the fuzz targets in `fuzz_targets/`: the generator of
+//! small component graphs for the `bundle` target, and the checks every
+//! target makes on a successful parse.
 //!
 //! The targets only assert what the crates document (round trips, "outputs
 //! validate", "the exact inverse"); anything else a target sees is an error
 //! value, which is fine, or a panic, which is a finding.
 
 pub mod graph;
-
-/// `warg_depsolve::inspect`, compiled from `crates/cli/src/inspect.rs`
-/// itself rather than through the `warg-depsolve` crate: the file needs
-/// only `serde` and the names crate, while the crate would bring the whole
-/// OCI client (tokio, reqwest, rustls, ring) into the instrumented build.
-/// If `inspect.rs` ever reaches into its crate, this stops compiling, and
-/// the target should depend on `warg-depsolve` instead.
-#[path = "../../crates/cli/src/inspect.rs"]
-#[allow(missing_docs)]
-pub mod inspect;
 
 /// The input as UTF-8, or `None` (the text parsers take `&str`, so invalid
 /// UTF-8 never reaches them; the CLI reads files with `read_to_string`).

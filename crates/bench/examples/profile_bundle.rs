@@ -1,4 +1,4 @@
-//! A small binary for profiling `bundle_with` under callgrind:
+//! A small binary for profiling a `Bundler` over held packages under callgrind:
 //! `profile_bundle [megabytes] [runs]`; prints the fastest run next to the
 //! fastest `Vec` clone of the bundle.
 //!
@@ -10,10 +10,13 @@
 use std::time::{Duration, Instant};
 
 use warg_depsolve_bench::composition::{meet_composition, Composition};
+use warg_depsolve_compose::{Bundler, Packages};
 
 #[inline(never)]
 fn run(c: &Composition) -> Vec<u8> {
-    warg_depsolve_compose::bundle_with(&c.root, &c.resolution, &c.packages).expect("bundles")
+    Bundler::from_root(&c.root, &c.resolution, Packages::Held(&c.packages))
+        .to_vec()
+        .expect("bundles")
 }
 
 fn best<R>(runs: usize, mut f: impl FnMut() -> R) -> Duration {

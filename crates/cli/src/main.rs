@@ -1,11 +1,23 @@
 //! The `warg-depsolve` binary: parse the command line, run it, and report
 //! any error (with its chain of causes) on stderr with exit status 1.
+//!
+//! The work is the library's (package `warg-depsolve`); this package owns
+//! what only a command line needs: argument parsing ([`cli`], clap),
+//! reading component files ([`input`]), writing outputs ([`output`]),
+//! what the sources report shown on stderr ([`report`]: warnings, notices,
+//! download bars) and the signal handler.
+
+mod cli;
+mod input;
+mod output;
+mod report;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use warg_depsolve::cli::text::escape_controls;
-use warg_depsolve::cli::Cli;
+
+use crate::cli::text::escape_controls;
+use crate::cli::Cli;
 
 /// The exit status after SIGINT or SIGTERM (128 + SIGINT, as shells
 /// report an interrupted command).

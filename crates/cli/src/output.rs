@@ -21,13 +21,6 @@ use warg_depsolve_registry::fsutil;
 /// directory, then rename), replacing any file already there. Missing
 /// parent directories are created.
 ///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("out").join("x.wasm");
-/// warg_depsolve::output::write_atomic(&path, b"\0asm").unwrap();
-/// assert_eq!(std::fs::read(&path).unwrap(), b"\0asm");
-/// ```
-///
 /// # Errors
 ///
 /// The directory cannot be created, or the temporary file cannot be
@@ -46,18 +39,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// output produced as it is written (a bundle's pieces). If `write` fails,
 /// its error is returned as is and the temporary file removed: `path`
 /// keeps its old content, or stays absent.
-///
-/// ```
-/// use std::io::Write as _;
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("x.wasm");
-/// let failed = warg_depsolve::output::write_atomic_from(&path, |f| {
-///     f.write_all(b"\0asm")?;
-///     anyhow::bail!("the checks failed")
-/// });
-/// assert_eq!(failed.unwrap_err().to_string(), "the checks failed");
-/// assert!(!path.exists());
-/// ```
 ///
 /// # Errors
 ///
@@ -126,5 +107,30 @@ fn with_directory(path: &Path) -> std::path::PathBuf {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => path.to_path_buf(),
         _ => Path::new(".").join(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_creates_missing_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out").join("x.wasm");
+        write_atomic(&path, b"\0asm").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"\0asm");
+    }
+
+    #[test]
+    fn a_failed_writer_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.wasm");
+        let failed = write_atomic_from(&path, |f| {
+            f.write_all(b"\0asm")?;
+            anyhow::bail!("the checks failed")
+        });
+        assert_eq!(failed.unwrap_err().to_string(), "the checks failed");
+        assert!(!path.exists());
     }
 }

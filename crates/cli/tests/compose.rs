@@ -268,13 +268,13 @@ fn malformed_input_is_not_a_component_and_writes_nothing() {
         env.fails(
             &[command, "bad.wasm", "-o", "out.wasm", "--store", "s"]
                 [..if command == "migrate" { 4 } else { 6 }],
-            &["bad.wasm", "not a component: not WebAssembly"],
+            &["bad.wasm", "not a component: bad magic bytes"],
         );
         // Said once, naming the file, not a stand-in (`bundle`).
         let err = env.fails(
             &[command, "core.wat", "-o", "out.wasm", "--store", "s"]
                 [..if command == "migrate" { 4 } else { 6 }],
-            &["core.wat", "not a component: a core WebAssembly module"],
+            &["core.wat", "not a component: a core wasm module"],
         );
         assert!(
             !err.contains("`bundle`") && !err.contains("legacy component"),

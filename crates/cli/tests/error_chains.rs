@@ -100,7 +100,7 @@ fn printed_chains_do_not_repeat_themselves() {
         ),
         (
             vec!["unbundle", "garbage.wasm", "-o", "o.wasm", "--store", "s"],
-            "not WebAssembly",
+            "bad magic bytes",
         ),
         (
             vec!["bundle", "meet.wat", "--registry", registry, "-o", "dir"],

@@ -1,5 +1,6 @@
 //! What can go wrong while composing.
 
+use warg_depsolve_names::scan::ScanError;
 use warg_depsolve_registry::SourceError;
 
 /// A failure of one of the compose passes. Every variant names the package
@@ -26,10 +27,11 @@ pub enum ComposeError {
         #[source]
         source: Box<SourceError>,
     },
-    /// The input of `unbundle` or `migrate` is not a component binary at
-    /// all (a core module, not WebAssembly); the caller names the file.
-    #[error("{0}")]
-    NotAComponent(&'static str),
+    /// The input of `unbundle`, `migrate` or the locked-form check is not a
+    /// component binary at all (a core module, not WebAssembly), as its
+    /// header says; the caller names the file.
+    #[error(transparent)]
+    NotAComponent(ScanError),
     /// An input is not a usable component.
     #[error("`{component}` is not a usable component: {message}")]
     InvalidComponent {
@@ -82,7 +84,7 @@ pub enum ComposeError {
     /// match its contents.
     #[error("bundle record: {0}")]
     Record(String),
-    /// Writing the output failed (`bundle_to`, `bundle_with_to`).
+    /// Writing the output failed ([`Bundler::to_writer`](crate::Bundler::to_writer)).
     #[error("writing the bundle")]
     Write(#[source] std::io::Error),
     /// An output failed validation: a bug in this crate or an input that

@@ -581,18 +581,14 @@ fn rewrite_shell<'a>(
                     imports(&mut out, &mut pending);
                     out.push(PieceSection::new(COMPONENT, Piece::Borrowed(root_bytes)));
                 }
-                Some(m) => {
-                    let mut e = Vec::new();
-                    sections::write_name(
-                        &mut e,
-                        &Name {
-                            external_id: members[m].reference.clone(),
-                            ..Name::new(entry.name.name.clone())
-                        },
-                    );
-                    e.extend_from_slice(&shell[entry.rest.clone()]);
-                    pending.push(e);
-                }
+                Some(m) => pending.push(sections::renamed_entry(
+                    shell,
+                    &entry,
+                    &Name {
+                        external_id: members[m].reference.clone(),
+                        ..Name::new(entry.name.name.clone())
+                    },
+                )),
                 None => pending.push(shell[entry.whole.clone()].to_vec()),
             }
         }

@@ -12,15 +12,18 @@
 //!   union of what the members import from an instance, and one import per
 //!   interface where members import semver-compatible versions of it (the
 //!   highest; see the `host` and `merge` modules).
-//! - [`bundle`] / [`bundle_locked`]: the **bundled form**, the same binary
-//!   with every dependency import replaced by the dependency itself, nested
-//!   as a component: the registry's bytes with the gated name attributes of
+//! - [`Bundler`]: the **bundled form**, the same binary with every
+//!   dependency import replaced by the dependency itself, nested as a
+//!   component: the registry's bytes with the gated name attributes of
 //!   their top-level names stripped (so the bundle runs on a runtime's
 //!   default configuration), recorded in the `warg-depsolve-bundle` custom
-//!   section ([`BundleRecord`]).
-//! - [`unbundle`]: the exact inverse of [`bundle_locked`]: the locked form and
-//!   the registry's bytes of each nested dependency, checked against their
-//!   digests.
+//!   section ([`BundleRecord`]). From a root and its resolution or from a
+//!   locked form; packages from a [`Source`] or held by the caller
+//!   ([`Packages`]); on one thread or two ([`Threads`]); into one buffer,
+//!   [`BundleParts`] or a writer.
+//! - [`unbundle`]: the exact inverse of bundling a locked form: the locked
+//!   form and the registry's bytes of each nested dependency, checked
+//!   against their digests.
 //! - [`migrate`]: warg-era binaries whose import names are raw depnames
 //!   into the current form.
 //!
@@ -36,7 +39,7 @@
 //! [`Source`]: warg_depsolve_registry::Source
 //!
 //! ```
-//! use warg_depsolve_compose::{bundle, lock, unbundle, bundle_locked};
+//! use warg_depsolve_compose::{lock, unbundle, Bundler, Packages};
 //! use warg_depsolve_registry::MemorySource;
 //! use warg_depsolve_solver::{Constraint, Edge, Resolution, ResolvedPackage};
 //! use warg_depsolve_names::{DepRange, Integrity, Track};
@@ -77,51 +80,53 @@
 //!     }],
 //! };
 //!
-//! let bundled = bundle(&root, &resolution, &source).unwrap();
+//! let bundled = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+//!     .to_vec()
+//!     .unwrap();
 //! let unbundled = unbundle(&bundled).unwrap();
 //! assert_eq!(unbundled.packages[0].bytes, add);
 //! assert_eq!(unbundled.locked, lock(&root, &resolution, &source).unwrap());
-//! assert_eq!(bundle_locked(&unbundled.locked, &source).unwrap(), bundled);
+//! let again = Bundler::from_locked(&unbundled.locked, &source).to_vec().unwrap();
+//! assert_eq!(again, bundled);
 //! ```
+//!
+//! ## Modules
+//!
+//! Following one dependency's bytes through a bundle: `graph` composes the
+//! locked form (`host` and `merge` decide the members' host imports);
+//! `assemble` ([`Bundler`]) fetches the packages and schedules the work;
+//! `inline` nests each dependency in place of the import that `locked`
+//! reads, stripped by [`strip`], and writes the `record`; `parts` holds the
+//! result ([`BundleParts`]), `pieces` the bytes it is made of and their
+//! validation. `unbundle` reads the record and goes back. Under all of
+//! them, `sections` reads and writes top-level sections and their import
+//! and export entries.
 
 #![warn(missing_docs)]
 
-mod bundle;
+mod assemble;
 mod error;
 mod graph;
 mod host;
+mod inline;
+mod locked;
 mod merge;
 mod migrate;
+mod parts;
 mod pieces;
+mod record;
 mod sections;
 pub mod strip;
+mod unbundle;
 
-pub use bundle::{
-    bundle, bundle_locked, bundle_locked_parts, bundle_parts, bundle_to, bundle_with,
-    bundle_with_parts, bundle_with_to, is_locked_form, read_record, unbundle, BundleRecord,
-    DefinedComponent, ExtractedPackage, ImportGroup, NestedDependency, Unbundled, BUNDLE_FORMAT,
-    BUNDLE_SECTION,
-};
+pub use assemble::{Bundler, Packages, Threads};
 pub use error::ComposeError;
 pub use graph::{fetch_packages, import_names, lock, lock_with};
+pub use locked::is_locked_form;
 pub use migrate::migrate;
-pub use pieces::BundleParts;
-
-use wasmparser::WasmFeatures;
-
-/// Validates an output's structure, or says which output failed with which
-/// features: every section of every level, not function bodies (see
-/// [`pieces::validate_pieces`]).
-fn validate(
-    bytes: &[u8],
-    features: WasmFeatures,
-    form: &'static str,
-    features_label: &'static str,
-) -> Result<(), ComposeError> {
-    pieces::validate_pieces(
-        &[pieces::Piece::Borrowed(bytes)],
-        features,
-        form,
-        features_label,
-    )
-}
+pub use parts::BundleParts;
+pub use record::{
+    read_record, BundleRecord, DefinedComponent, ImportGroup, NestedDependency, BUNDLE_FORMAT,
+    BUNDLE_SECTION,
+};
+pub use unbundle::{unbundle, ExtractedPackage, Unbundled};

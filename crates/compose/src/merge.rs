@@ -126,25 +126,12 @@ pub(crate) fn rename_imports(
             out.extend_from_slice(&bytes[section.whole.clone()]);
             continue;
         }
-        let rewritten: Vec<Vec<u8>> = entries
-            .iter()
-            .map(|e| match renames.get(&e.name.name) {
-                Some(target) => {
-                    let mut entry = Vec::with_capacity(e.whole.len() + 8);
-                    sections::write_name(
-                        &mut entry,
-                        &Name {
-                            name: target.clone(),
-                            ..e.name.clone()
-                        },
-                    );
-                    entry.extend_from_slice(&bytes[e.rest.clone()]);
-                    entry
-                }
-                None => bytes[e.whole.clone()].to_vec(),
-            })
-            .collect();
-        out.extend_from_slice(&sections::entry_section(IMPORT, &rewritten));
+        out.extend_from_slice(&sections::rename_entries(bytes, IMPORT, &entries, |e| {
+            Ok(renames.get(&e.name.name).map(|target| Name {
+                name: target.clone(),
+                ..e.name.clone()
+            }))
+        })?);
     }
     Ok(out)
 }

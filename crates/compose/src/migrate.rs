@@ -7,6 +7,7 @@ use wasmparser::WasmFeatures;
 
 use crate::error::ComposeError;
 use crate::graph::unique;
+use crate::pieces::validate;
 use crate::sections::{self, Name, IMPORT};
 
 /// Rewrites every top-level import named by a raw dependency reference
@@ -21,8 +22,9 @@ use crate::sections::{self, Name, IMPORT};
 ///
 /// # Errors
 ///
-/// [`ComposeError::InvalidComponent`] when the input is not a component, a
-/// depname does not parse (or already has an `external-id`), or an input
+/// [`ComposeError::NotAComponent`] when the input is not a component;
+/// [`ComposeError::InvalidComponent`] when it cannot be read, a depname
+/// does not parse (or already has an `external-id`), or an input
 /// with nothing to rewrite does not validate;
 /// [`ComposeError::InvalidOutput`] when the migrated binary does not
 /// validate.
@@ -59,11 +61,9 @@ pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
             out.extend_from_slice(&legacy[section.whole.clone()]);
             continue;
         };
-        let mut rewritten = Vec::with_capacity(entries.len());
-        for entry in &entries {
+        let rewritten = sections::rename_entries(legacy, IMPORT, &entries, |entry| {
             if !DepRef::looks_like(&entry.name.name) {
-                rewritten.push(legacy[entry.whole.clone()].to_vec());
-                continue;
+                return Ok(None);
             }
             let old = &entry.name.name;
             let reference = DepRef::parse(old).map_err(|e| ComposeError::InvalidComponent {
@@ -77,30 +77,22 @@ pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
                 });
             }
             let name = unique(&reference.package().name().to_ascii_lowercase(), &mut used);
-            let mut e = Vec::with_capacity(entry.whole.len() + name.len());
-            sections::write_name(
-                &mut e,
-                &Name {
-                    external_id: Some(old.clone()),
-                    ..Name {
-                        name,
-                        ..entry.name.clone()
-                    }
-                },
-            );
-            e.extend_from_slice(&legacy[entry.rest.clone()]);
-            rewritten.push(e);
-        }
-        out.extend_from_slice(&sections::entry_section(IMPORT, &rewritten));
+            Ok(Some(Name {
+                name,
+                external_id: Some(old.clone()),
+                ..entry.name.clone()
+            }))
+        })?;
+        out.extend_from_slice(&rewritten);
         changed = true;
     }
     if changed {
-        crate::validate(&out, WasmFeatures::all(), "migrated component", "")?;
+        validate(&out, WasmFeatures::all(), "migrated component", "")?;
     } else {
         // Nothing to rewrite, and the input comes back as it is; but only
         // a valid one: a damaged file must fail here, not be written out
         // as "migrated" (found by fuzzing, see FUZZING.md).
-        crate::validate(legacy, WasmFeatures::all(), what, "").map_err(|e| match e {
+        validate(legacy, WasmFeatures::all(), what, "").map_err(|e| match e {
             ComposeError::InvalidOutput { message, .. } => ComposeError::InvalidComponent {
                 component: what.to_string(),
                 message,

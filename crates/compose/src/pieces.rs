@@ -7,14 +7,16 @@
 //! borrowing or sharing its input, costs no copy of those bytes; the pieces
 //! are then copied once into a buffer of exactly the right size, or written
 //! to a file one piece at a time ([`BundleParts::write_to`]).
+//!
+//! [`BundleParts::write_to`]: crate::BundleParts::write_to
 
-use std::io::{self, Write};
 use std::ops::Range;
 use std::sync::Arc;
 
 use wasmparser::{Chunk, Parser, Payload, Validator, WasmFeatures};
 
 use crate::error::ComposeError;
+use crate::sections;
 
 /// One piece of an output: input bytes borrowed or shared, or a few owned
 /// bytes written for the output.
@@ -130,7 +132,7 @@ impl<'a> PieceSection<'a> {
     /// A section made for the output.
     pub fn new(id: u8, contents: Piece<'a>) -> Self {
         let mut header = vec![id];
-        crate::sections::write_leb(&mut header, contents.bytes().len() as u64);
+        sections::write_leb(&mut header, contents.bytes().len() as u64);
         PieceSection {
             id,
             header: Piece::Owned(header),
@@ -144,7 +146,7 @@ pub(crate) fn split_sections<'a>(
     bytes: &'a [u8],
     what: &str,
 ) -> Result<Vec<PieceSection<'a>>, ComposeError> {
-    Ok(crate::sections::split(bytes, what)?
+    Ok(sections::split(bytes, what)?
         .into_iter()
         .map(|s| PieceSection {
             id: s.id,
@@ -154,123 +156,16 @@ pub(crate) fn split_sections<'a>(
         .collect())
 }
 
-/// A bundle held as the pieces it is made of: the input bytes it nests
-/// (borrowed from the root or shared with the package buffers, not copied)
-/// and the few bytes made for it (section headers, rewritten sections, the
-/// record). Every package in it has been checked against its digest and
-/// the bundle has been validated, exactly as for [`bundle_with`]; its bytes
-/// in order ([`pieces`](Self::pieces)) are the bytes [`bundle_with`]
-/// returns.
-///
-/// What it is for: writing a large bundle to a file without first copying
-/// it into one buffer ([`write_to`](Self::write_to)).
-///
-/// [`bundle_with`]: crate::bundle_with
-#[derive(Debug)]
-pub struct BundleParts<'a> {
-    pub(crate) pieces: Vec<Piece<'a>>,
-    pub(crate) len: usize,
-}
-
-impl<'a> BundleParts<'a> {
-    pub(crate) fn new(pieces: Pieces<'a>) -> Self {
-        let len = pieces.len();
-        BundleParts {
-            pieces: pieces.list,
-            len,
-        }
-    }
-
-    /// Length of the bundle in bytes.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the bundle is empty (never, for a valid bundle).
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The bundle's bytes, piece by piece, in order.
-    pub fn pieces(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.pieces.iter().map(Piece::bytes)
-    }
-
-    /// The bundle in one buffer of exactly its size (one copy of each
-    /// byte).
-    pub fn to_vec(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.len);
-        for piece in self.pieces() {
-            out.extend_from_slice(piece);
-        }
-        out
-    }
-
-    /// The bundle's record (its last section), without gathering the
-    /// bundle into one buffer as [`read_record`](crate::read_record) needs.
-    ///
-    /// # Errors
-    ///
-    /// [`ComposeError::Record`] when the last piece is not a readable
-    /// record section (never for parts this crate built).
-    pub fn record(&self) -> Result<crate::BundleRecord, ComposeError> {
-        let not_a_record =
-            || ComposeError::Record("the bundle does not end with its record section".into());
-        // The bytes at `range` of the whole, gathered across pieces (only
-        // section headers and the small record are ever asked for).
-        let gather = |range: std::ops::Range<usize>| {
-            let mut out = Vec::with_capacity(range.len());
-            let mut start = 0;
-            for piece in self.pieces() {
-                let end = start + piece.len();
-                if end > range.start && start < range.end {
-                    let from = range.start.max(start) - start;
-                    let to = range.end.min(end) - start;
-                    out.extend_from_slice(&piece[from..to]);
-                }
-                start = end;
-            }
-            out
-        };
-        // Walk the top-level sections to the last one.
-        let mut at = 8;
-        let mut last = None;
-        while at < self.len {
-            let header = gather(at..(at + 6).min(self.len));
-            let (size, used) = header
-                .get(1..)
-                .and_then(crate::sections::read_leb_u32)
-                .ok_or_else(not_a_record)?;
-            let contents = at + 1 + used..at + 1 + used + size as usize;
-            if contents.end > self.len {
-                return Err(not_a_record());
-            }
-            last = Some((header[0], contents.clone()));
-            at = contents.end;
-        }
-        let (id, contents) = last.ok_or_else(not_a_record)?;
-        let contents = gather(contents);
-        match crate::sections::read_custom(&contents) {
-            Some((name, payload))
-                if id == crate::sections::CUSTOM && name == crate::BUNDLE_SECTION =>
-            {
-                crate::bundle::parse_record(payload)
-            }
-            _ => Err(not_a_record()),
-        }
-    }
-
-    /// Writes the bundle to `out`, one `write_all` per piece.
-    ///
-    /// # Errors
-    ///
-    /// The first error of `out`.
-    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
-        for piece in self.pieces() {
-            out.write_all(piece)?;
-        }
-        Ok(())
-    }
+/// Validates one output binary's structure, or says which output failed
+/// with which features: every section of every level, not function bodies
+/// (see [`validate_pieces`]).
+pub(crate) fn validate(
+    bytes: &[u8],
+    features: WasmFeatures,
+    form: &'static str,
+    features_label: &'static str,
+) -> Result<(), ComposeError> {
+    validate_pieces(&[Piece::Borrowed(bytes)], features, form, features_label)
 }
 
 /// Validates an output, given as pieces, section by section at every level,

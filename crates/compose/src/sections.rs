@@ -11,6 +11,8 @@ use wasmparser::{
     BinaryReader, ComponentExternName, ComponentImport, ComponentTypeRef, FromReader,
 };
 
+use warg_depsolve_names::scan;
+
 use crate::error::ComposeError;
 
 /// The 8-byte header of a component binary (`\0asm`, version 0x0d, layer 1).
@@ -41,37 +43,20 @@ pub(crate) struct Section {
     pub contents: Range<usize>,
 }
 
-/// Why `bytes` is not a component binary, judged by its header; `None`
-/// when the header is a component's.
-pub(crate) fn not_a_component(bytes: &[u8]) -> Option<&'static str> {
-    const CORE_MODULE: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
-    if bytes.len() >= 8 && bytes[..8] == COMPONENT_HEADER {
-        None
-    } else if !bytes.starts_with(b"\0asm") {
-        Some("not a component: not WebAssembly (no `\\0asm` header)")
-    } else if bytes.get(4..8) == Some(&CORE_MODULE[..]) {
-        Some("not a component: a core WebAssembly module")
-    } else {
-        Some("not a component: an unknown WebAssembly version or layer")
-    }
-}
-
-/// The input of a pass that takes one whole binary (unbundle, migrate)
-/// is a component, or [`ComposeError::NotAComponent`] says what it is.
+/// The input of a pass that takes one whole binary (unbundle, migrate,
+/// the locked-form check) is a component, or [`ComposeError::NotAComponent`]
+/// says what it is, as the scan of `warg-depsolve-names` says it.
 pub(crate) fn check_input(bytes: &[u8]) -> Result<(), ComposeError> {
-    match not_a_component(bytes) {
-        None => Ok(()),
-        Some(message) => Err(ComposeError::NotAComponent(message)),
-    }
+    scan::check_header(bytes).map_err(ComposeError::NotAComponent)
 }
 
 /// Splits a component binary into its top-level sections, without reading
 /// their contents.
 pub(crate) fn split(bytes: &[u8], what: &str) -> Result<Vec<Section>, ComposeError> {
-    if let Some(message) = not_a_component(bytes) {
+    if let Err(e) = scan::check_header(bytes) {
         return Err(ComposeError::InvalidComponent {
             component: what.to_string(),
-            message: message.to_string(),
+            message: e.to_string(),
         });
     }
     let mut sections = Vec::new();
@@ -166,6 +151,16 @@ pub(crate) struct Name {
     pub implements: Option<String>,
     pub version_suffix: Option<String>,
     pub external_id: Option<String>,
+}
+
+impl Name {
+    /// A name without attributes.
+    pub(crate) fn new(name: impl Into<String>) -> Self {
+        Name {
+            name: name.into(),
+            ..Name::default()
+        }
+    }
 }
 
 impl From<ComponentExternName<'_>> for Name {
@@ -272,6 +267,35 @@ pub(crate) fn entries(
         });
     }
     Ok(out)
+}
+
+/// `entry` (read from `bytes`) under another name: `name` as
+/// [`write_name`] encodes it, then what followed the old name, verbatim.
+pub(crate) fn renamed_entry(bytes: &[u8], entry: &Entry, name: &Name) -> Vec<u8> {
+    let mut out = Vec::with_capacity(entry.whole.len() + 16);
+    write_name(&mut out, name);
+    out.extend_from_slice(&bytes[entry.rest.clone()]);
+    out
+}
+
+/// An import or export section (`id`) holding `entries` (read from
+/// `bytes`), each renamed where `rename` gives it a new name
+/// ([`renamed_entry`]) and copied as it is where `rename` gives `None`.
+/// Returns the whole section (id, size, contents).
+pub(crate) fn rename_entries(
+    bytes: &[u8],
+    id: u8,
+    entries: &[Entry],
+    mut rename: impl FnMut(&Entry) -> Result<Option<Name>, ComposeError>,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut rewritten = Vec::with_capacity(entries.len());
+    for entry in entries {
+        rewritten.push(match rename(entry)? {
+            Some(name) => renamed_entry(bytes, entry, &name),
+            None => bytes[entry.whole.clone()].to_vec(),
+        });
+    }
+    Ok(entry_section(id, &rewritten))
 }
 
 /// Encodes an import or export section from raw entries.

@@ -41,15 +41,6 @@ fn bare(name: &Name) -> Name {
     Name::new(full)
 }
 
-impl Name {
-    pub(crate) fn new(name: impl Into<String>) -> Self {
-        Name {
-            name: name.into(),
-            ..Name::default()
-        }
-    }
-}
-
 /// Rewrites `bytes` (a component) so that no top-level import or export
 /// name carries attributes. Returns the stripped binary and the patches that
 /// [`restore`] needs; no patches means the binary was already bare and is
@@ -94,19 +85,15 @@ pub(crate) fn strip_pieces<'a>(
         if section.id == IMPORT || section.id == EXPORT {
             let entries = sections::entries(bytes, section, what)?;
             if entries.iter().any(|e| e.attributed) {
-                let rewritten: Vec<Vec<u8>> = entries
-                    .iter()
-                    .map(|e| {
-                        let mut entry = Vec::with_capacity(e.whole.len());
-                        sections::write_name(&mut entry, &bare(&e.name));
-                        entry.extend_from_slice(&bytes[e.rest.clone()]);
-                        entry
-                    })
-                    .collect();
+                // Every entry written again, bare, attributed or not: the
+                // patch restores the section whole.
+                let rewritten = sections::rename_entries(bytes, section.id, &entries, |e| {
+                    Ok(Some(bare(&e.name)))
+                })?;
                 if let Some(range) = kept.take() {
                     out.push(component.slice(range));
                 }
-                out.extend_owned(&sections::entry_section(section.id, &rewritten));
+                out.extend_owned(&rewritten);
                 patches.push(Patch {
                     section: index as u32,
                     original: bytes[section.whole.clone()].to_vec(),

@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use warg_depsolve_compose::{
-    bundle, bundle_locked, lock, migrate, read_record, unbundle, ComposeError,
+    fetch_packages, lock, migrate, read_record, unbundle, Bundler, ComposeError, Packages, Threads,
 };
 use warg_depsolve_names::scan::{scan, NestedKind};
 use warg_depsolve_names::PackageName;
 use warg_depsolve_registry::{
     Cache, CachedSource, Listing, MemorySource, ReleaseMetadata, Source, SourceError, Verified,
 };
+use warg_depsolve_solver::Resolution;
 use wasmparser::{Validator, WasmFeatures};
 use wasmtime::component::{Component, Linker};
 use wasmtime::Store;
@@ -26,7 +27,9 @@ fn validates(bytes: &[u8]) {
 
 fn bundled(name: &str) -> Vec<u8> {
     let (root, resolution) = resolved(name);
-    let out = bundle(&root, &resolution, &registry()).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&registry()))
+        .to_vec()
+        .unwrap();
     validates(&out);
     Validator::new().validate_all(&out).unwrap();
     out
@@ -149,7 +152,9 @@ fn round_trips_are_byte_exact() {
         let (root, resolution) = resolved(name);
         let locked = lock(&root, &resolution, &registry()).unwrap();
         validates(&locked);
-        let b = bundle(&root, &resolution, &registry()).unwrap();
+        let b = Bundler::from_root(&root, &resolution, Packages::Source(&registry()))
+            .to_vec()
+            .unwrap();
 
         // unbundle(B) is the locked form and the registry's exact bytes.
         let un = unbundle(&b).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -175,10 +180,14 @@ fn round_trips_are_byte_exact() {
         for p in &un.packages {
             store.add(&p.package, &p.version, p.bytes.clone()).unwrap();
         }
-        assert_eq!(bundle_locked(&un.locked, &store).unwrap(), b, "{name}");
+        assert_eq!(
+            Bundler::from_locked(&un.locked, &store).to_vec().unwrap(),
+            b,
+            "{name}"
+        );
 
         // unbundle(bundle(L)) == L.
-        let b2 = bundle_locked(&locked, &registry()).unwrap();
+        let b2 = Bundler::from_locked(&locked, &registry()).to_vec().unwrap();
         assert_eq!(b2, b);
         assert_eq!(unbundle(&b2).unwrap().locked, locked);
     }
@@ -227,7 +236,9 @@ fn legacy_binary_migrates_then_bundles_and_runs() {
     // Exactly what meet.wat compiles to.
     assert_eq!(migrated, root("meet"));
     let resolution = resolve_bytes(&registry(), "meet-legacy", &migrated);
-    let out = bundle(&migrated, &resolution, &registry()).unwrap();
+    let out = Bundler::from_root(&migrated, &resolution, Packages::Source(&registry()))
+        .to_vec()
+        .unwrap();
     assert_eq!(call2(&out, "full", 1, 2), 10);
     // Migrating a current binary changes nothing.
     assert_eq!(migrate(&migrated).unwrap(), migrated);
@@ -281,7 +292,7 @@ fn tampered_store_fails_naming_package_and_digests() {
     // fills it) holding every package, with one byte of add flipped.
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::new(dir.path());
-    let packages = warg_depsolve_compose::fetch_packages(&resolution, &registry()).unwrap();
+    let packages = fetch_packages(&resolution, &registry()).unwrap();
     for (p, bytes) in resolution.packages.iter().zip(&packages) {
         cache.content().insert(&p.digest, bytes).unwrap();
     }
@@ -299,8 +310,10 @@ fn tampered_store_fails_naming_package_and_digests() {
     let store = CachedSource::offline(registry(), cache);
 
     for err in [
-        bundle(&root, &resolution, &store).unwrap_err(),
-        bundle_locked(&locked, &store).unwrap_err(),
+        Bundler::from_root(&root, &resolution, Packages::Source(&store))
+            .to_vec()
+            .unwrap_err(),
+        Bundler::from_locked(&locked, &store).to_vec().unwrap_err(),
     ] {
         // Offline, the damaged file cannot be fetched again: named, with
         // both digests (online it would heal; see the registry's tests).
@@ -321,7 +334,10 @@ fn tampered_store_fails_naming_package_and_digests() {
     // true proof of those bytes) is caught by the compose pass itself,
     // which compares the digests.
     let lying = Lying(MemorySource::new("lying"), bytes.into());
-    let message = bundle(&root, &resolution, &lying).unwrap_err().to_string();
+    let message = Bundler::from_root(&root, &resolution, Packages::Source(&lying))
+        .to_vec()
+        .unwrap_err()
+        .to_string();
     assert!(
         message.contains("test:add@1.1.0")
             && message.contains(&add.digest.to_oci())
@@ -409,16 +425,89 @@ fn padded(component: &[u8], n: usize) -> Vec<u8> {
     out
 }
 
-/// `meet` with every member padded to 600 KB: the two-thread path
+/// Every way to ask for a bundle, on one thread and on two (a one-core CI
+/// machine never takes the two-thread path by itself): from the root with
+/// packages held or fetched, from the locked form; into a buffer, parts or
+/// a writer. All give the same bytes, and the parts' record is the
+/// bundle's.
+fn every_way_gives(root: &[u8], resolution: &Resolution, source: &dyn Source, expected: &[u8]) {
+    let packages = fetch_packages(resolution, source).unwrap();
+    let locked = lock(root, resolution, source).unwrap();
+    let record = read_record(expected).unwrap();
+    for threads in [Threads::One, Threads::Two, Threads::Auto] {
+        for bundler in [
+            Bundler::from_root(root, resolution, Packages::Held(&packages)),
+            Bundler::from_root(root, resolution, Packages::Source(source)),
+            Bundler::from_locked(&locked, source),
+        ] {
+            let bundler = bundler.threads(threads);
+            assert_eq!(bundler.to_vec().unwrap(), expected, "{threads:?}");
+            let parts = bundler.to_parts().unwrap();
+            assert_eq!(parts.to_vec(), expected, "{threads:?}");
+            assert_eq!(parts.len(), expected.len());
+            // Written while checked: the same bytes, and the record read
+            // from the parts without gathering them.
+            let mut written = Vec::new();
+            let parts = bundler.to_writer(&mut written).unwrap();
+            assert_eq!(written, expected, "{threads:?}");
+            assert_eq!(parts.record().unwrap(), record);
+        }
+    }
+}
+
+/// Held packages that do not match their digests fail on one thread and on
+/// two, whatever the output, naming the package and both digests.
+fn tampered_packages_fail(root: &[u8], resolution: &Resolution, source: &dyn Source) {
+    let packages = fetch_packages(resolution, source).unwrap();
+    for tampered in 0..packages.len() {
+        let mut bad: Vec<Arc<[u8]>> = packages.clone();
+        let mut bytes = bad[tampered].to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        let actual = Integrity::sha256(&bytes);
+        bad[tampered] = bytes.into();
+        let label = resolution.label(tampered);
+        for threads in [Threads::One, Threads::Two, Threads::Auto] {
+            let bundler =
+                Bundler::from_root(root, resolution, Packages::Held(&bad)).threads(threads);
+            for err in [
+                bundler.to_vec().unwrap_err(),
+                bundler.to_parts().unwrap_err(),
+                bundler.to_writer(&mut Vec::new()).unwrap_err(),
+            ] {
+                assert!(
+                    matches!(err, ComposeError::DigestMismatch { .. }),
+                    "{threads:?}: {err:?}"
+                );
+                let message = err.to_string();
+                assert!(message.contains(&label), "{message}");
+                assert!(
+                    message.contains(&resolution.packages[tampered].digest.to_oci()),
+                    "{message}"
+                );
+                assert!(message.contains(&actual.to_oci()), "{message}");
+            }
+        }
+    }
+}
+
+/// `meet` as it is (small: [`Threads::Auto`] takes one thread).
+#[test]
+fn both_thread_modes_give_the_same_bundle_and_the_same_checks() {
+    let source = registry();
+    let (root, resolution) = resolved("meet");
+    let expected = bundled("meet");
+    every_way_gives(&root, &resolution, &source, &expected);
+    tampered_packages_fail(&root, &resolution, &source);
+}
+
+/// `meet` with every member padded to 600 KB (large: [`Threads::Auto`]
+/// takes two threads on a machine with two cores): the two-thread path
 /// (digests checked beside the assembly) gives the bytes of the
 /// sequential one, and a tampered package still fails naming it, with no
 /// output.
 #[test]
 fn large_bundles_are_checked_and_identical() {
-    use warg_depsolve_compose::{
-        bundle_to, bundle_with, bundle_with_parts, bundle_with_to, fetch_packages, read_record,
-    };
-
     let source = MemorySource::new("memory");
     for (package, version) in [
         ("test:add", "1.1.0"),
@@ -441,61 +530,20 @@ fn large_bundles_are_checked_and_identical() {
     }
     let root = padded(&root("meet"), 600_000);
     let resolution = resolve_bytes(&source, "meet", &root);
-    let packages = fetch_packages(&resolution, &source).unwrap();
 
-    let out = bundle_with(&root, &resolution, &packages).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .threads(Threads::One)
+        .to_vec()
+        .unwrap();
     validates(&out);
     Validator::new().validate_all(&out).unwrap();
     assert_eq!(call2(&out, "full", 1, 2), 10);
-    assert_eq!(
-        bundle_with_parts(&root, &resolution, &packages)
-            .unwrap()
-            .to_vec(),
-        out
-    );
-    assert_eq!(bundle(&root, &resolution, &source).unwrap(), out);
-    // Written while checked: the same bytes, and the record read from the
-    // parts without gathering them.
-    let mut written = Vec::new();
-    let parts = bundle_with_to(&root, &resolution, &packages, &mut written).unwrap();
-    assert_eq!(written, out);
-    assert_eq!(parts.record().unwrap(), read_record(&out).unwrap());
-    let mut written = Vec::new();
-    bundle_to(&root, &resolution, &source, &mut written).unwrap();
-    assert_eq!(written, out);
-    let locked = lock(&root, &resolution, &source).unwrap();
-    assert_eq!(bundle_locked(&locked, &source).unwrap(), out);
-
-    for tampered in 0..packages.len() {
-        let mut bad: Vec<Arc<[u8]>> = packages.clone();
-        let mut bytes = bad[tampered].to_vec();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 0x01;
-        let actual = Integrity::sha256(&bytes);
-        bad[tampered] = bytes.into();
-        let label = resolution.label(tampered);
-        for err in [
-            bundle_with(&root, &resolution, &bad).unwrap_err(),
-            bundle_with_parts(&root, &resolution, &bad).unwrap_err(),
-            bundle_with_to(&root, &resolution, &bad, &mut Vec::new()).unwrap_err(),
-        ] {
-            assert!(
-                matches!(err, ComposeError::DigestMismatch { .. }),
-                "{err:?}"
-            );
-            let message = err.to_string();
-            assert!(message.contains(&label), "{message}");
-            assert!(
-                message.contains(&resolution.packages[tampered].digest.to_oci()),
-                "{message}"
-            );
-            assert!(message.contains(&actual.to_oci()), "{message}");
-        }
-    }
+    every_way_gives(&root, &resolution, &source, &out);
+    tampered_packages_fail(&root, &resolution, &source);
 }
 
 /// A writer that fails: the error says it was the write, after the checks
-/// passed.
+/// passed, on one thread and on two.
 #[test]
 fn a_failing_writer_is_a_write_error() {
     struct Full;
@@ -513,9 +561,14 @@ fn a_failing_writer_is_a_write_error() {
     let source = registry();
     let root = root("meet");
     let resolution = resolve_bytes(&source, "meet", &root);
-    let err = warg_depsolve_compose::bundle_to(&root, &resolution, &source, &mut Full).unwrap_err();
-    assert!(matches!(err, ComposeError::Write(_)), "{err:?}");
-    // The cause is the source, said once.
-    let shown = warg_depsolve_names::error::chain(&err);
-    assert_eq!(shown, "writing the bundle: disk full");
+    for threads in [Threads::One, Threads::Two] {
+        let err = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+            .threads(threads)
+            .to_writer(&mut Full)
+            .unwrap_err();
+        assert!(matches!(err, ComposeError::Write(_)), "{err:?}");
+        // The cause is the source, said once.
+        let shown = warg_depsolve_names::error::chain(&err);
+        assert_eq!(shown, "writing the bundle: disk full");
+    }
 }

@@ -4,7 +4,9 @@ mod common;
 
 use common::*;
 use warg_depsolve_compose::strip::{restore, strip};
-use warg_depsolve_compose::{bundle, migrate, read_record, unbundle, ComposeError, BUNDLE_SECTION};
+use warg_depsolve_compose::{
+    migrate, read_record, unbundle, Bundler, ComposeError, Packages, BUNDLE_SECTION,
+};
 use warg_depsolve_names::scan::scan;
 use warg_depsolve_registry::MemorySource;
 use wasmparser::{Validator, WasmFeatures};
@@ -44,7 +46,9 @@ fn identical_host_imports_are_merged() {
     let source = dep_source("u32");
     let root = root_with_log("u32", "u32");
     let resolution = resolve_bytes(&source, "merge", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     let names: Vec<_> = scan(&out)
         .unwrap()
         .imports
@@ -60,7 +64,9 @@ fn incompatible_host_imports_name_both_members() {
     let source = dep_source("string");
     let root = root_with_log("string", "u32");
     let resolution = resolve_bytes(&source, "conflict", &root);
-    let err = bundle(&root, &resolution, &source).unwrap_err();
+    let err = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap_err();
     let ComposeError::HostImportConflict {
         name,
         first,
@@ -175,7 +181,9 @@ fn strip_and_restore_are_inverse() {
 #[test]
 fn a_record_that_does_not_fit_is_refused() {
     let (root, resolution) = resolved("meet");
-    let out = bundle(&root, &resolution, &registry()).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&registry()))
+        .to_vec()
+        .unwrap();
     let record = read_record(&out).unwrap();
     assert_eq!(record.format, 1);
 
@@ -242,13 +250,15 @@ fn a_root_without_dependencies_bundles_and_unbundles() {
     };
     let source = MemorySource::new("empty");
     let locked = warg_depsolve_compose::lock(&add, &resolution, &source).unwrap();
-    let out = bundle(&add, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&add, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     assert_eq!(call2(&out, "add", 1, 2), 3);
     let un = unbundle(&out).unwrap();
     assert!(un.packages.is_empty());
     assert_eq!(un.locked, locked);
     assert_eq!(
-        warg_depsolve_compose::bundle_locked(&locked, &source).unwrap(),
+        Bundler::from_locked(&locked, &source).to_vec().unwrap(),
         out
     );
 }

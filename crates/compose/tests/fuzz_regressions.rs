@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use warg_depsolve_compose::{bundle, migrate, unbundle, ComposeError};
+use warg_depsolve_compose::{migrate, unbundle, Bundler, ComposeError, Packages};
 
 /// The component header (version 0x0d, layer 1).
 const HEADER: &[u8] = b"\0asm\x0d\x00\x01\x00";
@@ -51,7 +51,9 @@ fn migrate_of_an_invalid_component_without_depnames_fails() {
 #[test]
 fn unbundle_refuses_a_record_that_renames_a_nested_version() {
     let (root, resolution) = resolved("meet");
-    let bundled = bundle(&root, &resolution, &registry()).unwrap();
+    let bundled = Bundler::from_root(&root, &resolution, Packages::Source(&registry()))
+        .to_vec()
+        .unwrap();
     unbundle(&bundled).unwrap();
 
     let from = br#""package":"test:add","version":"1.1.0""#;

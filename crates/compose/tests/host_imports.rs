@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use warg_depsolve_compose::{bundle, lock, unbundle, ComposeError};
+use warg_depsolve_compose::{lock, unbundle, Bundler, ComposeError, Packages};
 use warg_depsolve_names::scan::scan;
 use warg_depsolve_registry::MemorySource;
 use wasmparser::{Validator, WasmFeatures};
@@ -172,7 +172,9 @@ fn a_shared_resource_import_is_one_import() {
     .unwrap();
     let source = source_with(provider);
     let resolution = resolve_bytes(&source, "root", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     validates(&out);
     assert_eq!(import_names(&out), ["wasi:io/poll@0.2.0"]);
 }
@@ -186,7 +188,9 @@ fn resources_cross_between_members_and_the_bundle_runs() {
     let root = root("0.2.0");
     let source = source_with(provider("0.2.0", "u32"));
     let resolution = resolve_bytes(&source, "root", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     validates(&out);
     assert_eq!(import_names(&out), ["wasi:io/poll@0.2.0"]);
     // (5 + 1000) + (10 + 1000)
@@ -211,7 +215,9 @@ fn members_importing_subsets_get_the_union() {
     let root = root("0.2.0");
     let source = source_with(provider("0.2.0", "u32"));
     let resolution = resolve_bytes(&source, "root", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     let types = Validator::new().validate_all(&out).unwrap();
     let import = types
         .component_item_for_import("wasi:io/poll@0.2.0")
@@ -231,7 +237,9 @@ fn a_genuine_mismatch_still_fails() {
     let root = root("0.2.0");
     let source = source_with(provider("0.2.0", "u64"));
     let resolution = resolve_bytes(&source, "root", &root);
-    let err = bundle(&root, &resolution, &source).unwrap_err();
+    let err = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap_err();
     let ComposeError::HostImportConflict {
         name,
         first,
@@ -258,7 +266,9 @@ fn semver_compatible_versions_merge_at_the_higher() {
     let root = root("0.2.0");
     let source = source_with(provider("0.2.1", "u32"));
     let resolution = resolve_bytes(&source, "root", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     validates(&out);
     assert_eq!(import_names(&out), ["wasi:io/poll@0.2.1"]);
     assert_eq!(run_with_host(&out, &["0.2.1"], 5), 2015);
@@ -308,7 +318,9 @@ fn versions_whose_types_differ_stay_apart() {
     let root = root_keeping_to_itself("0.2.0");
     let source = source_with(provider_keeping_to_itself("0.2.1", "u64"));
     let resolution = resolve_bytes(&source, "root", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     validates(&out);
     let mut names = import_names(&out);
     names.sort();
@@ -322,7 +334,9 @@ fn other_tracks_are_not_merged() {
     let root = root_keeping_to_itself("0.2.0");
     let source = source_with(provider_keeping_to_itself("0.3.0", "u32"));
     let resolution = resolve_bytes(&source, "root", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     validates(&out);
     let mut names = import_names(&out);
     names.sort();
@@ -342,7 +356,9 @@ fn a_member_with_two_versions_of_one_interface_keeps_them() {
     .unwrap();
     let source = source_with(provider_keeping_to_itself("0.2.3", "u32"));
     let resolution = resolve_bytes(&source, "root", &root);
-    let out = bundle(&root, &resolution, &source).unwrap();
+    let out = Bundler::from_root(&root, &resolution, Packages::Source(&source))
+        .to_vec()
+        .unwrap();
     validates(&out);
     let mut names = import_names(&out);
     names.sort();

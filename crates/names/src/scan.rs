@@ -327,6 +327,41 @@ pub struct ComponentMetadata {
     /// it, if any (bytes that are not UTF-8 replaced by U+FFFD). If there
     /// are several, the last one wins.
     pub version: Option<String>,
+    /// The descriptive sections wasm-metadata writes (`authors`,
+    /// `description`, `licenses`, `source`, `homepage`), read the way
+    /// `version` is. Registries show them: the OCI publisher turns them into
+    /// the standard `org.opencontainers.image.*` annotations, as wkg does.
+    pub descriptive: DescriptiveMetadata,
+}
+
+/// The descriptive custom sections of a component (see
+/// [`ComponentMetadata::descriptive`]); each the section's UTF-8 text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DescriptiveMetadata {
+    /// `authors`: who made it.
+    pub authors: Option<String>,
+    /// `description`: what it is.
+    pub description: Option<String>,
+    /// `licenses`: an SPDX license expression.
+    pub licenses: Option<String>,
+    /// `source`: where its source code is.
+    pub source: Option<String>,
+    /// `homepage`: where to read more.
+    pub homepage: Option<String>,
+}
+
+impl DescriptiveMetadata {
+    /// The slot a custom section of this name fills, if it is one of them.
+    fn slot(&mut self, section: &str) -> Option<&mut Option<String>> {
+        match section {
+            "authors" => Some(&mut self.authors),
+            "description" => Some(&mut self.description),
+            "licenses" => Some(&mut self.licenses),
+            "source" => Some(&mut self.source),
+            "homepage" => Some(&mut self.homepage),
+            _ => None,
+        }
+    }
 }
 
 /// Why [`scan`] failed.
@@ -509,7 +544,11 @@ pub fn scan(bytes: &[u8]) -> Result<ComponentScan, ScanError> {
                     out.metadata.version =
                         Some(String::from_utf8_lossy(reader.data()).into_owned());
                 }
-                _ => {}
+                _ => {
+                    if let Some(slot) = out.metadata.descriptive.slot(reader.name()) {
+                        *slot = Some(String::from_utf8_lossy(reader.data()).into_owned());
+                    }
+                }
             },
 
             // Sections we don't look into.
@@ -543,8 +582,24 @@ pub fn scan(bytes: &[u8]) -> Result<ComponentScan, ScanError> {
     Ok(out)
 }
 
-/// Classifies inputs that are not components before parsing starts.
-fn check_header(bytes: &[u8]) -> Result<(), ScanError> {
+/// Whether `bytes` starts with a component's header; if not, what it is
+/// instead. The one classification of inputs that are not components:
+/// [`scan`] runs it before parsing starts, and the compose passes run it on
+/// the binaries they take whole.
+///
+/// ```
+/// use warg_depsolve_names::scan::{check_header, ScanError};
+/// assert!(check_header(b"\0asm\x0d\0\x01\0").is_ok());
+/// let err = check_header(b"\0asm\x01\0\0\0").unwrap_err();
+/// assert_eq!(err.to_string(), "not a component: a core wasm module");
+/// ```
+///
+/// # Errors
+///
+/// [`ScanError::NotAComponent`] for empty input, bytes that are not
+/// WebAssembly, a core module, or an unsupported version or layer;
+/// [`ScanError::Malformed`] for a header cut short.
+pub fn check_header(bytes: &[u8]) -> Result<(), ScanError> {
     let not = |what: String| Err(ScanError::NotAComponent(what));
     if bytes.is_empty() {
         return not("empty input".into());

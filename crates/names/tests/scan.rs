@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use warg_depsolve_names::scan::{
-    scan, ComponentMetadata, ComponentScan, Export, ExternName, Import, InstanceCount, ItemKind,
-    Nested, NestedKind, ScanError,
+    scan, ComponentMetadata, ComponentScan, DescriptiveMetadata, Export, ExternName, Import,
+    InstanceCount, ItemKind, Nested, NestedKind, ScanError,
 };
 use wasm_encoder::{
     Component, ComponentImportSection, ComponentNameSection, ComponentSectionId, ComponentTypeRef,
@@ -306,7 +306,7 @@ fn metadata_name_and_version() {
     });
     component.section(&CustomSection {
         name: "description".into(),
-        data: b"not read"[..].into(),
+        data: b"a \xffcomponent"[..].into(),
     });
     let bytes = component.finish();
     let s = ok(&bytes);
@@ -315,6 +315,10 @@ fn metadata_name_and_version() {
         ComponentMetadata {
             name: Some("my-component".into()),
             version: Some("1.2.3".into()),
+            descriptive: DescriptiveMetadata {
+                description: Some("a \u{fffd}component".into()),
+                ..DescriptiveMetadata::default()
+            },
         }
     );
 }
@@ -343,6 +347,7 @@ fn metadata_is_absent_and_broken_metadata_is_ignored() {
         ComponentMetadata {
             name: None,
             version: Some("1\u{fffd}\u{fffd}".into()),
+            ..ComponentMetadata::default()
         }
     );
 }

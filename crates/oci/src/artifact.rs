@@ -16,11 +16,33 @@
 //! means the layer is downloaded and scanned once. oci-wasm and wkg ignore
 //! unknown config fields, so the artifact stays theirs to read.
 //!
-//! `created` is fixed at the Unix epoch, so the same bytes always make the
-//! same config and manifest (the reproducible-builds convention).
+//! The manifest is written as wkg's publisher writes it: `mediaType`
+//! `application/vnd.oci.image.manifest.v1+json` (optional in the OCI spec,
+//! required by wkg's client), the layer titled `<name>.wasm`
+//! (`org.opencontainers.image.title`, so OCI tools can name the file), and
+//! the standard annotations registries' web pages show:
+//! `org.opencontainers.image.version`, and `description`, `licenses`,
+//! `source`, `url` and `authors` from the component's own metadata (the
+//! custom sections wasm-metadata writes; see
+//! [`DescriptiveMetadata`](warg_depsolve_names::scan::DescriptiveMetadata)).
+//!
+//! `created` is fixed at the Unix epoch on purpose: the same bytes always
+//! make the same config and manifest, so the same release published twice
+//! (or by two machines) has one digest (the reproducible-builds convention;
+//! the registry records when the push happened). Annotations are kept in a
+//! sorted map for the same reason.
 
+use std::collections::BTreeMap;
+
+use oci_client::annotations::{
+    ORG_OPENCONTAINERS_IMAGE_AUTHORS, ORG_OPENCONTAINERS_IMAGE_DESCRIPTION,
+    ORG_OPENCONTAINERS_IMAGE_LICENSES, ORG_OPENCONTAINERS_IMAGE_SOURCE,
+    ORG_OPENCONTAINERS_IMAGE_TITLE, ORG_OPENCONTAINERS_IMAGE_URL, ORG_OPENCONTAINERS_IMAGE_VERSION,
+};
+use oci_client::client::{Config, ImageLayer};
+use oci_client::manifest::{OciImageManifest, OCI_IMAGE_MEDIA_TYPE};
 use serde::{Deserialize, Serialize};
-use warg_depsolve_names::scan::scan;
+use warg_depsolve_names::scan::{scan, ComponentScan};
 use warg_depsolve_names::{Integrity, InterfaceName};
 use warg_depsolve_registry::{Dependency, DependencyRecord, ReleaseMetadata};
 
@@ -66,22 +88,80 @@ struct Record {
     interface_exports: Vec<String>,
 }
 
-/// The config blob for a release whose scanned metadata is `meta` and whose
-/// bytes are `bytes` (already known to scan).
-pub(crate) fn config_for(meta: &ReleaseMetadata, bytes: &[u8]) -> Vec<u8> {
-    let (imports, exports) = match scan(bytes) {
-        Ok(s) => (
-            s.imports
-                .iter()
-                .map(|i| i.name.full_name().into_owned())
-                .collect(),
-            s.exports
-                .iter()
-                .map(|e| e.name.full_name().into_owned())
-                .collect(),
-        ),
-        Err(_) => (Vec::new(), Vec::new()),
-    };
+/// What is pushed for one release: the config blob, the layer and the
+/// manifest naming both.
+pub(crate) struct Artifact {
+    pub(crate) config: Config,
+    pub(crate) layer: ImageLayer,
+    pub(crate) manifest: OciImageManifest,
+}
+
+impl Artifact {
+    /// The artifact of `meta`'s release, whose bytes are `bytes` (already
+    /// known to scan: `meta` was read from them).
+    pub(crate) fn for_release(meta: &ReleaseMetadata, bytes: Vec<u8>) -> Artifact {
+        let scanned = scan(&bytes).unwrap_or_default();
+        let config = Config {
+            data: config_json(meta, &scanned).into(),
+            media_type: CONFIG_MEDIA_TYPE.to_string(),
+            annotations: None,
+        };
+        let layer = ImageLayer {
+            data: bytes.into(),
+            media_type: LAYER_MEDIA_TYPE.to_string(),
+            annotations: Some(BTreeMap::from([(
+                ORG_OPENCONTAINERS_IMAGE_TITLE.to_string(),
+                format!("{}.wasm", meta.package.name()),
+            )])),
+        };
+        let mut manifest = OciImageManifest::build(
+            std::slice::from_ref(&layer),
+            &config,
+            Some(annotations(meta, &scanned)),
+        );
+        manifest.media_type = Some(OCI_IMAGE_MEDIA_TYPE.to_string());
+        Artifact {
+            config,
+            layer,
+            manifest,
+        }
+    }
+}
+
+/// The manifest's annotations: the version, and what the component says
+/// of itself.
+fn annotations(meta: &ReleaseMetadata, scanned: &ComponentScan) -> BTreeMap<String, String> {
+    let described = &scanned.metadata.descriptive;
+    let mut annotations = BTreeMap::from([(
+        ORG_OPENCONTAINERS_IMAGE_VERSION.to_string(),
+        meta.version.to_string(),
+    )]);
+    for (key, value) in [
+        (ORG_OPENCONTAINERS_IMAGE_DESCRIPTION, &described.description),
+        (ORG_OPENCONTAINERS_IMAGE_LICENSES, &described.licenses),
+        (ORG_OPENCONTAINERS_IMAGE_SOURCE, &described.source),
+        (ORG_OPENCONTAINERS_IMAGE_URL, &described.homepage),
+        (ORG_OPENCONTAINERS_IMAGE_AUTHORS, &described.authors),
+    ] {
+        if let Some(value) = value {
+            annotations.insert(key.to_string(), value.clone());
+        }
+    }
+    annotations
+}
+
+/// The config blob's JSON for `meta`'s release, scanned as `scanned`.
+fn config_json(meta: &ReleaseMetadata, scanned: &ComponentScan) -> Vec<u8> {
+    let imports = scanned
+        .imports
+        .iter()
+        .map(|i| i.name.full_name().into_owned())
+        .collect();
+    let exports = scanned
+        .exports
+        .iter()
+        .map(|e| e.name.full_name().into_owned())
+        .collect();
     let dependencies = meta
         .dependencies
         .iter()
@@ -143,6 +223,10 @@ pub(crate) fn recorded_metadata(
 mod tests {
     use super::*;
 
+    fn config_of(artifact: &Artifact) -> Vec<u8> {
+        artifact.config.data.to_vec()
+    }
+
     #[test]
     fn config_round_trips_metadata_and_is_deterministic() {
         let bytes = wat::parse_str(
@@ -160,8 +244,11 @@ mod tests {
             &bytes,
         )
         .unwrap();
-        let config = config_for(&meta, &bytes);
-        assert_eq!(config, config_for(&meta, &bytes));
+        let config = config_of(&Artifact::for_release(&meta, bytes.clone()));
+        assert_eq!(
+            config,
+            config_of(&Artifact::for_release(&meta, bytes.clone()))
+        );
         let json: serde_json::Value = serde_json::from_slice(&config).unwrap();
         assert_eq!(json["architecture"], "wasm");
         assert_eq!(json["os"], "wasip2");
@@ -174,5 +261,60 @@ mod tests {
         // Nor is a config without our record (wkg's).
         let wkg = br#"{"created":"2024-01-01T00:00:00Z","architecture":"wasm","os":"wasip2","layerDigests":[],"component":{"exports":[],"imports":["add"],"target":null}}"#;
         assert!(recorded_metadata(wkg, &meta.digest).is_none());
+    }
+
+    /// The manifest as wkg's client requires it and wkg's publisher writes
+    /// it: media type, layer title, annotations from the component's own
+    /// metadata; the same bytes give the same manifest.
+    #[test]
+    fn manifest_carries_media_type_title_and_annotations() {
+        let mut component = wasm_encoder::Component::new();
+        for (name, data) in [
+            ("description", "Adds one."),
+            ("licenses", "Apache-2.0 WITH LLVM-exception"),
+            ("source", "https://example.com/src"),
+            ("homepage", "https://example.com"),
+            ("authors", "A. Author <a@example.com>"),
+        ] {
+            component.section(&wasm_encoder::CustomSection {
+                name: name.into(),
+                data: data.as_bytes().into(),
+            });
+        }
+        let bytes = component.finish();
+        let meta = ReleaseMetadata::from_component(
+            &"test:inc".parse().unwrap(),
+            &"1.2.0".parse().unwrap(),
+            &bytes,
+        )
+        .unwrap();
+        let artifact = Artifact::for_release(&meta, bytes.clone());
+        let manifest = serde_json::to_value(&artifact.manifest).unwrap();
+        assert_eq!(
+            manifest["mediaType"],
+            "application/vnd.oci.image.manifest.v1+json"
+        );
+        assert_eq!(
+            manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+            "inc.wasm"
+        );
+        let annotations = &manifest["annotations"];
+        for (key, value) in [
+            ("version", "1.2.0"),
+            ("description", "Adds one."),
+            ("licenses", "Apache-2.0 WITH LLVM-exception"),
+            ("source", "https://example.com/src"),
+            ("url", "https://example.com"),
+            ("authors", "A. Author <a@example.com>"),
+        ] {
+            assert_eq!(
+                annotations[format!("org.opencontainers.image.{key}")],
+                value
+            );
+        }
+        assert_eq!(
+            serde_json::to_vec(&Artifact::for_release(&meta, bytes).manifest).unwrap(),
+            serde_json::to_vec(&artifact.manifest).unwrap()
+        );
     }
 }

@@ -19,8 +19,15 @@
 //! naming the registry, its URL, what was being fetched and the number of
 //! attempts, with the last failure as its source.
 //!
-//! It must not solve, compose, print (beyond a download progress bar on a
-//! terminal) or cache on disk: callers wrap it in the registry crate's
+//! Credentials are found where wkg finds them ([`credentials`]): a
+//! `WKG_REGISTRY_<HOST>_AUTH_BEARER` token, the table's `auth`, then
+//! Docker's `config.json` and credential helpers; a refusal names where the
+//! refused credentials came from, never the secret.
+//!
+//! It must not solve, compose, print or cache on disk. Notices and download
+//! progress go to the sinks its caller gives it
+//! ([`OciSource::with_notices`], [`OciSource::with_progress`]), nowhere
+//! without them. Callers wrap it in the registry crate's
 //! [`CachedSource`](warg_depsolve_registry::CachedSource), which keeps
 //! content, metadata and version lists by digest and answers offline. It
 //! checks every layer it downloads against its digest, and its errors name
@@ -51,6 +58,7 @@
 #![warn(missing_docs)]
 
 pub mod artifact;
+pub mod credentials;
 pub mod settings;
 mod source;
 
@@ -58,20 +66,22 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use warg_depsolve_registry::cache::Warn;
+use warg_depsolve_registry::progress::Progress;
 use warg_depsolve_registry::{Backend, Config, ConfigError, Source};
 
 pub use settings::{
     OciSettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
     DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_SLOW_NOTICE,
 };
-pub use source::{semver_tag, OciSource, Progress};
+pub use source::{semver_tag, OciSource};
 
 /// What [`factory_with_options`] gives every source it makes, beyond what
 /// the source's config table says.
 #[derive(Clone, Default)]
 pub struct SourceOptions {
-    /// Whether downloads show a progress bar.
-    pub progress: Progress,
+    /// Where the sources report their downloads (see
+    /// [`OciSource::with_progress`]); nowhere when `None`.
+    pub progress: Option<Arc<dyn Progress>>,
     /// Replaces every registry's `connect_timeout` and `read_timeout` (the
     /// command line's `--timeout`).
     pub timeout: Option<Duration>,
@@ -83,7 +93,7 @@ pub struct SourceOptions {
 impl std::fmt::Debug for SourceOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SourceOptions")
-            .field("progress", &self.progress)
+            .field("progress", &self.progress.is_some())
             .field("timeout", &self.timeout)
             .field("notices", &self.notices.is_some())
             .finish()
@@ -99,21 +109,7 @@ impl std::fmt::Debug for SourceOptions {
 pub fn factory(
     config: &Config,
 ) -> impl Fn(&str, &Backend) -> Result<Option<Arc<dyn Source>>, ConfigError> {
-    factory_with(config, Progress::Auto)
-}
-
-/// [`factory`], with downloads shown as `progress` says.
-pub fn factory_with(
-    config: &Config,
-    progress: Progress,
-) -> impl Fn(&str, &Backend) -> Result<Option<Arc<dyn Source>>, ConfigError> {
-    factory_with_options(
-        config,
-        SourceOptions {
-            progress,
-            ..SourceOptions::default()
-        },
-    )
+    factory_with_options(config, SourceOptions::default())
 }
 
 /// [`factory`], with every source made as `options` say.
@@ -143,13 +139,15 @@ pub fn factory_with_options(
                 runtime.get_or_init(|| Arc::new(rt)).clone()
             }
         };
-        let mut source = OciSource::with_runtime(name, settings, runtime)
-            .map_err(|e| ConfigError::Invalid {
+        let mut source =
+            OciSource::with_runtime(name, settings, runtime).map_err(|e| ConfigError::Invalid {
                 path: file.clone(),
                 key: format!("registry.{name:?}.oci"),
                 message: e.to_string(),
-            })?
-            .with_progress(options.progress);
+            })?;
+        if let Some(progress) = &options.progress {
+            source = source.with_progress(progress.clone());
+        }
         if let Some(notices) = &options.notices {
             source = source.with_notices(notices.clone());
         }

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::hash::Hash;
-use std::io::IsTerminal;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,11 +11,9 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use oci_client::client::{
-    Certificate, CertificateEncoding, ClientConfig, ClientProtocol, Config, ImageLayer,
-};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::manifest::{OciDescriptor, OciImageManifest};
+use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use semver::Version;
@@ -25,11 +22,13 @@ use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::cache::Warn;
+use warg_depsolve_registry::progress::{Download, Progress};
 use warg_depsolve_registry::{
     Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp, Verified,
 };
 
-use crate::artifact::{config_for, recorded_metadata, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::artifact::{recorded_metadata, Artifact, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::credentials::{self, bearer_variable, Credentials, Origin};
 use crate::settings::OciSettings;
 
 /// How many of a package's newest releases a `prefetch` without a version
@@ -40,16 +39,6 @@ const TAG_PAGE: usize = 1000;
 /// How much longer than the source's read timeout the HTTP client's own
 /// read timeout is.
 const CLIENT_READ_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
-
-/// Whether downloads show a progress bar.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Progress {
-    /// A bar on stderr when stderr is a terminal; nothing otherwise.
-    #[default]
-    Auto,
-    /// Never.
-    Never,
-}
 
 /// What a release's manifest says.
 #[derive(Debug)]
@@ -215,8 +204,11 @@ struct Inner {
     settings: OciSettings,
     client: Client,
     auth: RegistryAuth,
+    /// Where `auth` came from, for the message of a refusal.
+    credentials: Origin,
     limit: Semaphore,
-    progress: Progress,
+    /// Where downloads are reported; nowhere by default.
+    progress: Option<Arc<dyn Progress>>,
     /// Where notices go (a request slow to be answered).
     notices: Option<Warn>,
     versions: Memo<PackageName, Arc<[Release]>>,
@@ -244,8 +236,9 @@ struct Inner {
 ///   [`Source::metadata`] reads it and its config and, when the config does
 ///   not record the dependencies, downloads and scans the layer (kept for
 ///   the following [`Source::fetch`]).
-/// - [`Source::fetch`] downloads a layer by digest, with a progress bar
-///   when stderr is a terminal, and checks it against the digest.
+/// - [`Source::fetch`] downloads a layer by digest, reporting to the
+///   [`Progress`] given to [`OciSource::with_progress`], and checks it
+///   against the digest.
 /// - [`Hints::prefetch`] starts version-list and manifest requests in the
 ///   background (at most `concurrency` at once) and returns at once.
 /// - [`Publish::publish`] pushes a Wasm OCI artifact unless the tag exists:
@@ -342,16 +335,17 @@ impl OciSource {
             user_agent: concat!("warg-depsolve/", env!("CARGO_PKG_VERSION")),
             ..ClientConfig::default()
         };
-        let auth = match &settings.credentials {
-            Some((user, password)) => RegistryAuth::Basic(user.clone(), password.clone()),
-            None => RegistryAuth::Anonymous,
-        };
+        let Credentials {
+            auth,
+            origin: credentials,
+        } = credentials::find(&settings);
         let name = name.into();
         let inner = Inner {
             client: Client::new(config),
             auth,
+            credentials,
             limit: Semaphore::new(settings.concurrency),
-            progress: Progress::Auto,
+            progress: None,
             notices: None,
             versions: Memo::new(settings.read_timeout),
             manifests: Memo::new(settings.read_timeout),
@@ -365,10 +359,12 @@ impl OciSource {
         })
     }
 
-    /// The same source with downloads shown as `progress` says.
-    pub fn with_progress(mut self, progress: Progress) -> Self {
+    /// The same source with its downloads reported to `progress` (a bar
+    /// on a terminal, for the command line). The source draws nothing
+    /// itself; without one, downloads are not reported.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
         match Arc::get_mut(&mut self.inner) {
-            Some(inner) => inner.progress = progress,
+            Some(inner) => inner.progress = Some(progress),
             None => unreachable!("a new source is not shared yet"),
         }
         self
@@ -572,7 +568,41 @@ impl<'a> Watch<'a> {
     }
 }
 
+/// A download's report, if the caller asked for reports: the one
+/// [`Download`] of one attempt.
+struct Bar(Option<Box<dyn Download>>);
+
+impl Bar {
+    fn received(&mut self, bytes: u64) {
+        if let Some(download) = &mut self.0 {
+            download.received(bytes);
+        }
+    }
+
+    fn finish(self) {
+        if let Some(download) = self.0 {
+            download.finish();
+        }
+    }
+
+    fn abandon(self) {
+        if let Some(download) = self.0 {
+            download.abandon();
+        }
+    }
+}
+
 impl Inner {
+    /// Where this registry's credentials can be given, for a refusal.
+    fn remedy(&self) -> String {
+        format!(
+            "set `auth` in `[registry.\"{}\".oci]` or ${}, or log in with `docker login {}`",
+            self.name,
+            bearer_variable(&self.settings.host),
+            self.settings.host
+        )
+    }
+
     fn reference(&self, package: &PackageName, tag: &str) -> Reference {
         Reference::with_tag(
             self.settings.host.clone(),
@@ -697,6 +727,8 @@ impl Inner {
                 source_name: self.name.clone(),
                 location: self.settings.url(),
                 what: format!("reading `{item}`"),
+                credentials: self.credentials.to_string(),
+                remedy: self.remedy(),
                 cause: Box::new(e),
             }),
             _ => Err(e),
@@ -887,7 +919,7 @@ impl Inner {
                     .map_err(Failure::Client)?;
                 watch.progressed();
                 let total = stream.content_length.or(size);
-                let bar = self.bar(total, item_ref);
+                let mut bar = self.bar(total, item_ref);
                 let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 30) as usize);
                 loop {
                     let next = match watch.wait(stream.next()).await {
@@ -902,7 +934,7 @@ impl Inner {
                         Ok(chunk) => {
                             watch.progressed();
                             bytes.extend_from_slice(&chunk);
-                            bar.set_position(bytes.len() as u64);
+                            bar.received(bytes.len() as u64);
                         }
                         Err(e) => {
                             bar.abandon();
@@ -926,7 +958,7 @@ impl Inner {
                         }
                     }
                 }
-                bar.finish_and_clear();
+                bar.finish();
                 // The client checks too, but its check proves nothing to
                 // the code that receives the bytes; this one does.
                 Verified::check(bytes, digest).map_err(|m| Failure::Digest {
@@ -948,21 +980,13 @@ impl Inner {
         Ok(bytes)
     }
 
-    fn bar(&self, total: Option<u64>, what: &str) -> indicatif::ProgressBar {
-        if self.progress == Progress::Never || !std::io::stderr().is_terminal() {
-            return indicatif::ProgressBar::hidden();
-        }
-        let bar = match total {
-            Some(n) => indicatif::ProgressBar::new(n),
-            None => indicatif::ProgressBar::no_length(),
-        };
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{prefix} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
-        ) {
-            bar.set_style(style);
-        }
-        bar.set_prefix(format!("downloading {what} from {}", self.name));
-        bar
+    /// The report of a download of `item` that begins, when the caller
+    /// asked for reports.
+    fn bar(&self, total: Option<u64>, item: &str) -> Bar {
+        Bar(self
+            .progress
+            .as_ref()
+            .map(|progress| progress.download(&self.name, item, total)))
     }
 
     async fn fetch(
@@ -1016,17 +1040,11 @@ impl Inner {
             Err(SourceError::PackageNotFound { .. } | SourceError::VersionNotFound { .. }) => {}
             Err(e) => return Err(e),
         }
-        let config = Config {
-            data: config_for(&meta, &bytes).into(),
-            media_type: CONFIG_MEDIA_TYPE.to_string(),
-            annotations: None,
-        };
-        let layer = ImageLayer {
-            data: bytes.into(),
-            media_type: LAYER_MEDIA_TYPE.to_string(),
-            annotations: None,
-        };
-        let manifest = OciImageManifest::build(std::slice::from_ref(&layer), &config, None);
+        let Artifact {
+            config,
+            layer,
+            manifest,
+        } = Artifact::for_release(&meta, bytes);
         {
             // One attempt, without an overall deadline (an upload may be
             // long): the client's connect and read timeouts bound it.
@@ -1044,12 +1062,16 @@ impl Inner {
                         SourceError::Unauthorized {
                             source_name,
                             location,
+                            credentials,
+                            remedy,
                             cause,
                             ..
                         } => SourceError::Unauthorized {
                             source_name,
                             location,
                             what: what.clone(),
+                            credentials,
+                            remedy,
                             cause,
                         },
                         other => other,

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use warg_depsolve_names::{Integrity, PackageName};
-use warg_depsolve_oci::{OciSettings, OciSource, Progress};
+use warg_depsolve_oci::{OciSettings, OciSource};
 use warg_depsolve_registry::{Hints, Source, SourceError};
 
 /// What the server does with a request.
@@ -188,7 +188,6 @@ fn source(server: &Server, slow_notice: Duration) -> (OciSource, Notices) {
     let sink = notices.clone();
     let source = OciSource::new("flaky", settings)
         .unwrap()
-        .with_progress(Progress::Never)
         .with_notices(Arc::new(move |message| {
             sink.lock().unwrap().push(message.to_string())
         }));

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use warg_depsolve_compose::bundle;
+use warg_depsolve_compose::{Bundler, Packages};
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::{
     Cache, CachedSource, Config, Publish, Registries, Source, SourceError,
@@ -268,7 +268,9 @@ fn resolve_bundle_and_run_from_oci_then_offline_with_the_server_stopped() {
         ["test:add@1.1.0", "test:five@1.0.0", "test:inc@1.0.0"]
     );
     assert!(resolution.packages.iter().all(|p| p.registry == "oci"));
-    let bundled = bundle(&root, &resolution, &online).unwrap();
+    let bundled = Bundler::from_root(&root, &resolution, Packages::Source(&online))
+        .to_vec()
+        .unwrap();
     assert_eq!(call2(&bundled, "full", 1, 2), 10);
     // The metadata came from the configs: no layer was downloaded to
     // solve, and each layer once to bundle.
@@ -279,7 +281,12 @@ fn resolve_bundle_and_run_from_oci_then_offline_with_the_server_stopped() {
     let offline = CachedSource::offline(server.source("oci"), Cache::new(cache_dir.path()));
     let again = resolve_bytes(&offline, "meet", &root);
     assert_eq!(again, resolution);
-    assert_eq!(bundle(&root, &again, &offline).unwrap(), bundled);
+    assert_eq!(
+        Bundler::from_root(&root, &again, Packages::Source(&offline))
+            .to_vec()
+            .unwrap(),
+        bundled
+    );
 
     // Online with the server gone: a clear error naming registry and
     // package.
@@ -312,7 +319,9 @@ fn server_stopped_before_the_fetch_leaves_nothing_half_written() {
     server.stop();
 
     // The error with its causes, as the command line prints it.
-    let err = bundle(&root, &resolution, &cached).unwrap_err();
+    let err = Bundler::from_root(&root, &resolution, Packages::Source(&cached))
+        .to_vec()
+        .unwrap_err();
     let mut causes = vec![err.to_string()];
     let mut next = std::error::Error::source(&err);
     while let Some(cause) = next {
@@ -364,7 +373,7 @@ concurrency = 4
     );
     std::fs::write(&file, &text).unwrap();
     let config = Config::from_toml(&text, &file).unwrap();
-    let factory = warg_depsolve_oci::factory_with(&config, warg_depsolve_oci::Progress::Never);
+    let factory = warg_depsolve_oci::factory(&config);
     let registries = Registries::from_config_with(&config, &factory).unwrap();
     let registries = registries.map_sources(|_, s| {
         Arc::new(CachedSource::new(s, Cache::new(dir.path().join("cache")))) as Arc<dyn Source>
@@ -405,7 +414,9 @@ concurrency = 4
             "test:inc@1.0.0 from local"
         ]
     );
-    let bundled = bundle(&root, &resolution, &registries).unwrap();
+    let bundled = Bundler::from_root(&root, &resolution, Packages::Source(&registries))
+        .to_vec()
+        .unwrap();
     assert_eq!(call2(&bundled, "calc", 1, 2), 5);
 }
 

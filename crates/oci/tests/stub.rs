@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::files_under;
+use common::{files_under, Recorder, Reported};
 use warg_depsolve_names::{Integrity, PackageName};
-use warg_depsolve_oci::{OciSettings, OciSource, Progress};
+use warg_depsolve_oci::{OciSettings, OciSource};
 use warg_depsolve_registry::{Cache, CachedSource, Hints, Source, SourceError};
 
 /// How the stub serves the component layer.
@@ -224,9 +224,7 @@ fn source(stub: &Stub, concurrency: usize) -> OciSource {
     let mut settings = OciSettings::new(format!("127.0.0.1:{}", stub.port));
     settings.plain_http = true;
     settings.concurrency = concurrency;
-    OciSource::new("stubbed", settings)
-        .unwrap()
-        .with_progress(Progress::Never)
+    OciSource::new("stubbed", settings).unwrap()
 }
 
 fn pkg(s: &str) -> PackageName {
@@ -260,6 +258,44 @@ fn the_stub_serves_a_good_layer() {
             .unwrap(),
         &component()[..]
     );
+}
+
+/// Downloads are reported to the progress the caller gave, and only there:
+/// one finished report with every byte for a good layer (the `fetch`
+/// after `metadata` reuses its bytes), one abandoned report per attempt
+/// for a layer cut short.
+#[test]
+fn downloads_are_reported_to_the_callers_progress() {
+    let size = component().len() as u64;
+    let good = stub(Layer::Good, Duration::ZERO);
+    let recorder = Recorder::default();
+    let version: semver::Version = "1.0.0".parse().unwrap();
+    let reporting = source(&good, 4).with_progress(Arc::new(recorder.clone()));
+    let meta = reporting.metadata(&pkg("test:add"), &version).unwrap();
+    reporting
+        .fetch(&pkg("test:add"), &version, &meta.digest)
+        .unwrap();
+    let reported = |item: &str, received, finished| Reported {
+        registry: "stubbed".into(),
+        item: item.into(),
+        total: Some(size),
+        received,
+        finished: Some(finished),
+    };
+    assert_eq!(recorder.reports(), [reported("test:add@1.0.0", size, true)]);
+
+    let cut = stub(Layer::CutOff, Duration::ZERO);
+    let recorder = Recorder::default();
+    let reporting = source(&cut, 4).with_progress(Arc::new(recorder.clone()));
+    reporting
+        .fetch(&pkg("test:add"), &version, &Integrity::sha256(&component()))
+        .unwrap_err();
+    let reports = recorder.reports();
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    for report in reports {
+        assert!(report.received < size, "{report:?}");
+        assert_eq!(report, reported("test:add@1.0.0", report.received, false));
+    }
 }
 
 #[test]

@@ -22,6 +22,7 @@
 //! | [`Config`], [`load_config`] | wkg-shaped `config.toml`: `default_registry`, `namespace_registries`, `package_registry_overrides`, `[registry."name".local]` |
 //! | [`Registries`] | a [`Source`] routing each package to its configured registry |
 //! | [`Cache`], [`CachedSource`] | content and metadata by digest, last-seen version lists, offline mode |
+//! | [`progress::Progress`] | how a downloading source reports its downloads to its caller |
 //!
 //! A typical setup, as the command line does it:
 //!
@@ -51,6 +52,7 @@ pub mod fsutil;
 pub mod local;
 pub mod memory;
 pub mod metadata;
+pub mod progress;
 pub mod router;
 pub mod source;
 pub mod verified;

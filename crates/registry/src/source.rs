@@ -196,7 +196,7 @@ pub enum SourceError {
     },
     /// A network registry refused the credentials it was given (or asked
     /// for some and was given none).
-    #[error("registry `{source_name}` ({location}) did not authorize {what}; set `auth` in `[registry.\"{source_name}\".oci]`")]
+    #[error("registry `{source_name}` ({location}) did not authorize {what} (credentials used: {credentials}); {remedy}")]
     Unauthorized {
         /// Registry name.
         source_name: String,
@@ -204,6 +204,12 @@ pub enum SourceError {
         location: String,
         /// What was asked (``reading `acme:kv@1.2.0` ``).
         what: String,
+        /// Where the refused credentials came from (never the secret):
+        /// ``Docker's config.json (`ghcr.io`)``, `no credentials found`.
+        credentials: String,
+        /// Where credentials for this registry can be given (``set `auth`
+        /// in `[registry."ghcr.io".oci]`, ...``).
+        remedy: String,
         /// The registry's answer.
         #[source]
         cause: Box<dyn std::error::Error + Send + Sync>,

@@ -11,9 +11,23 @@
 //! - one `[[packages.versions]]` entry per canonical track (wkg allows several
 //!   versions per package; here each one is a track) with `track = "1"`;
 //! - `requirement` is the caret requirement of that track (`^1`, `^0.2`,
-//!   `=0.0.4`), a valid cargo-style requirement as wkg expects; the
-//!   requirements that actually led to the pin are listed in `required-by`
+//!   `=0.0.4`), a valid cargo-style requirement as wkg expects, which
+//!   matches the pinned version by semver's rules (a pre-release pin gets the
+//!   caret requirement of itself, `^1.1.0-rc.1`: see [`LockedVersion::requirement`]);
+//!   the requirements that actually led to the pin are listed in `required-by`
 //!   (`"root: inc {>=1.0.0}"`, `"test:inc@1.0.0: add {>=1.0.0 <2.0.0}"`).
+//!
+//! # Reading wkg's own lock files
+//!
+//! A `wkg.lock` is read as it is: its older spellings `[[package]]` and
+//! `[[packages.version]]` are accepted, a missing `track` is derived from
+//! the version, and a package that wkg pinned once per requirement (two
+//! entries, same version and digest, different `requirement`) is one pin
+//! here. What this model cannot hold is refused with an error naming the
+//! package rather than dropped: two *different* versions on one canonical
+//! track ([`LockError::TwoPinsOnOneTrack`]: a resolution has one instance
+//! per track), or one package under two registries
+//! ([`LockError::PackageListedTwice`]).
 //!
 //! Entries are sorted by package name, then track; the output is byte-stable.
 //!
@@ -48,8 +62,9 @@ pub const LOCK_VERSION: u32 = 1;
 pub struct LockFile {
     /// Format version (`1`).
     pub version: u32,
-    /// One entry per package name.
-    #[serde(default)]
+    /// One entry per package name (`[[packages]]`; older wkg locks spell
+    /// it `[[package]]`).
+    #[serde(default, alias = "package")]
     pub packages: Vec<LockedPackage>,
 }
 
@@ -61,8 +76,9 @@ pub struct LockedPackage {
     /// The registry it was resolved from.
     #[serde(default)]
     pub registry: Option<String>,
-    /// One entry per canonical track.
-    #[serde(default)]
+    /// One entry per canonical track (`[[packages.versions]]`; older wkg
+    /// locks spell it `[[packages.version]]`).
+    #[serde(default, alias = "version")]
     pub versions: Vec<LockedVersion>,
 }
 
@@ -70,7 +86,12 @@ pub struct LockedPackage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct LockedVersion {
-    /// Cargo-style requirement of the track (`^1`), as wkg reads it.
+    /// Cargo-style requirement, as wkg reads it: the track's (`^1`), or for
+    /// a pre-release pin the caret requirement of the pin (`^1.1.0-rc.1`).
+    /// Semver's matching (cargo's, wkg's `VersionReq::matches`) lets a
+    /// requirement match a pre-release only through a comparator naming the
+    /// same `major.minor.patch` with a pre-release, so `^1` would reject the
+    /// very version it sits beside.
     pub requirement: String,
     /// The pinned version.
     pub version: Version,
@@ -119,7 +140,20 @@ pub enum LockError {
     },
 }
 
-fn track_requirement(track: Track) -> String {
+/// The requirement written beside a pin of `version` on `track` (see
+/// [`LockedVersion::requirement`]). Build metadata is left out: requirements
+/// have none, and matching ignores it.
+fn requirement_for(track: Track, version: &Version) -> String {
+    if !version.pre.is_empty() {
+        let Version {
+            major,
+            minor,
+            patch,
+            pre,
+            ..
+        } = version;
+        return format!("^{major}.{minor}.{patch}-{pre}");
+    }
     match track {
         Track::Major(m) => format!("^{m}"),
         Track::Minor(m) => format!("^0.{m}"),
@@ -135,7 +169,7 @@ impl LockFile {
         let requirements = resolution.requirements();
         for (p, required_by) in resolution.packages.iter().zip(requirements) {
             let entry = LockedVersion {
-                requirement: track_requirement(p.track),
+                requirement: requirement_for(p.track, &p.version),
                 version: p.version.clone(),
                 digest: p.digest.clone(),
                 track: Some(p.track),
@@ -169,28 +203,38 @@ impl LockFile {
         if lock.version != LOCK_VERSION {
             return Err(LockError::UnsupportedVersion(lock.version));
         }
-        let mut seen: std::collections::HashMap<(&PackageName, Track), &Version> =
-            std::collections::HashMap::new();
+        let mut lock = lock;
         let mut names = std::collections::HashSet::new();
-        for p in &lock.packages {
+        for p in &mut lock.packages {
             // Found by fuzzing: a second entry made `changes_to` compare a
             // lock with itself and report a registry change.
-            if !names.insert(&p.name) {
+            if !names.insert(p.name.clone()) {
                 return Err(LockError::PackageListedTwice {
                     package: p.name.clone(),
                 });
             }
-            for v in &p.versions {
+            // wkg pins once per requirement: the same release twice is one
+            // pin (the first entry's requirement text is kept).
+            let mut kept: Vec<LockedVersion> = Vec::with_capacity(p.versions.len());
+            for v in p.versions.drain(..) {
                 let track = v.track.unwrap_or_else(|| Track::of(&v.version));
-                if let Some(first) = seen.insert((&p.name, track), &v.version) {
-                    return Err(LockError::TwoPinsOnOneTrack {
-                        package: p.name.clone(),
-                        track,
-                        first: first.clone(),
-                        second: v.version.clone(),
-                    });
+                let same_track = kept
+                    .iter()
+                    .find(|k| k.track.unwrap_or_else(|| Track::of(&k.version)) == track);
+                match same_track {
+                    None => kept.push(v),
+                    Some(first) if first.version == v.version && first.digest == v.digest => {}
+                    Some(first) => {
+                        return Err(LockError::TwoPinsOnOneTrack {
+                            package: p.name.clone(),
+                            track,
+                            first: first.version.clone(),
+                            second: v.version.clone(),
+                        })
+                    }
                 }
             }
+            p.versions = kept;
         }
         Ok(lock)
     }

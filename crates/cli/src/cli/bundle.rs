@@ -13,16 +13,15 @@
 //! JSON: the compose output shape (see [`compose_out`](super::compose_out)).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use warg_depsolve_names::{HashAlgorithm, Integrity};
-use warg_depsolve_registry::Source;
+use warg_depsolve_registry::{Cache, CachedSource, Source};
 
 use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
 use super::compose_out::{oci, print, PackageRef, Written};
 use super::Global;
-use crate::sources::with_store;
 
 /// Write the bundled form: every dependency nested, runnable as is.
 #[derive(Debug, Clone, clap::Args)]
@@ -61,7 +60,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         }
         None => sources.source(),
     };
-    let locked_form = crate::is_locked_form(&root.bytes)
+    let locked_form = warg_depsolve::is_locked_form(&root.bytes)
         .with_context(|| format!("cannot bundle `{}`", root.display()))?;
     // The bundle goes to the output file as it is assembled (on large
     // inputs while its checks run; a failure removes the temporary file),
@@ -70,7 +69,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     crate::output::write_atomic_from(&args.output, |file| {
         let mut out = Digesting::new(file);
         let parts = if locked_form {
-            let parts = crate::bundle_locked_parts(&root.bytes, source)
+            let parts = warg_depsolve::bundle_locked_parts(&root.bytes, source)
                 .with_context(|| format!("cannot bundle the locked form `{}`", root.display()))?;
             parts
                 .write_to(&mut out)
@@ -79,7 +78,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         } else {
             let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
             solved.note_stale_lock();
-            crate::bundle_to(&root.bytes, &solved.resolution, source, &mut out)
+            warg_depsolve::bundle_to(&root.bytes, &solved.resolution, source, &mut out)
                 .with_context(|| format!("cannot bundle `{}`", root.display()))?
         };
         let record = parts
@@ -112,6 +111,18 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         },
         packages,
     )
+}
+
+/// `source` with a content-addressed store in front of it: content is
+/// fetched from `store` (laid out as `<store>/sha256/<hex>`, like a cache's
+/// content; every read checked against its digest, a mismatch being an
+/// error that names the package, the file and both digests) and only when
+/// absent from `source`, whose bytes are then kept in the store.
+///
+/// This is how `bundle --store DIR` finds the packages `unbundle --store
+/// DIR` wrote. A cache directory is itself a usable store.
+fn with_store<'a>(store: &Path, source: &'a dyn Source) -> CachedSource<&'a dyn Source> {
+    CachedSource::new(source, Cache::new(store)).with_warnings(crate::report::warnings())
 }
 
 /// A writer that hashes what passes through it (the output's digest for

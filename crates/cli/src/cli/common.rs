@@ -8,7 +8,7 @@ use warg_depsolve_names::PackageName;
 use warg_depsolve_solver::{LockFile, Resolution, SolveOptions};
 
 use crate::input::read_wasm_file;
-use crate::sources::{SourceSettings, Sources};
+use warg_depsolve::sources::{SourceSettings, Sources};
 
 /// Where packages come from: `--registry`, `--config`, `--cache`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -49,7 +49,8 @@ fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
 }
 
 impl RegistryArgs {
-    /// Opens the configured registries behind the cache.
+    /// Opens the configured registries behind the cache, their warnings,
+    /// notices and download bars shown on stderr ([`crate::report`]).
     ///
     /// # Errors
     ///
@@ -62,6 +63,9 @@ impl RegistryArgs {
             cache: self.cache.clone(),
             offline,
             timeout: self.timeout,
+            warnings: Some(crate::report::warnings()),
+            notices: Some(crate::report::notices()),
+            progress: crate::report::progress(),
         })?)
     }
 }
@@ -256,7 +260,7 @@ pub fn solve(
         },
         ..SolveOptions::default()
     };
-    let resolution = crate::resolve(sources.source(), &root.name, &root.bytes, &options)
+    let resolution = warg_depsolve::resolve(sources.source(), &root.name, &root.bytes, &options)
         .with_context(|| format!("cannot resolve `{}`", root.display()))?;
     // A lock file is the user's integrity anchor: a pinned release whose
     // bytes changed is refused, as cargo refuses a changed checksum.

@@ -4,7 +4,7 @@
 //! Text output is a summary (size, digest, name, version, instance counts)
 //! followed by one aligned table each for imports, exports and nested
 //! binaries. `--format json` prints the shape documented in
-//! [`crate::inspect`]. An import with a malformed dependency reference is
+//! [`warg_depsolve::inspect`]. An import with a malformed dependency reference is
 //! shown as `invalid` (JSON `{"kind": "invalid", "error": ...}`) alongside
 //! everything else, and then the command fails with an error naming that
 //! import.
@@ -19,7 +19,7 @@ use warg_depsolve_names::{DepRef, ImportClass};
 use super::text::Table;
 use super::{write_json, Format, Global};
 use crate::input::{read_wasm_file, SourceFormat};
-use crate::inspect::{inspect, Classification, ImportInfo, Inspection, FORMAT_VERSION};
+use warg_depsolve::inspect::{inspect, Classification, ImportInfo, Inspection, FORMAT_VERSION};
 
 /// Show a component's imports (classified as declared, legacy, interface or
 /// host), exports, nested modules and components (size and sha256 digest),

@@ -48,7 +48,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     let root = RootFile::read(&args.root)?;
     let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
     solved.note_stale_lock();
-    let locked = crate::lock(&root.bytes, &solved.resolution, sources.source())
+    let locked = warg_depsolve::lock(&root.bytes, &solved.resolution, sources.source())
         .with_context(|| format!("cannot lock `{}`", root.display()))?;
     write_atomic(&args.output, &locked)?;
     let packages = solved

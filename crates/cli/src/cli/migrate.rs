@@ -38,7 +38,8 @@ pub struct Args {
 pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
     let input = args.legacy.display().to_string();
     let legacy = read_wasm_file(&args.legacy)?.bytes;
-    let migrated = crate::migrate(&legacy).with_context(|| format!("cannot migrate `{input}`"))?;
+    let migrated =
+        warg_depsolve::migrate(&legacy).with_context(|| format!("cannot migrate `{input}`"))?;
     write_atomic(&args.output, &migrated)?;
     print(
         out,

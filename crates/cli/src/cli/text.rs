@@ -4,21 +4,6 @@ use std::io::{self, Write};
 
 /// A table whose columns are padded to their widest cell, each row
 /// optionally followed by indented note lines (`key: value`).
-///
-/// ```
-/// use warg_depsolve::cli::text::Table;
-/// let mut t = Table::new("  ");
-/// t.row(["inc", "instance", "declared"]);
-/// t.note("external-id", "unlocked-dep=<test:inc@{>=1.0.0}>");
-/// t.row(["log", "func", "host"]);
-/// let mut out = Vec::new();
-/// t.write(&mut out).unwrap();
-/// assert_eq!(String::from_utf8(out).unwrap(), [
-///     "  inc  instance  declared\n",
-///     "       external-id: unlocked-dep=<test:inc@{>=1.0.0}>\n",
-///     "  log  func      host\n",
-/// ].concat());
-/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     indent: String,
@@ -110,13 +95,6 @@ impl Table {
 /// `s` with every control character except newline and tab written as a
 /// Rust-style escape (`\u{1b}`), so text that comes from a component (an
 /// import name, an external-id) cannot drive the user's terminal.
-///
-/// ```
-/// use warg_depsolve::cli::text::escape_controls;
-/// assert_eq!(escape_controls("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
-/// assert_eq!(escape_controls("line\n\tnext"), "line\n\tnext");
-/// assert_eq!(escape_controls("c1\u{9b}31m"), "c1\\u{9b}31m");
-/// ```
 pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
     if !s.chars().any(unsafe_char) {
@@ -175,5 +153,36 @@ impl<W: Write> Write for EscapingWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_aligns_its_columns_and_notes() {
+        let mut t = Table::new("  ");
+        t.row(["inc", "instance", "declared"]);
+        t.note("external-id", "unlocked-dep=<test:inc@{>=1.0.0}>");
+        t.row(["log", "func", "host"]);
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            [
+                "  inc  instance  declared\n",
+                "       external-id: unlocked-dep=<test:inc@{>=1.0.0}>\n",
+                "  log  func      host\n",
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn controls_are_escaped_but_newlines_and_tabs() {
+        assert_eq!(escape_controls("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(escape_controls("line\n\tnext"), "line\n\tnext");
+        assert_eq!(escape_controls("c1\u{9b}31m"), "c1\\u{9b}31m");
     }
 }

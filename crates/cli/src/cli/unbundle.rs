@@ -54,7 +54,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     let input = args.bundled.display().to_string();
     let bundled = read_wasm_file(&args.bundled)?.bytes;
     let unbundled =
-        crate::unbundle(&bundled).with_context(|| format!("cannot unbundle `{input}`"))?;
+        warg_depsolve::unbundle(&bundled).with_context(|| format!("cannot unbundle `{input}`"))?;
     let store = args.store.as_ref().map(ContentStore::new);
     let registry = args
         .registry

@@ -7,9 +7,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use warg_depsolve_oci::{OciSettings, OciSource, Progress};
+use warg_depsolve_oci::{OciSettings, OciSource};
+use warg_depsolve_registry::progress::{Download, Progress};
 use warg_depsolve_registry::{ReleaseMetadata, Source};
 use warg_depsolve_solver::{resolve, Resolution, Root, SolveOptions};
 
@@ -33,6 +35,17 @@ impl RegistryServer {
     /// the test) when the binary is missing: run `scripts/test.sh`, which
     /// installs it.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// [`RegistryServer::start`] with basic authentication: `htpasswd` is
+    /// the file's text (`user:bcrypt-hash` lines). Plain HTTP, loopback:
+    /// the distribution registry accepts that without TLS.
+    pub fn start_with_htpasswd(htpasswd: &str) -> Self {
+        Self::start_with(Some(htpasswd))
+    }
+
+    fn start_with(htpasswd: Option<&str>) -> Self {
         let bin = registry_binary();
         assert!(
             bin.is_file(),
@@ -48,13 +61,24 @@ impl RegistryServer {
             let dir = tempfile::tempdir().unwrap();
             let port = free_port();
             let config = dir.path().join("config.yml");
+            let auth = match htpasswd {
+                Some(users) => {
+                    let file = dir.path().join("htpasswd");
+                    std::fs::write(&file, users).unwrap();
+                    format!(
+                        "auth:\n  htpasswd:\n    realm: warg-depsolve-test\n    path: {}\n",
+                        file.display()
+                    )
+                }
+                None => String::new(),
+            };
             std::fs::write(
                 &config,
                 format!(
                     "version: 0.1\n\
                      log:\n  level: error\n  accesslog:\n    disabled: true\n\
                      storage:\n  filesystem:\n    rootdirectory: {}\n\
-                     http:\n  addr: 127.0.0.1:{port}\n",
+                     http:\n  addr: 127.0.0.1:{port}\n{auth}",
                     dir.path().join("data").display()
                 ),
             )
@@ -80,7 +104,9 @@ impl RegistryServer {
                     exited = Some(status);
                     break;
                 }
-                if http_get(port, "/v2/").is_some_and(|(status, _)| status == 200) {
+                // With authentication on, `/v2/` answers 401 once it is up.
+                let up = if htpasswd.is_some() { 401 } else { 200 };
+                if http_get(port, "/v2/").is_some_and(|(status, _)| status == up) {
                     return server;
                 }
                 std::thread::sleep(Duration::from_millis(50));
@@ -117,11 +143,9 @@ impl RegistryServer {
         settings
     }
 
-    /// A source named `name` on this server, without a progress bar.
+    /// A source named `name` on this server.
     pub fn source(&self, name: &str) -> OciSource {
-        OciSource::new(name, self.settings())
-            .unwrap()
-            .with_progress(Progress::Never)
+        OciSource::new(name, self.settings()).unwrap()
     }
 
     /// Kills the server and waits for it to exit.
@@ -307,3 +331,67 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 // Not every test binary that includes this module runs a bundle.
 #[allow(unused_imports)]
 pub use warg_depsolve_fixtures::run::call2;
+
+/// One download as a source reported it to a [`Recorder`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reported {
+    /// The registry's name.
+    pub registry: String,
+    /// `package@version`, or `package`.
+    pub item: String,
+    /// The size the registry announced.
+    pub total: Option<u64>,
+    /// The last count of bytes received.
+    pub received: u64,
+    /// `Some(true)` finished, `Some(false)` abandoned, `None` still going.
+    pub finished: Option<bool>,
+}
+
+/// A [`Progress`] that keeps every download's report, in the order the
+/// downloads began.
+#[derive(Clone, Default)]
+pub struct Recorder(Arc<Mutex<Vec<Reported>>>);
+
+impl Recorder {
+    /// The reports so far.
+    pub fn reports(&self) -> Vec<Reported> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl Progress for Recorder {
+    fn download(&self, registry: &str, item: &str, total: Option<u64>) -> Box<dyn Download> {
+        let mut all = self.0.lock().unwrap();
+        all.push(Reported {
+            registry: registry.to_string(),
+            item: item.to_string(),
+            total,
+            received: 0,
+            finished: None,
+        });
+        Box::new(Recorded(self.0.clone(), all.len() - 1))
+    }
+}
+
+/// The [`Download`] of the recorder's report at this index.
+struct Recorded(Arc<Mutex<Vec<Reported>>>, usize);
+
+impl Recorded {
+    fn update(&self, f: impl FnOnce(&mut Reported)) {
+        f(&mut self.0.lock().unwrap()[self.1]);
+    }
+}
+
+impl Download for Recorded {
+    fn received(&mut self, bytes: u64) {
+        self.update(|r| r.received = bytes);
+    }
+
+    fn finish(self: Box<Self>) {
+        self.update(|r| r.finished = Some(true));
+    }
+
+    fn abandon(self: Box<Self>) {
+        self.update(|r| r.finished = Some(false));
+    }
+}

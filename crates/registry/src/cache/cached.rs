@@ -90,6 +90,22 @@ impl<S> std::fmt::Debug for CachedSource<S> {
 }
 
 impl<S: Source> CachedSource<S> {
+    /// A metadata miss: the inner source's answer, kept in the cache.
+    fn read_through(
+        &self,
+        registry: &str,
+        package: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<ReleaseMetadata>, SourceError> {
+        bump(&self.counters.metadata_misses);
+        let meta = self.inner.metadata(package, version)?;
+        self.cache
+            .metadata
+            .put(&meta)
+            .map_err(|e| e.into_source_error(registry, package))?;
+        Ok(meta)
+    }
+
     /// `inner` behind `cache`, online.
     pub fn new(inner: S, cache: Cache) -> Self {
         CachedSource {
@@ -294,12 +310,7 @@ impl<S: Source> CachedSource<S> {
         let digest = match hints.and_then(|h| h.release_digest(package, version)) {
             Some(digest) => digest?,
             None => {
-                bump(&self.counters.metadata_misses);
-                let meta = self.inner.metadata(package, version)?;
-                self.cache
-                    .metadata
-                    .put(&meta)
-                    .map_err(|e| e.into_source_error(registry, package))?;
+                let meta = self.read_through(registry, package, version)?;
                 return self.learned(meta).map(Known::Read);
             }
         };
@@ -362,15 +373,7 @@ impl<S: Source> CachedSource<S> {
                     format!("metadata of `{package}@{version}` ({})", digest.to_oci()),
                 ))
             }
-            None => {
-                bump(&self.counters.metadata_misses);
-                let meta = self.inner.metadata(package, version)?;
-                self.cache
-                    .metadata
-                    .put(&meta)
-                    .map_err(|e| e.into_source_error(registry, package))?;
-                meta
-            }
+            None => self.read_through(registry, package, version)?,
         };
         if self.offline {
             return Ok(self.record(meta));

@@ -1,14 +1,16 @@
 //! Resolve, lock, bundle and unbundle the registry dependencies of
 //! WebAssembly components: the library a loader (a runtime, a plugin host)
-//! calls, and the `warg-depsolve` command line built on it.
+//! calls. The `warg-depsolve` command line is built on it in its own
+//! package (`warg-depsolve-cli`), which owns the command line's
+//! dependencies (clap, anyhow, progress bars).
 //!
 //! A loader holds a component's bytes and a place packages come from (any
 //! [`Source`]: bytes it already holds in a [`MemorySource`], a
 //! [`LocalRegistry`] directory, or the configured registries of
 //! [`sources::Sources`]). It resolves the component's dependencies, bundles
-//! them into one self-contained component and runs that. Nothing here writes
-//! a file unless asked ([`output::write_atomic`] is for callers that want
-//! one):
+//! them into one self-contained component and runs that. Nothing here
+//! prints, and nothing writes a file unless asked
+//! ([`registry::fsutil::write_atomic`] is for callers that want one):
 //!
 //! ```
 //! use warg_depsolve::registry::MemorySource;
@@ -74,21 +76,26 @@
 //! | [`lock`], [`bundle`], [`bundle_locked`], [`bundle_component`], [`unbundle`], [`migrate`] | the compose passes, over bytes |
 //! | [`is_locked_form`] | whether a component is a locked form (bundle it with [`bundle_locked`]) |
 //! | [`sources`] | the configured registries behind the cache, as the command line opens them |
-//! | [`output`] | atomic file writes |
-//! | [`names`], [`registry`], [`solver`], [`compose`] | the sub-crates, re-exported, so a loader needs one dependency |
-//! | [`cli`], [`input`], [`inspect`] | the `warg-depsolve` command line, reading files, `inspect` reports |
+//! | [`inspect`] | what a component imports (classified), exports and nests, as data (`inspect`'s report) |
+//! | [`names`], [`registry`], [`solver`], [`compose`], `oci` | the sub-crates, re-exported, so a loader needs one dependency |
+//!
+//! # Features
+//!
+//! - `oci` (default): OCI registries in [`sources`], and the OCI crate as
+//!   `oci`. It brings an HTTP client and an async runtime (oci-client,
+//!   reqwest, rustls, tokio). With `default-features = false` the library
+//!   has no network backend and none of those dependencies: a loader with
+//!   its packages in memory or in local directories needs nothing more.
 //!
 //! This crate wires the other crates together and must not grow logic of
 //! its own for classifying names, solving versions or composing binaries:
 //! that belongs in the crate that owns the concern; this one calls it and
-//! presents the result.
+//! presents the result. It must not print or parse command lines: that is
+//! the command line's package.
 
 #![warn(missing_docs)]
 
-pub mod cli;
-pub mod input;
 pub mod inspect;
-pub mod output;
 pub mod sources;
 
 /// The compose passes (`warg-depsolve-compose`).
@@ -96,6 +103,9 @@ pub use warg_depsolve_compose as compose;
 /// Package names, dependency references, canonical tracks, the top-level
 /// scan (`warg-depsolve-names`).
 pub use warg_depsolve_names as names;
+/// The OCI registry source (`warg-depsolve-oci`; the `oci` feature).
+#[cfg(feature = "oci")]
+pub use warg_depsolve_oci as oci;
 /// Sources, caches, configuration (`warg-depsolve-registry`).
 pub use warg_depsolve_registry as registry;
 /// The solver, resolutions, lock files, reports (`warg-depsolve-solver`).
@@ -198,13 +208,16 @@ pub fn lock(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Result
 ///
 /// As [`lock`].
 pub fn bundle(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Result<Vec<u8>, Error> {
-    Ok(warg_depsolve_compose::bundle(root, resolution, source)?)
+    Ok(
+        compose::Bundler::from_root(root, resolution, compose::Packages::Source(source))
+            .to_vec()?,
+    )
 }
 
 /// [`bundle`] written to `out` as it is assembled (no buffer of the whole
 /// bundle); returns the parts written, for their length and record. On
 /// error, discard what `out` received: write to a temporary file and rename
-/// it only on success ([`output::write_atomic_from`] does).
+/// it only on success ([`registry::fsutil::write_atomic_from`] does).
 ///
 /// # Errors
 ///
@@ -215,9 +228,10 @@ pub fn bundle_to<'a>(
     source: &dyn Source,
     out: &mut dyn std::io::Write,
 ) -> Result<compose::BundleParts<'a>, Error> {
-    Ok(warg_depsolve_compose::bundle_to(
-        root, resolution, source, out,
-    )?)
+    Ok(
+        compose::Bundler::from_root(root, resolution, compose::Packages::Source(source))
+            .to_writer(out)?,
+    )
 }
 
 /// [`bundle_locked`] as parts, not gathered into one buffer.
@@ -229,7 +243,7 @@ pub fn bundle_locked_parts<'a>(
     locked: &'a [u8],
     source: &dyn Source,
 ) -> Result<compose::BundleParts<'a>, Error> {
-    Ok(warg_depsolve_compose::bundle_locked_parts(locked, source)?)
+    Ok(compose::Bundler::from_locked(locked, source).to_parts()?)
 }
 
 /// The bundled form of a locked form, each dependency fetched from `source`
@@ -239,7 +253,7 @@ pub fn bundle_locked_parts<'a>(
 ///
 /// As [`lock`].
 pub fn bundle_locked(locked: &[u8], source: &dyn Source) -> Result<Vec<u8>, Error> {
-    Ok(warg_depsolve_compose::bundle_locked(locked, source)?)
+    Ok(compose::Bundler::from_locked(locked, source).to_vec()?)
 }
 
 /// Whether `component` is a locked form (compose's

@@ -5,6 +5,12 @@
 //! [`Source`]: the [`Registries`] router of the configuration, with every
 //! registry behind a [`CachedSource`] on one shared [`Cache`].
 //!
+//! OCI registries are served with the `oci` feature (on by default);
+//! without it, a package routed to one fails with
+//! [`SourceError::BackendUnavailable`](warg_depsolve_registry::SourceError::BackendUnavailable).
+//! Nothing here prints: the sources' warnings, notices and download
+//! progress go to the sinks in [`SourceSettings`], nowhere without them.
+//!
 //! # Which configuration
 //!
 //! 1. `--registry DIR` given: the built-in configuration, every package
@@ -24,10 +30,12 @@
 //!   `~/.local/share/warg-depsolve/registry`;
 //! - cache: `$XDG_CACHE_HOME/warg-depsolve`, else `~/.cache/warg-depsolve`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use warg_depsolve_names::PackageName;
+use warg_depsolve_registry::cache::Warn;
+use warg_depsolve_registry::progress::Progress;
 use warg_depsolve_registry::{
     load_config, Cache, CachedSource, ConfigInputs, ConfigOrigin, Registries, Source,
 };
@@ -36,7 +44,7 @@ use crate::Error;
 
 /// What [`Sources::open`] needs to know; every field may be left at its
 /// default.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct SourceSettings {
     /// `--registry DIR`: a local registry that serves every package, chosen
     /// over any configuration file except an explicit `config`.
@@ -51,6 +59,30 @@ pub struct SourceSettings {
     /// timeout, replacing what its configuration says (defaults: 10 s and
     /// 30 s, see the OCI crate).
     pub timeout: Option<std::time::Duration>,
+    /// Where the caches' warnings go (a damaged cache file discarded);
+    /// dropped when `None`.
+    pub warnings: Option<Warn>,
+    /// Where network registries' notices go (a registry slow to answer);
+    /// dropped when `None`.
+    pub notices: Option<Warn>,
+    /// Where network registries report their downloads; not reported when
+    /// `None`.
+    pub progress: Option<Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for SourceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceSettings")
+            .field("registry", &self.registry)
+            .field("config", &self.config)
+            .field("cache", &self.cache)
+            .field("offline", &self.offline)
+            .field("timeout", &self.timeout)
+            .field("warnings", &self.warnings.is_some())
+            .field("notices", &self.notices.is_some())
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 /// `$XDG_CACHE_HOME/warg-depsolve`, else `$HOME/.cache/warg-depsolve`;
@@ -153,23 +185,15 @@ impl Sources {
         }
         let cache = Cache::new(cache_dir);
         let offline = settings.offline;
-        // Local registries are built in; OCI registries come from the OCI
-        // crate's factory.
-        let oci = warg_depsolve_oci::factory_with_options(
-            &config,
-            warg_depsolve_oci::SourceOptions {
-                timeout: settings.timeout,
-                notices: Some(note_on_stderr()),
-                ..warg_depsolve_oci::SourceOptions::default()
-            },
-        );
-        let registries = Registries::from_config_with(&config, &oci)?.map_sources(|_, source| {
-            let cached = if offline {
+        let registries = registries(&config, settings)?.map_sources(|_, source| {
+            let mut cached = if offline {
                 CachedSource::offline(source, cache.clone())
             } else {
                 CachedSource::new(source, cache.clone())
+            };
+            if let Some(warnings) = &settings.warnings {
+                cached = cached.with_warnings(warnings.clone());
             }
-            .with_warnings(warn_on_stderr());
             Arc::new(cached) as Arc<dyn Source>
         });
         Ok(Sources {
@@ -215,25 +239,30 @@ impl Sources {
     }
 }
 
-/// `source` with a content-addressed store in front of it: content is
-/// fetched from `store` (laid out as `<store>/sha256/<hex>`, like a cache's
-/// content; every read checked against its digest, a mismatch being an
-/// error that names the package, the file and both digests) and only when
-/// absent from `source`, whose bytes are then kept in the store.
-///
-/// This is how `bundle --store DIR` finds the packages `unbundle --store
-/// DIR` wrote. A cache directory is itself a usable store.
-pub fn with_store<'a>(store: &Path, source: &'a dyn Source) -> CachedSource<&'a dyn Source> {
-    CachedSource::new(source, Cache::new(store)).with_warnings(warn_on_stderr())
+/// The configuration's registries: local ones built in, OCI ones from the
+/// OCI crate's factory (with the settings' timeout and sinks).
+#[cfg(feature = "oci")]
+fn registries(
+    config: &warg_depsolve_registry::Config,
+    settings: &SourceSettings,
+) -> Result<Registries, Error> {
+    let oci = warg_depsolve_oci::factory_with_options(
+        config,
+        warg_depsolve_oci::SourceOptions {
+            timeout: settings.timeout,
+            notices: settings.notices.clone(),
+            progress: settings.progress.clone(),
+        },
+    );
+    Ok(Registries::from_config_with(config, &oci)?)
 }
 
-/// Warnings of the sources, printed as `warning: ...` on stderr.
-fn warn_on_stderr() -> warg_depsolve_registry::cache::Warn {
-    Arc::new(|message| eprintln!("warning: {}", crate::cli::text::escape_controls(message)))
-}
-
-/// Notices of the sources (a registry slow to answer), printed as
-/// `note: ...` on stderr, whether or not stderr is a terminal.
-fn note_on_stderr() -> warg_depsolve_registry::cache::Warn {
-    Arc::new(|message| eprintln!("note: {}", crate::cli::text::escape_controls(message)))
+/// The configuration's registries: local ones only, every other backend
+/// left unusable (built without the `oci` feature).
+#[cfg(not(feature = "oci"))]
+fn registries(
+    config: &warg_depsolve_registry::Config,
+    _settings: &SourceSettings,
+) -> Result<Registries, Error> {
+    Ok(Registries::from_config(config))
 }
