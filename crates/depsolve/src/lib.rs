@@ -77,7 +77,8 @@
 //! | [`is_locked_form`] | whether a component is a locked form (bundle it with [`bundle_locked`]) |
 //! | [`sources`] | the configured registries behind the cache, as the command line opens them |
 //! | [`inspect`] | what a component imports (classified), exports and nests, as data (`inspect`'s report) |
-//! | [`names`], [`registry`], [`solver`], [`compose`], `oci` | the sub-crates, re-exported, so a loader needs one dependency |
+//! | `discover` | registries found through their metadata (`/.well-known/wasm-pkg/registry.json`), as wkg finds them |
+//! | [`names`], [`registry`], [`solver`], [`compose`], `oci`, `warg` | the sub-crates, re-exported, so a loader needs one dependency |
 //!
 //! # Features
 //!
@@ -86,6 +87,12 @@
 //!   reqwest, rustls, tokio). With `default-features = false` the library
 //!   has no network backend and none of those dependencies: a loader with
 //!   its packages in memory or in local directories needs nothing more.
+//! - `warg` (default): warg registries in [`sources`], and the warg crate
+//!   as `warg` (the protocol's own crates, `warg-protocol`, `warg-api`,
+//!   `warg-crypto`, `warg-transparency`, over the same HTTP client).
+//! - `discovery` (on with either): registries the configuration maps
+//!   without a section, found through their well-known metadata (module
+//!   `discover`).
 //!
 //! This crate wires the other crates together and must not grow logic of
 //! its own for classifying names, solving versions or composing binaries:
@@ -95,6 +102,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "discovery")]
+pub mod discover;
 pub mod inspect;
 pub mod sources;
 
@@ -110,6 +119,10 @@ pub use warg_depsolve_oci as oci;
 pub use warg_depsolve_registry as registry;
 /// The solver, resolutions, lock files, reports (`warg-depsolve-solver`).
 pub use warg_depsolve_solver as solver;
+/// The warg registry client and source (`warg-depsolve-warg`; the `warg`
+/// feature).
+#[cfg(feature = "warg")]
+pub use warg_depsolve_warg as warg;
 
 pub use warg_depsolve_compose::{ComposeError, ExtractedPackage, Unbundled};
 pub use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};

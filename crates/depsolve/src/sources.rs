@@ -5,9 +5,15 @@
 //! [`Source`]: the [`Registries`] router of the configuration, with every
 //! registry behind a [`CachedSource`] on one shared [`Cache`].
 //!
-//! OCI registries are served with the `oci` feature (on by default);
-//! without it, a package routed to one fails with
+//! OCI registries are served with the `oci` feature, warg registries with
+//! the `warg` feature (both on by default); without it, a package routed
+//! to one fails with
 //! [`SourceError::BackendUnavailable`](warg_depsolve_registry::SourceError::BackendUnavailable).
+//! A registry the mappings name without a `[registry."NAME"]` section is
+//! found through its metadata, as wkg finds it ([`crate::discover`]).
+//! A warg registry's state (its last checkpoint, so that a rewind is
+//! caught from one run to the next, and its fetch tokens) is kept in the
+//! cache directory, under `warg/`.
 //! Nothing here prints: the sources' warnings, notices and download
 //! progress go to the sinks in [`SourceSettings`], nowhere without them.
 //!
@@ -37,7 +43,8 @@ use warg_depsolve_names::PackageName;
 use warg_depsolve_registry::cache::Warn;
 use warg_depsolve_registry::progress::Progress;
 use warg_depsolve_registry::{
-    load_config, Cache, CachedSource, ConfigInputs, ConfigOrigin, Registries, Source,
+    load_config, Backend, Cache, CachedSource, ConfigError, ConfigInputs, ConfigOrigin, Registries,
+    Source,
 };
 
 use crate::Error;
@@ -183,9 +190,9 @@ impl Sources {
                 cache_dir.display()
             )));
         }
-        let cache = Cache::new(cache_dir);
+        let cache = Cache::new(cache_dir.clone());
         let offline = settings.offline;
-        let registries = registries(&config, settings)?.map_sources(|_, source| {
+        let registries = registries(&config, settings, &cache_dir)?.map_sources(|_, source| {
             let mut cached = if offline {
                 CachedSource::offline(source, cache.clone())
             } else {
@@ -239,13 +246,17 @@ impl Sources {
     }
 }
 
-/// The configuration's registries: local ones built in, OCI ones from the
-/// OCI crate's factory (with the settings' timeout and sinks).
-#[cfg(feature = "oci")]
+/// The configuration's registries: local ones built in; OCI and warg ones
+/// from their crates' factories (with the settings' timeout and sinks, a
+/// warg registry's state kept under the cache); registries with no
+/// section found through their metadata ([`crate::discover`]). Each
+/// backend this build lacks is left unusable.
 fn registries(
     config: &warg_depsolve_registry::Config,
     settings: &SourceSettings,
+    cache_dir: &std::path::Path,
 ) -> Result<Registries, Error> {
+    #[cfg(feature = "oci")]
     let oci = warg_depsolve_oci::factory_with_options(
         config,
         warg_depsolve_oci::SourceOptions {
@@ -254,15 +265,54 @@ fn registries(
             progress: settings.progress.clone(),
         },
     );
-    Ok(Registries::from_config_with(config, &oci)?)
-}
-
-/// The configuration's registries: local ones only, every other backend
-/// left unusable (built without the `oci` feature).
-#[cfg(not(feature = "oci"))]
-fn registries(
-    config: &warg_depsolve_registry::Config,
-    _settings: &SourceSettings,
-) -> Result<Registries, Error> {
-    Ok(Registries::from_config(config))
+    #[cfg(feature = "warg")]
+    let warg = warg_depsolve_warg::factory(
+        config,
+        warg_depsolve_warg::WargOptions {
+            timeout: settings.timeout,
+            state_dir: Some(cache_dir.join("warg")),
+            notices: settings.notices.clone(),
+        },
+    );
+    #[cfg(not(feature = "warg"))]
+    let _ = cache_dir;
+    let build =
+        move |name: &str, backend: &Backend| -> Result<Option<Arc<dyn Source>>, ConfigError> {
+            match backend {
+                #[cfg(feature = "oci")]
+                Backend::Oci(_) => oci(name, backend),
+                #[cfg(feature = "warg")]
+                Backend::Warg(_) => warg(name, backend),
+                _ => {
+                    // A backend this build lacks: left unusable.
+                    let _ = name;
+                    Ok(None)
+                }
+            }
+        };
+    #[cfg(feature = "discovery")]
+    {
+        let build: crate::discover::Build = Arc::new(build);
+        let timeout = settings.timeout.unwrap_or(crate::discover::DEFAULT_TIMEOUT);
+        Ok(Registries::from_config_with(config, &|name, backend| {
+            let metadata = config.metadata.get(name);
+            match backend {
+                Backend::Discover => Ok(Some(Arc::new(crate::discover::Discovered::new(
+                    name,
+                    metadata.cloned(),
+                    timeout,
+                    build.clone(),
+                )) as Arc<dyn Source>)),
+                other => match metadata {
+                    Some(metadata) => build(name, &crate::discover::with_metadata(other, metadata)),
+                    None => build(name, other),
+                },
+            }
+        })?)
+    }
+    #[cfg(not(feature = "discovery"))]
+    {
+        let _ = settings;
+        Ok(Registries::from_config_with(config, &build)?)
+    }
 }

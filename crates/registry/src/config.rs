@@ -23,8 +23,12 @@
 //! A package is served by the first of: its entry in
 //! `package_registry_overrides`, its namespace's entry in
 //! `namespace_registries`, `default_registry` (wkg's rule). Values are a
-//! registry name or wkg's `{ registry = "...", metadata = { ... } }` form
-//! (the metadata is accepted and not used).
+//! registry name or wkg's `{ registry = "...", metadata = { ... } }` form.
+//! The metadata is wkg's registry metadata (the `registry.json` a registry
+//! serves at `/.well-known/wasm-pkg/registry.json`: `preferredProtocol`,
+//! `warg.url`, `oci.registry`, `oci.namespacePrefix`): it is kept per
+//! registry in [`Config::metadata`] for the backends to read, and stands in
+//! for that file when the registry has no section.
 //!
 //! Each `[registry."NAME"]` section has one backend table (`local`, `oci`
 //! or `warg`) or says which with `type = "..."`. This crate serves `local`
@@ -40,6 +44,11 @@
 //! keys, unknown backends, a section with no backend or several and no
 //! `type`, a local backend without a string `root`, names that are not
 //! labels or package names.
+//!
+//! A registry the mappings name without a `[registry."NAME"]` section is
+//! [`Backend::Discover`]: as wkg does, its backend is to be found from its
+//! metadata (the mapping's, else its well-known file), by a factory that
+//! can reach the network.
 //!
 //! [`load_config`] picks the file: `--config FILE`, else
 //! `$WARG_DEPSOLVE_CONFIG`, else `$XDG_CONFIG_HOME/wasm-pkg/config.toml`
@@ -116,8 +125,14 @@ pub enum Backend {
     /// for a backend factory to read (see
     /// [`Registries::from_config_with`](crate::Registries::from_config_with)).
     Oci(Table),
-    /// A warg registry; its table as written. Not available yet.
+    /// A warg registry; its table as written (`signing_key`,
+    /// `auth_token`, `config_file`, ...), for a backend factory to read.
     Warg(Table),
+    /// A registry the mappings name without a `[registry."NAME"]` section:
+    /// its backend is to be discovered from its metadata
+    /// ([`Config::metadata`], else the registry's
+    /// `/.well-known/wasm-pkg/registry.json`), as wkg does.
+    Discover,
 }
 
 impl Backend {
@@ -127,6 +142,7 @@ impl Backend {
             Backend::Local { .. } => "local",
             Backend::Oci(_) => "oci",
             Backend::Warg(_) => "warg",
+            Backend::Discover => "discovered",
         }
     }
 }
@@ -142,8 +158,11 @@ pub struct Config {
     pub namespace_registries: BTreeMap<String, String>,
     /// Package to registry name; wins over the namespace rule.
     pub package_registry_overrides: BTreeMap<PackageName, String>,
-    /// Registry name to backend.
+    /// Registry name to backend, for every `[registry."NAME"]` section.
     pub registries: BTreeMap<String, Backend>,
+    /// Registry name to the wkg registry metadata a mapping gave for it
+    /// (`{ registry = "NAME", metadata = { ... } }`), as written.
+    pub metadata: BTreeMap<String, Table>,
 }
 
 /// Why a configuration could not be loaded. Every variant names the file.
@@ -242,6 +261,7 @@ impl Config {
                 DEFAULT_REGISTRY_NAME.to_string(),
                 Backend::Local { root: root.into() },
             )]),
+            metadata: BTreeMap::new(),
         }
     }
 
@@ -279,11 +299,13 @@ impl Config {
             namespace_registries: BTreeMap::new(),
             package_registry_overrides: BTreeMap::new(),
             registries: BTreeMap::new(),
+            metadata: BTreeMap::new(),
         };
         for (key, value) in &table {
             match key.as_str() {
                 "default_registry" => {
-                    config.default_registry = Some(p.registry_ref(key, value)?);
+                    config.default_registry =
+                        Some(p.registry_ref(key, value, &mut config.metadata)?);
                 }
                 "namespace_registries" => {
                     for (ns, value) in p.table(key, value)? {
@@ -292,7 +314,7 @@ impl Config {
                             .map_err(|why| p.invalid(&k, format!("not a namespace: {why}")))?;
                         config
                             .namespace_registries
-                            .insert(ns.clone(), p.registry_ref(&k, value)?);
+                            .insert(ns.clone(), p.registry_ref(&k, value, &mut config.metadata)?);
                     }
                 }
                 "package_registry_overrides" => {
@@ -302,7 +324,7 @@ impl Config {
                             package.parse().map_err(|e| p.invalid(&k, format!("{e}")))?;
                         config
                             .package_registry_overrides
-                            .insert(name, p.registry_ref(&k, value)?);
+                            .insert(name, p.registry_ref(&k, value, &mut config.metadata)?);
                     }
                 }
                 "registry" => {
@@ -322,6 +344,20 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// The registries the mappings (`default_registry`,
+    /// `namespace_registries`, `package_registry_overrides`) name that have
+    /// no `[registry."NAME"]` section: their backends are
+    /// [`Backend::Discover`].
+    pub fn unconfigured(&self) -> std::collections::BTreeSet<&str> {
+        self.default_registry
+            .iter()
+            .chain(self.namespace_registries.values())
+            .chain(self.package_registry_overrides.values())
+            .map(String::as_str)
+            .filter(|name| !self.registries.contains_key(*name))
+            .collect()
     }
 
     /// The registry name that serves `package` (override, namespace,
@@ -383,8 +419,16 @@ impl Parser<'_> {
         })
     }
 
-    /// A registry name, or `{ registry = "...", metadata = { ... } }`.
-    fn registry_ref(&self, key: &str, value: &Value) -> Result<String, ConfigError> {
+    /// A registry name, or `{ registry = "...", metadata = { ... } }`; the
+    /// metadata goes into `metadata` under the name (two mappings that give
+    /// one registry different metadata are an error: which is meant?).
+    fn registry_ref(
+        &self,
+        key: &str,
+        value: &Value,
+        metadata: &mut BTreeMap<String, Table>,
+    ) -> Result<String, ConfigError> {
+        let mut given = None;
         let name = match value {
             Value::String(s) => s.clone(),
             Value::Table(t) => {
@@ -395,6 +439,9 @@ impl Parser<'_> {
                             "unknown key (expected `registry` and optionally `metadata`)",
                         ));
                     }
+                }
+                if let Some(meta) = t.get("metadata") {
+                    given = Some(self.table(&format!("{key}.metadata"), meta)?.clone());
                 }
                 let registry = t
                     .get("registry")
@@ -414,6 +461,19 @@ impl Parser<'_> {
         };
         if name.is_empty() {
             return Err(self.invalid(key, "empty registry name"));
+        }
+        if let Some(given) = given {
+            match metadata.get(&name) {
+                Some(earlier) if *earlier != given => {
+                    return Err(self.invalid(
+                        &format!("{key}.metadata"),
+                        format!("registry `{name}` is given other metadata by an earlier mapping; give it once"),
+                    ))
+                }
+                _ => {
+                    metadata.insert(name.clone(), given);
+                }
+            }
         }
         Ok(name)
     }

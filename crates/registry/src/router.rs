@@ -107,7 +107,9 @@ impl Registries {
 
     /// [`Registries::from_config`], with `factory` building the sources of
     /// non-local backends: it is called once per `[registry."NAME"]` whose
-    /// backend is not `local`, with the registry's name and backend, and
+    /// backend is not `local`, and once per registry the mappings name
+    /// without a section ([`Backend::Discover`]), with the registry's name
+    /// and backend, and
     /// answers `Some(source)` to serve it, `None` to leave it unusable (a
     /// package routed there fails with [`SourceError::BackendUnavailable`]
     /// when used), or an error naming the file and key of a setting it
@@ -154,8 +156,17 @@ impl Registries {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        for (name, backend) in &config.registries {
-            match backend {
+        let discovered = config
+            .unconfigured()
+            .into_iter()
+            .map(|name| (name.to_string(), Backend::Discover));
+        let configured = config
+            .registries
+            .iter()
+            .map(|(name, backend)| (name.clone(), backend.clone()));
+        for (name, backend) in configured.chain(discovered) {
+            let name = &name;
+            match &backend {
                 Backend::Local { root } => {
                     let local = Arc::new(LocalRegistry::new(name.clone(), root.clone()));
                     router.locals.insert(name.clone(), local.clone());
@@ -164,6 +175,12 @@ impl Registries {
                 other => {
                     let entry = match factory(name, other)? {
                         Some(source) => Entry::Ready(source),
+                        None if matches!(other, Backend::Discover) => Entry::Unusable(format!(
+                            "{origin} names registry `{name}` but has no `[registry.\"{name}\"]` section \
+                             configuring its backend, and this program cannot discover one \
+                             (built without network backends)",
+                            origin = config.origin
+                        )),
                         None => Entry::Unusable(format!(
                             "the {kind} backend is not available yet in this program \
                              (configured as `[registry.\"{name}\".{kind}]` in {origin})",

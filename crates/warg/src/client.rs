@@ -72,7 +72,9 @@ struct Inner {
 /// The API is blocking; the client holds a tokio runtime (its own, or one
 /// shared through [`WargClient::with_runtime`]) and runs every request on
 /// it, so it may be called from any thread, including from inside another
-/// runtime (the calling thread blocks).
+/// runtime (the calling thread blocks). A clone is the same client (one
+/// state, one runtime).
+#[derive(Clone)]
 pub struct WargClient {
     inner: Arc<Inner>,
     runtime: Arc<Runtime>,
@@ -143,6 +145,11 @@ impl WargClient {
             Ok(())
         })?;
         Ok(self)
+    }
+
+    /// The runtime the client runs on (to share with other clients).
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
     }
 
     /// The registry's name.

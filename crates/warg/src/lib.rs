@@ -61,6 +61,7 @@
 mod client;
 mod content;
 pub mod error;
+mod factory;
 mod http;
 mod publish;
 mod settings;
@@ -71,11 +72,12 @@ mod verify;
 
 pub use client::{new_runtime, Published, WargClient};
 pub use error::{CheckpointProblem, LogName, ProofProblem, RecordProblem, WargError};
+pub use factory::{factory, settings_from_table, WargOptions};
 pub use settings::{
     url_for_host, WargSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PAGE_SIZE, DEFAULT_PUBLISH_POLL,
     DEFAULT_PUBLISH_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF,
 };
-pub use source::WargSource;
+pub use source::{WargSource, MAX_IMPORT_HOPS};
 pub use state::{Namespace, RegistryState, WargRelease};
 
 /// The protocol types callers meet in this API.

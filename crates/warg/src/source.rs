@@ -13,9 +13,15 @@ use warg_depsolve_registry::{
     Stamp, Verified,
 };
 
+use std::path::PathBuf;
+
+use warg_depsolve_registry::cache::Warn;
+use warg_depsolve_registry::fsutil::{write_atomic, Existing};
+
 use crate::client::WargClient;
 use crate::error::WargError;
-use crate::state::WargRelease;
+use crate::settings::WargSettings;
+use crate::state::{Namespace, RegistryState, WargRelease};
 
 /// A warg registry as a package [`Source`] (and [`Publish`]er).
 ///
@@ -29,14 +35,68 @@ use crate::state::WargRelease;
 ///   the configured signing key; [`Publish::set_yanked`] yanks. Warg has no
 ///   un-yank: un-yanking a yanked release is [`SourceError::Unsupported`].
 ///
+/// A package in a namespace that the registry's operator log says is
+/// imported from another registry is read from that registry directly
+/// (over http for `localhost` and `127.0.0.1`, https otherwise, with this
+/// registry's timeouts and neither its token nor its key), up to
+/// [`MAX_IMPORT_HOPS`] registries away; publishing to it is refused.
+///
+/// With [`WargSource::with_state_dir`], what the client learned is kept
+/// between runs: the last checkpoint (a registry that rewinds is caught
+/// from one run to the next) and the fetch tokens.
+///
 /// Errors of the warg kind (a log that does not validate, a proof that
-/// does not hold, a namespace imported from another registry) are
-/// [`SourceError::Backend`] with the [`WargError`] as their source.
+/// does not hold) are [`SourceError::Backend`] with the [`WargError`] as
+/// their source.
 pub struct WargSource {
     client: WargClient,
     /// Releases downloaded to read metadata, kept for the fetch that
     /// usually follows, so a release is downloaded once.
     downloaded: Mutex<HashMap<Integrity, Verified>>,
+    /// Where the client's state is kept between runs.
+    kept: Option<KeptState>,
+    /// The sources of registries namespaces are imported from, by name.
+    imports: Mutex<HashMap<String, Arc<WargSource>>>,
+    /// How many imports away from the configured registry this one is.
+    hops: u8,
+}
+
+/// How many registries away an imported namespace is followed: a longer
+/// chain (or a loop) is an error naming the registries.
+pub const MAX_IMPORT_HOPS: u8 = 4;
+
+/// Where a source keeps its client's state, and where it says that it
+/// could not.
+struct KeptState {
+    dir: PathBuf,
+    file: PathBuf,
+    notices: Option<Warn>,
+}
+
+impl KeptState {
+    fn notice(&self, message: &str) {
+        if let Some(notices) = &self.notices {
+            notices(message);
+        }
+    }
+}
+
+/// The file a registry's state is kept in: its name with anything but
+/// letters, digits, `.`, `-` and `_` replaced, so that no name leaves the
+/// directory.
+fn state_file_name(registry: &str) -> String {
+    let safe: String = registry
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // `.` and `..` are names too.
+    format!("{}.state.json", safe.trim_start_matches('.'))
 }
 
 impl std::fmt::Debug for WargSource {
@@ -58,7 +118,117 @@ impl WargSource {
         WargSource {
             client,
             downloaded: Mutex::new(HashMap::new()),
+            kept: None,
+            imports: Mutex::new(HashMap::new()),
+            hops: 0,
         }
+    }
+
+    /// The same source, keeping its client's state in `dir` between runs:
+    /// the state kept there (if any, and if it was learned from the same
+    /// URL) is resumed now, and the state is written back when the source
+    /// is dropped (atomically, so two runs never leave half a file). A
+    /// kept state that cannot be read is set aside with a notice: the
+    /// client then starts afresh, as on a first run.
+    pub fn with_state_dir(mut self, dir: PathBuf, notices: Option<Warn>) -> Self {
+        let file = dir.join(state_file_name(self.client.registry()));
+        let kept = KeptState { dir, file, notices };
+        match std::fs::read(&kept.file) {
+            Ok(bytes) => match serde_json::from_slice::<RegistryState>(&bytes) {
+                Ok(state) => match self.client.clone().with_state(state) {
+                    Ok(client) => self.client = client,
+                    Err(e) => kept.notice(&format!(
+                        "warning: the kept state of warg registry `{}` was not used: {}",
+                        self.client.registry(),
+                        warg_depsolve_names::error::chain(&e)
+                    )),
+                },
+                Err(e) => kept.notice(&format!(
+                    "warning: the kept state of warg registry `{}` (`{}`) is damaged and was set aside: {e}",
+                    self.client.registry(),
+                    kept.file.display()
+                )),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => kept.notice(&format!(
+                "warning: cannot read the kept state of warg registry `{}` (`{}`): {e}",
+                self.client.registry(),
+                kept.file.display()
+            )),
+        }
+        self.kept = Some(kept);
+        self
+    }
+
+    /// Writes the client's state where [`WargSource::with_state_dir`] said
+    /// (also done when the source is dropped); does nothing without one.
+    pub fn keep_state(&self) -> Result<(), std::io::Error> {
+        let Some(kept) = &self.kept else {
+            return Ok(());
+        };
+        let state = self.client.state().map_err(std::io::Error::other)?;
+        if state.url().is_none() {
+            // Nothing learned: nothing to keep (and a kept state stays).
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(&state).map_err(std::io::Error::other)?;
+        std::fs::create_dir_all(&kept.dir)?;
+        write_atomic(&kept.file, &bytes, Existing::Replace)
+    }
+
+    /// The source that holds `package`: `None` for this registry, else the
+    /// registry its namespace is imported from.
+    fn owner(&self, package: &PackageName) -> Result<Option<Arc<WargSource>>, SourceError> {
+        let namespace = self
+            .client
+            .namespace(package.namespace())
+            .map_err(|e| self.error(e, package, None, || format!("looking up `{package}`")))?;
+        let Namespace::Imported { registry } = namespace else {
+            return Ok(None);
+        };
+        self.import(&registry, package).map(Some)
+    }
+
+    /// The source of `registry`, which `package`'s namespace is imported
+    /// from.
+    fn import(
+        &self,
+        registry: &str,
+        package: &PackageName,
+    ) -> Result<Arc<WargSource>, SourceError> {
+        let registry = registry.to_string();
+        let mut imports = self.imports.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(source) = imports.get(&registry) {
+            return Ok(source.clone());
+        }
+        let here = self.client.registry().to_string();
+        if self.hops + 1 >= MAX_IMPORT_HOPS || registry == here {
+            return Err(SourceError::Backend {
+                source_name: here.clone(),
+                what: format!("looking up `{package}`"),
+                cause: Box::new(WargError::NamespaceImported {
+                    registry: here,
+                    namespace: package.namespace().to_string(),
+                    from: registry,
+                }),
+            });
+        }
+        let mine = self.client.settings();
+        let mut settings = WargSettings::for_host(&registry);
+        settings.connect_timeout = mine.connect_timeout;
+        settings.read_timeout = mine.read_timeout;
+        settings.retries = mine.retries;
+        settings.retry_backoff = mine.retry_backoff;
+        let client = WargClient::with_runtime(&registry, settings, self.client.runtime().clone())
+            .map_err(|e| self.error(e, package, None, || format!("reaching registry `{registry}`, which `{package}`'s namespace is imported from")))?;
+        let mut source = WargSource::new(client);
+        source.hops = self.hops + 1;
+        if let Some(kept) = &self.kept {
+            source = source.with_state_dir(kept.dir.clone(), kept.notices.clone());
+        }
+        let source = Arc::new(source);
+        imports.insert(registry, source.clone());
+        Ok(source)
     }
 
     /// The client underneath.
@@ -149,9 +319,14 @@ impl WargSource {
 
     fn releases(&self, package: &PackageName) -> Result<Vec<WargRelease>, SourceError> {
         let name = self.warg_name(package)?;
-        self.client
-            .releases(&name)
-            .map_err(|e| self.error(e, package, None, || format!("listing `{package}`")))
+        match self.client.releases(&name) {
+            Err(WargError::NamespaceImported { from, .. }) => {
+                self.import(&from, package)?.releases(package)
+            }
+            other => {
+                other.map_err(|e| self.error(e, package, None, || format!("listing `{package}`")))
+            }
+        }
     }
 
     fn release(&self, package: &PackageName, version: &Version) -> Result<Integrity, SourceError> {
@@ -184,6 +359,9 @@ impl WargSource {
             .remove(digest);
         if let Some(bytes) = kept {
             return Ok(bytes);
+        }
+        if let Some(owner) = self.owner(package)? {
+            return owner.download(package, version, digest);
         }
         let what = || format!("downloading `{package}@{version}`");
         let hash = AnyHash::from_str(&digest.to_oci()).map_err(|e| SourceError::Backend {
@@ -338,5 +516,19 @@ impl Publish for WargSource {
                     format!("yanking `{package}@{version}`")
                 })
             })
+    }
+}
+
+/// The state is kept when the source goes (see
+/// [`WargSource::with_state_dir`]).
+impl Drop for WargSource {
+    fn drop(&mut self) {
+        if let (Err(e), Some(kept)) = (self.keep_state(), &self.kept) {
+            kept.notice(&format!(
+                "warning: cannot keep the state of warg registry `{}` in `{}`: {e}",
+                self.client.registry(),
+                kept.file.display()
+            ));
+        }
     }
 }
