@@ -13,19 +13,32 @@ use std::process::Command;
 /// to bring it all the same.
 ///
 /// `anyhow` is wasm-compose's error type (its API returns
-/// `anyhow::Result`), so it is in the tree of anything that composes; what
-/// must not happen is one of our crates depending on it.
+/// `anyhow::Result`), so it is in the tree of anything that composes, and
+/// the warg protocol crates' (and prost's) too; what must not happen is one
+/// of our crates depending on it.
 const CLI_ONLY: &[(&str, &[&str])] = &[
     ("clap", &[]),
-    ("anyhow", &["wasm-compose"]),
+    (
+        "anyhow",
+        &[
+            "wasm-compose",
+            "warg-crypto",
+            "warg-protocol",
+            "warg-protobuf",
+            "warg-transparency",
+            "prost-derive",
+        ],
+    ),
     ("indicatif", &[]),
     ("ctrlc", &[]),
 ];
 
-/// What the `oci` feature brings: the OCI crate, its HTTP client and
-/// async runtime.
+/// What the network features (`oci`, `warg`, default) bring: the OCI and
+/// warg crates, their HTTP client and async runtime.
 const NETWORK: &[&str] = &[
     "warg-depsolve-oci",
+    "warg-depsolve-warg",
+    "warg-protocol",
     "oci-client",
     "reqwest",
     "hyper",
@@ -106,7 +119,7 @@ fn without_default_features_the_library_pulls_no_cli_or_network_dependency() {
 }
 
 #[test]
-fn the_oci_feature_pulls_the_network_client_and_nothing_of_the_cli() {
+fn the_default_features_pull_the_network_backends_and_nothing_of_the_cli() {
     let tree = dependents(&[]);
     // What the check above rejects is seen when it is there.
     assert_eq!(network(&tree), NETWORK);
