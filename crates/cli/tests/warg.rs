@@ -146,7 +146,12 @@ fn publish_resolve_bundle_yank_and_go_offline_with_warg_alone() {
     // A yank: never chosen afresh; the lock that pins it still bundles.
     env.ok(&["yank", "test:add@1.1.0", "--config", &config]);
     let fresh = env.json(&[
-        "resolve", &meet(), "--config", &config, "--lock", "fresh.lock",
+        "resolve",
+        &meet(),
+        "--config",
+        &config,
+        "--lock",
+        "fresh.lock",
     ]);
     assert_eq!(chosen(&fresh, "test:add"), "1.0.0");
     env.ok(&[
@@ -171,7 +176,14 @@ fn publish_resolve_bundle_yank_and_go_offline_with_warg_alone() {
     server.stop();
     let err = env.fails(
         &[
-            "bundle", &meet(), "--config", &config, "--lock", "new.lock", "-o", "gone.wasm",
+            "bundle",
+            &meet(),
+            "--config",
+            &config,
+            "--lock",
+            "new.lock",
+            "-o",
+            "gone.wasm",
         ],
         &[&server.host()],
     );
@@ -256,10 +268,7 @@ fn a_namespace_imported_from_another_registry_resolves_there() {
     // `upstream` defines `test`; `home` imports it from `upstream`.
     let upstream = Server::start(&[Ns::Defined("test")]);
     let upstream_host = upstream.host();
-    let home = Server::start(&[
-        Ns::Defined("home"),
-        Ns::Imported("test", &upstream_host),
-    ]);
+    let home = Server::start(&[Ns::Defined("home"), Ns::Imported("test", &upstream_host)]);
     let env = Env::new();
     let upstream_config = warg_config(&env, "upstream.toml", &upstream_host);
     publish(&env, &upstream_config, &testdata_releases());
@@ -284,7 +293,14 @@ fn a_namespace_imported_from_another_registry_resolves_there() {
     // Resolved through home, fetched from upstream.
     let json = env.json(&["resolve", &meet(), "--config", &home_config]);
     assert_eq!(chosen(&json, "test:add"), "1.1.0");
-    env.ok(&["bundle", &meet(), "--config", &home_config, "-o", "meet.wasm"]);
+    env.ok(&[
+        "bundle",
+        &meet(),
+        "--config",
+        &home_config,
+        "-o",
+        "meet.wasm",
+    ]);
     assert_eq!(call2(&env.read("meet.wasm"), "full", 1, 2), 10);
     // Each registry's state is kept apart.
     let kept = std::fs::read_dir(env.path("xdg-cache/warg-depsolve/warg"))

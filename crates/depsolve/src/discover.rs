@@ -371,3 +371,81 @@ impl Source for Discovered {
         self.source().ok()?.publisher()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(text: &str) -> Table {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn the_metadata_chooses_the_protocol_as_wkg_does() {
+        // Said outright.
+        let b = backend_for(
+            "r.dev",
+            &meta("preferredProtocol = \"warg\"\noci = { registry = \"o.dev\" }"),
+        )
+        .unwrap();
+        assert_eq!(b.kind(), "warg");
+        // The one protocol configured.
+        let b = backend_for("r.dev", &meta("warg = { url = \"https://w.dev\" }")).unwrap();
+        let Backend::Warg(t) = b else { panic!("{b:?}") };
+        assert_eq!(t["url"].as_str(), Some("https://w.dev"));
+        // wkg's old aliases mean OCI.
+        let b = backend_for(
+            "r.dev",
+            &meta("ociRegistry = \"o.dev\"\nociNamespacePrefix = \"org/\""),
+        )
+        .unwrap();
+        let Backend::Oci(t) = b else { panic!("{b:?}") };
+        assert_eq!(t["registry"].as_str(), Some("o.dev"));
+        assert_eq!(t["namespacePrefix"].as_str(), Some("org/"));
+        assert!(!t.contains_key("protocol"), "https for a public host");
+        // Nothing said: OCI at the registry's name.
+        let b = backend_for("r.dev", &Table::new()).unwrap();
+        assert_eq!(b, Backend::Oci(Table::new()));
+        // Two configured and no preference: OCI, wkg's default.
+        let b = backend_for("r.dev", &meta("warg = {}\noci = { registry = \"o.dev\" }")).unwrap();
+        assert_eq!(b.kind(), "oci");
+    }
+
+    #[test]
+    fn metadata_cannot_point_at_a_local_directory_or_an_unknown_protocol() {
+        let e = backend_for("r.dev", &meta("preferredProtocol = \"local\"")).unwrap_err();
+        assert!(e.to_string().contains("local directory"), "{e}");
+        let e = backend_for("r.dev", &meta("preferredProtocol = \"ftp\"")).unwrap_err();
+        assert!(
+            e.to_string().contains("`ftp`") && e.to_string().contains("r.dev"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_section_keeps_what_it_says_and_takes_the_rest_from_the_metadata() {
+        let given = meta("oci = { registry = \"127.0.0.1:5000\", namespacePrefix = \"org/\" }");
+        let mut own = Table::new();
+        own.insert("namespacePrefix".into(), "mine/".into());
+        let Backend::Oci(t) = with_metadata(&Backend::Oci(own), &given) else {
+            panic!()
+        };
+        assert_eq!(t["namespacePrefix"].as_str(), Some("mine/"));
+        assert_eq!(t["registry"].as_str(), Some("127.0.0.1:5000"));
+        assert_eq!(t["protocol"].as_str(), Some("http"), "loopback: plain http");
+        let local = Backend::Local { root: "x".into() };
+        assert_eq!(with_metadata(&local, &given), local);
+    }
+
+    #[test]
+    fn the_well_known_url_is_http_only_on_loopback() {
+        assert_eq!(
+            metadata_url("localhost:8080"),
+            "http://localhost:8080/.well-known/wasm-pkg/registry.json"
+        );
+        assert_eq!(
+            metadata_url("wasi.dev"),
+            "https://wasi.dev/.well-known/wasm-pkg/registry.json"
+        );
+    }
+}

@@ -157,6 +157,80 @@ protocol = "https"
     assert_eq!(c.registry_for(&pkg("acme:kv")).unwrap().0, "acme-dir");
     assert_eq!(c.registry_for(&pkg("acme:special")).unwrap().0, "main");
     assert_eq!(c.registry_for(&pkg("test:add")).unwrap().0, "main");
+    // A mapping's metadata is kept for its registry's backend.
+    let wasi = &c.metadata["wasi.dev"];
+    assert_eq!(wasi["preferredProtocol"].as_str(), Some("oci"));
+    assert_eq!(
+        wasi["oci"]["namespacePrefix"].as_str(),
+        Some("webassembly/")
+    );
+    assert_eq!(c.metadata.len(), 1);
+    assert!(c.unconfigured().is_empty());
+}
+
+#[test]
+fn registries_without_a_section_are_to_be_discovered() {
+    let file = Path::new("/cfg/config.toml");
+    let c = Config::from_toml(
+        r#"
+default_registry = "wasi.dev"
+[namespace_registries]
+acme = { registry = "acme.dev", metadata = { preferredProtocol = "warg" } }
+local = "here"
+[registry.here.local]
+root = "reg"
+"#,
+        file,
+    )
+    .unwrap();
+    assert_eq!(
+        c.unconfigured().into_iter().collect::<Vec<_>>(),
+        ["acme.dev", "wasi.dev"]
+    );
+    // Without a factory that can discover them, they are unusable when
+    // used, and say why.
+    let registries = Registries::from_config(&c);
+    let e = registries
+        .versions(&pkg("acme:kv"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("acme.dev") && e.contains("cannot discover"),
+        "{e}"
+    );
+    // A factory is asked for them, as `Backend::Discover`.
+    let asked = std::sync::Mutex::new(Vec::new());
+    Registries::from_config_with(&c, &|name, backend| {
+        asked
+            .lock()
+            .unwrap()
+            .push((name.to_string(), backend.kind()));
+        Ok(None)
+    })
+    .unwrap();
+    assert_eq!(
+        asked.into_inner().unwrap(),
+        [
+            ("acme.dev".to_string(), "discovered"),
+            ("wasi.dev".to_string(), "discovered")
+        ]
+    );
+
+    // Two mappings giving one registry different metadata: which is meant?
+    let e = Config::from_toml(
+        r#"
+[namespace_registries]
+a = { registry = "r.dev", metadata = { preferredProtocol = "warg" } }
+b = { registry = "r.dev", metadata = { preferredProtocol = "oci" } }
+"#,
+        file,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("namespace_registries.b.metadata") && e.contains("r.dev"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -234,3 +234,77 @@ pub fn settings_from_table(
     }
     Ok(settings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Result<WargSettings, ConfigError> {
+        let table: Table = toml::from_str(text).unwrap();
+        settings_from_table("warg.example", &table, Path::new("/cfg/config.toml"))
+    }
+
+    fn message(e: ConfigError) -> String {
+        let text = e.to_string();
+        assert!(text.contains("/cfg/config.toml"), "{text}");
+        text
+    }
+
+    #[test]
+    fn wkg_keys_and_ours_are_read() {
+        let key = warg_crypto::signing::generate_p256_pair().1;
+        let s = settings(&format!(
+            "signing_key = \"{}\"\nauth_token = \"t\"\nurl = \"http://127.0.0.1:9/\"\n\
+             registry_header = \"other.dev\"\nconnect_timeout = 1.5\nread_timeout = 3\nretries = 0\n",
+            &*key.encode()
+        ))
+        .unwrap();
+        assert_eq!(
+            s.signing_key.unwrap().public_key(),
+            key.public_key(),
+            "the configured key signs"
+        );
+        assert_eq!(s.auth_token.as_deref(), Some("t"));
+        assert_eq!(s.url, "http://127.0.0.1:9/");
+        assert_eq!(s.registry_header.as_deref(), Some("other.dev"));
+        assert_eq!(s.connect_timeout, Duration::from_millis(1500));
+        assert_eq!(s.read_timeout, Duration::from_secs(3));
+        assert_eq!(s.retries, 0);
+        // No URL: the registry's name, over https.
+        assert_eq!(settings("").unwrap().url, "https://warg.example/");
+    }
+
+    #[test]
+    fn what_cannot_be_used_is_said_with_its_key() {
+        let e = message(settings("signing_key = \"ecdsa-p256:nope\"").unwrap_err());
+        assert!(
+            e.contains("registry.\"warg.example\".warg.signing_key"),
+            "{e}"
+        );
+        assert!(!e.contains("nope"), "a key's text is not repeated: {e}");
+        let e = message(settings("colour = \"red\"").unwrap_err());
+        assert!(e.contains("colour") && e.contains("unknown key"), "{e}");
+        let e = message(settings("url = \"ftp://x\"").unwrap_err());
+        assert!(e.contains("ftp://x"), "{e}");
+        let e = message(settings("retries = 99").unwrap_err());
+        assert!(e.contains("retries"), "{e}");
+        let e = message(settings("config_file = \"missing.json\"").unwrap_err());
+        assert!(
+            e.contains("/cfg/missing.json"),
+            "relative to the config: {e}"
+        );
+    }
+
+    #[test]
+    fn warg_client_config_file_must_be_a_json_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("warg.json");
+        std::fs::write(&good, r#"{"home_url": "https://warg.example"}"#).unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, "[1]").unwrap();
+        let read = |p: &Path| settings(&format!("config_file = {:?}", p.display().to_string()));
+        assert!(read(&good).is_ok());
+        let e = read(&bad).unwrap_err().to_string();
+        assert!(e.contains("not a JSON object"), "{e}");
+    }
+}

@@ -714,3 +714,73 @@ fn the_source_traits_over_a_warg_registry() {
         .unwrap_err();
     assert!(matches!(e, SourceError::PackageNotFound { .. }), "{e}");
 }
+
+#[test]
+fn a_kept_state_catches_a_registry_reset_from_one_run_to_the_next() {
+    use warg_depsolve_registry::{Source, SourceError};
+    use warg_depsolve_warg::WargSource;
+
+    let dir = tempfile::tempdir().unwrap();
+    let notices = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = {
+        let notices = notices.clone();
+        Arc::new(move |m: &str| notices.lock().unwrap().push(m.to_string()))
+            as warg_depsolve_registry::cache::Warn
+    };
+    let open = |proxy: &Proxy| {
+        WargSource::new(proxy.client(None))
+            .with_state_dir(dir.path().to_path_buf(), Some(sink.clone()))
+    };
+    let pkg: warg_depsolve_names::PackageName = "test:kept".parse().unwrap();
+
+    // A first run through one address learns the registry, and keeps it.
+    let proxy = Proxy::start();
+    let first = Server::start(&[Ns::Defined("test")]);
+    proxy.forward_to(&first);
+    let key = key();
+    first
+        .client(Some(&key))
+        .publish(&name("test:kept"), &Version::new(1, 0, 0), b"one")
+        .unwrap();
+    assert_eq!(open(&proxy).versions(&pkg).unwrap().releases.len(), 1);
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "one state file");
+    let kept = std::fs::read(&files[0]).unwrap();
+
+    // A second run resumes from it.
+    assert_eq!(open(&proxy).versions(&pkg).unwrap().releases.len(), 1);
+
+    // The same address now answers for another registry (a reset, or an
+    // impostor): the next run refuses it, and keeps the old state.
+    let second = Server::start(&[Ns::Defined("test")]);
+    let publisher = second.client(Some(&key));
+    for minor in 0..3 {
+        publisher
+            .publish(
+                &name("test:kept"),
+                &Version::new(1, minor, 0),
+                &[minor as u8],
+            )
+            .unwrap();
+    }
+    proxy.forward_to(&second);
+    let e = open(&proxy).versions(&pkg).unwrap_err();
+    let text = chain(&e);
+    assert!(matches!(e, SourceError::Backend { .. }), "{text}");
+    assert!(
+        text.contains("consistent") || text.contains("rewind") || text.contains("shorter"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&files[0]).unwrap(), kept);
+
+    // A damaged state is set aside with a notice: that run starts afresh
+    // (and learns the registry now at the address).
+    std::fs::write(&files[0], b"{ not json").unwrap();
+    assert_eq!(open(&proxy).versions(&pkg).unwrap().releases.len(), 3);
+    let said = notices.lock().unwrap().join("\n");
+    assert!(said.contains("damaged"), "{said}");
+    assert!(said.contains(&files[0].display().to_string()), "{said}");
+}

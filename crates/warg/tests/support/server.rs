@@ -130,4 +130,3 @@ pub fn quick(mut settings: WargSettings, key: Option<&Arc<PrivateKey>>) -> WargS
 pub fn key() -> Arc<PrivateKey> {
     Arc::new(generate_p256_pair().1)
 }
-
