@@ -691,7 +691,7 @@ fn the_source_traits_over_a_warg_registry() {
     let reader = WargSource::new(server.client(None));
     let listing = reader.versions(&package).unwrap();
     let versions: Vec<Version> = listing.releases.iter().map(|r| r.version.clone()).collect();
-    assert_eq!(versions, [version.clone()]);
+    assert_eq!(versions, std::slice::from_ref(version));
     let digest = reader.hints().unwrap().release_digest(&package, version);
     assert_eq!(digest.unwrap().unwrap(), meta.digest);
     assert_eq!(*reader.metadata(&package, version).unwrap(), meta);
