@@ -25,12 +25,14 @@ pub mod compose_out;
 pub mod inspect;
 pub mod lock;
 pub mod migrate;
+pub mod outdated;
 pub mod publish;
 pub mod resolve;
 pub mod text;
 pub mod tree;
 pub mod unbundle;
 pub mod update;
+pub mod vendor;
 pub mod versions;
 pub mod why;
 pub mod yank;
@@ -96,6 +98,12 @@ pub enum Command {
     Unbundle(unbundle::Args),
     /// Rewrite a binary with raw depname imports into the current form.
     Migrate(migrate::Args),
+    /// Show, for each pinned package, the newest version `update` would
+    /// take and the newest release on any track.
+    Outdated(outdated::Args),
+    /// Copy every package of the resolution into a local registry
+    /// directory, for builds with no network.
+    Vendor(vendor::Args),
 }
 
 impl Cli {
@@ -140,6 +148,8 @@ impl Cli {
             Command::Bundle(args) => bundle::run(args, &self.global, out),
             Command::Unbundle(args) => unbundle::run(args, &self.global, out),
             Command::Migrate(args) => migrate::run(args, &self.global, out),
+            Command::Outdated(args) => outdated::run(args, &self.global, out),
+            Command::Vendor(args) => vendor::run(args, &self.global, out),
         }
     }
 }
@@ -159,7 +169,9 @@ impl Command {
             | Command::Resolve(_)
             | Command::Tree(_)
             | Command::Why(_)
-            | Command::Update(_) => None,
+            | Command::Update(_)
+            | Command::Outdated(_)
+            | Command::Vendor(_) => None,
         }
     }
 }
