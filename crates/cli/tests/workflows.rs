@@ -180,3 +180,72 @@ fn a_vendored_directory_rebuilds_the_same_bundle_by_itself() {
         &["file", "not a directory"],
     );
 }
+
+/// Every subcommand, as `--help` lists them.
+fn subcommands(env: &Env) -> Vec<String> {
+    let help = env.ok(&["--help"]);
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn completion_scripts_know_every_subcommand_and_bash_accepts_its_script() {
+    let env = Env::new();
+    let commands = subcommands(&env);
+    assert!(commands.len() >= 16, "{commands:?}");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = env.ok(&["completions", shell]);
+        for command in &commands {
+            assert!(script.contains(command.as_str()), "{shell}: {command}");
+        }
+    }
+    // bash parses what it is given.
+    std::fs::write(
+        env.path("completion.bash"),
+        env.ok(&["completions", "bash"]),
+    )
+    .unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(env.path("completion.bash"))
+        .output()
+        .expect("bash runs");
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    env.fails(
+        &["completions", "bash", "--format", "json"],
+        &["shell script"],
+    );
+}
+
+#[test]
+fn manual_pages_for_the_program_and_each_subcommand() {
+    let env = Env::new();
+    let page = env.ok(&["man"]);
+    assert!(page.contains(".TH warg-depsolve 1"), "{page}");
+    for command in subcommands(&env) {
+        assert!(page.contains(&command), "{command} in the program's page");
+        let sub = env.ok(&["man", &command]);
+        assert!(
+            sub.contains(&format!(".TH warg-depsolve-{command} 1")),
+            "{sub}"
+        );
+        assert!(
+            sub.contains(&format!(
+                "\\fBwarg\\-depsolve {}\\fR",
+                command.replace('-', "\\-")
+            )),
+            "synopsis of {command}: {sub}"
+        );
+    }
+    env.fails(&["man", "nope"], &["`nope`", "bundle", "vendor"]);
+}

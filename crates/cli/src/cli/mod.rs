@@ -21,9 +21,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod bundle;
 pub mod common;
+pub mod completions;
 pub mod compose_out;
 pub mod inspect;
 pub mod lock;
+pub mod man;
 pub mod migrate;
 pub mod outdated;
 pub mod publish;
@@ -104,6 +106,10 @@ pub enum Command {
     /// Copy every package of the resolution into a local registry
     /// directory, for builds with no network.
     Vendor(vendor::Args),
+    /// Print the completion script of a shell (bash, zsh, fish, ...).
+    Completions(completions::Args),
+    /// Print the manual page (roff) of the program or of one subcommand.
+    Man(man::Args),
 }
 
 impl Cli {
@@ -150,6 +156,8 @@ impl Cli {
             Command::Migrate(args) => migrate::run(args, &self.global, out),
             Command::Outdated(args) => outdated::run(args, &self.global, out),
             Command::Vendor(args) => vendor::run(args, &self.global, out),
+            Command::Completions(args) => completions::run(args, &self.global, out),
+            Command::Man(args) => man::run(args, &self.global, out),
         }
     }
 }
@@ -171,7 +179,9 @@ impl Command {
             | Command::Why(_)
             | Command::Update(_)
             | Command::Outdated(_)
-            | Command::Vendor(_) => None,
+            | Command::Vendor(_)
+            | Command::Completions(_)
+            | Command::Man(_) => None,
         }
     }
 }
