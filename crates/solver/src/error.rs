@@ -27,6 +27,19 @@ pub enum SolveError {
         /// Where it was looked up.
         registry: String,
     },
+    /// A plug's package has no release (in the plug's range) exporting
+    /// the interface it is plugged in for.
+    #[error("plug `{plug}`: no release of `{package}` in its range exports `{interface}` (on its track), which {required_by} imports")]
+    PlugMismatch {
+        /// The plug as given (`PATTERN=PACKAGE[@RANGE]`).
+        plug: String,
+        /// The plugged package.
+        package: PackageName,
+        /// The interface import (with its version).
+        interface: String,
+        /// `root component \`x\`` or `ns:pkg@version`.
+        required_by: String,
+    },
     /// A locked reference's integrity does not match the registry's bytes.
     #[error("{required_by} pins `{package}@{version}` with integrity {expected}, but the registry's release has digest {actual}")]
     DigestMismatch {

@@ -82,8 +82,8 @@ mod root;
 mod solve;
 
 pub use error::SolveError;
-pub use lock::{LockFile, LockedPackage, LockedVersion};
-pub use requirement::ProviderConfig;
+pub use lock::{LockFile, LockedPackage, LockedPlug, LockedVersion};
+pub use requirement::{Plug, ProviderConfig};
 pub use resolution::{Constraint, Edge, Requirement, Resolution, ResolvedPackage};
 pub use root::Root;
 pub use solve::{resolve, SolveOptions};

@@ -66,6 +66,43 @@ pub struct LockFile {
     /// it `[[package]]`).
     #[serde(default, alias = "package")]
     pub packages: Vec<LockedPackage>,
+    /// The plugs the resolution was made with (`[[plugs]]`, written only
+    /// when there are some, so that a lock without plugs stays wkg's
+    /// shape): `--plug` and the project file's `[plug]` table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugs: Vec<LockedPlug>,
+}
+
+/// One plug recorded in a lock file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LockedPlug {
+    /// The interface pattern (`acme:kv/store`, `acme:kv/*`, `acme:*`).
+    pub interface: String,
+    /// The package plugged in.
+    pub package: PackageName,
+    /// The semver requirement on it, if the plug gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+}
+
+impl From<&crate::Plug> for LockedPlug {
+    fn from(plug: &crate::Plug) -> Self {
+        LockedPlug {
+            interface: plug.pattern.clone(),
+            package: plug.package.clone(),
+            range: plug.range.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+impl std::fmt::Display for LockedPlug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.interface, self.package)?;
+        if let Some(range) = &self.range {
+            write!(f, "@{range}")?;
+        }
+        Ok(())
+    }
 }
 
 /// All pins of one package.
@@ -193,7 +230,16 @@ impl LockFile {
         LockFile {
             version: LOCK_VERSION,
             packages,
+            plugs: Vec::new(),
         }
+    }
+
+    /// The same lock recording `plugs` (sorted, so that the text is
+    /// stable).
+    pub fn with_plugs<'p>(mut self, plugs: impl IntoIterator<Item = &'p crate::Plug>) -> Self {
+        self.plugs = plugs.into_iter().map(LockedPlug::from).collect();
+        self.plugs.sort();
+        self
     }
 
     /// Parses lock-file text.
@@ -330,6 +376,12 @@ impl LockFile {
             if !old.contains_key(key) {
                 changes.push(format!("{} (track {}): {} added", key.0, key.1, v));
             }
+        }
+        for plug in self.plugs.iter().filter(|p| !new.plugs.contains(p)) {
+            changes.push(format!("plug {plug} removed"));
+        }
+        for plug in new.plugs.iter().filter(|p| !self.plugs.contains(p)) {
+            changes.push(format!("plug {plug} added"));
         }
         changes
     }

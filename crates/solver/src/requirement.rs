@@ -21,7 +21,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use semver::Version;
-use warg_depsolve_names::{DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet};
+use warg_depsolve_names::{
+    DepRange, DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet,
+};
 use warg_depsolve_registry::{Dependency, ReleaseMetadata, SourceError};
 
 use crate::catalog::Catalog;
@@ -31,24 +33,125 @@ use crate::node::{Node, Pkg};
 use crate::root::Root;
 
 /// How interface imports map to provider packages.
+///
+/// ```
+/// use warg_depsolve_solver::{Plug, ProviderConfig};
+/// let config = ProviderConfig {
+///     interface_providers: vec![Plug::parse("acme:kv/store=acme:redis-kv@^1.2").unwrap()],
+///     ..ProviderConfig::default()
+/// };
+/// assert_eq!(config.interface_providers[0].package.to_string(), "acme:redis-kv");
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct ProviderConfig {
-    /// `(pattern, package)`: an interface import whose name matches the
-    /// pattern is provided by that package. Patterns are an interface name
-    /// without version (`acme:kv/store`), a package (`acme:kv`), or a
-    /// namespace wildcard (`acme:*`). First match wins.
-    pub interface_providers: Vec<(String, PackageName)>,
+    /// Plugs: an interface import whose name matches a plug's pattern is
+    /// provided by its package (within its range, if it has one). First
+    /// match wins.
+    pub interface_providers: Vec<Plug>,
     /// Patterns (same forms) of interface imports that are always host
     /// imports and never looked up. `wasi:*` is always host.
     pub host: Vec<String>,
 }
 
+/// One plug (`wac plug` in our terms): interface imports matching
+/// `pattern` are provided by `package` instead of the package their name
+/// implies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plug {
+    /// An interface name without version (`acme:kv/store`), a package's
+    /// interfaces (`acme:kv/*`, or `acme:kv`), or a namespace wildcard
+    /// (`acme:*`).
+    pub pattern: String,
+    /// The package that provides them.
+    pub package: PackageName,
+    /// The releases of `package` allowed (a semver requirement such as
+    /// `^1.2`); any release when `None`.
+    pub range: Option<semver::VersionReq>,
+}
+
+impl Plug {
+    /// Parses `PATTERN=PACKAGE[@RANGE]` (the command line's `--plug`),
+    /// `RANGE` a semver requirement (`^1.2`, `>=1.0, <3`, `1.4.0`).
+    ///
+    /// ```
+    /// use warg_depsolve_solver::Plug;
+    /// let plug = Plug::parse("acme:kv/*=acme:redis-kv").unwrap();
+    /// assert_eq!((plug.pattern.as_str(), plug.range), ("acme:kv/*", None));
+    /// assert!(Plug::parse("acme:kv/store").unwrap_err().contains("PATTERN=PACKAGE"));
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (pattern, provider) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`{text}` is not a plug: expected PATTERN=PACKAGE[@RANGE]"))?;
+        Self::new(pattern.trim(), provider.trim())
+    }
+
+    /// A plug of `pattern` to `provider` (`PACKAGE[@RANGE]`).
+    pub fn new(pattern: &str, provider: &str) -> Result<Self, String> {
+        validate_pattern(pattern)?;
+        let (package, range) = match provider.split_once('@') {
+            Some((p, r)) => (p, Some(r)),
+            None => (provider, None),
+        };
+        let package: PackageName = package
+            .parse()
+            .map_err(|e| format!("`{package}` is not a package name ({e})"))?;
+        let range = match range {
+            Some(r) => Some(semver::VersionReq::parse(r).map_err(|e| {
+                format!("`{r}` is not a version requirement ({e}); e.g. `^1.2` or `>=1.0, <3`")
+            })?),
+            None => None,
+        };
+        Ok(Plug {
+            pattern: pattern.to_string(),
+            package,
+            range,
+        })
+    }
+}
+
+impl std::fmt::Display for Plug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.pattern, self.package)?;
+        if let Some(req) = &self.range {
+            write!(f, "@{req}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A plug pattern is `ns:pkg/iface`, `ns:pkg/*`, `ns:pkg` or `ns:*`.
+fn validate_pattern(pattern: &str) -> Result<(), String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "`{pattern}` is not an interface pattern ({why}): expected `ns:pkg/iface`, `ns:pkg/*` or `ns:*`"
+        ))
+    };
+    if let Some(ns) = pattern.strip_suffix(":*") {
+        return match warg_depsolve_names::package::validate_label(ns) {
+            Ok(()) => Ok(()),
+            Err(_) => bad("not a namespace"),
+        };
+    }
+    let (package, interface) = match pattern.split_once('/') {
+        Some((p, i)) => (p, Some(i)),
+        None => (pattern, None),
+    };
+    if package.parse::<PackageName>().is_err() {
+        return bad("no package name");
+    }
+    match interface {
+        None | Some("*") => Ok(()),
+        Some(i) if warg_depsolve_names::package::validate_label(i).is_ok() => Ok(()),
+        Some(_) => bad("not an interface name"),
+    }
+}
+
 impl ProviderConfig {
-    fn provider_for(&self, interface: &InterfaceName) -> Option<&PackageName> {
+    fn provider_for(&self, interface: &InterfaceName) -> Option<&Plug> {
         self.interface_providers
             .iter()
-            .find(|(pattern, _)| pattern_matches(pattern, interface))
-            .map(|(_, p)| p)
+            .find(|plug| pattern_matches(&plug.pattern, interface))
     }
 
     fn is_host(&self, interface: &InterfaceName) -> bool {
@@ -58,10 +161,11 @@ impl ProviderConfig {
 
 fn pattern_matches(pattern: &str, interface: &InterfaceName) -> bool {
     let package = interface.package.to_string();
-    match pattern.strip_suffix(":*") {
-        Some(ns) => interface.package.namespace() == ns,
-        None => pattern == package || pattern == format!("{package}/{}", interface.interface),
+    if let Some(ns) = pattern.strip_suffix(":*") {
+        return interface.package.namespace() == ns;
     }
+    let pattern = pattern.strip_suffix("/*").unwrap_or(pattern);
+    pattern == package || pattern == format!("{package}/{}", interface.interface)
 }
 
 /// One dependency, resolved: the package and versions it allows, and the
@@ -220,9 +324,18 @@ impl<'a> Requirements<'a> {
                 if self.config.is_host(interface) {
                     return Ok(None);
                 }
-                let (package, configured) = match self.config.provider_for(interface) {
-                    Some(p) => (catalog.intern(p), true),
-                    None => (catalog.intern(&interface.package), false),
+                let plug = self.config.provider_for(interface);
+                let configured = plug.is_some();
+                // The plug's range, as the solver reads ranges (cargo's
+                // rules for pre-releases and exclusive upper bounds).
+                let plug_range = plug
+                    .and_then(|p| p.range.clone())
+                    .map(|req| DepRange::Req(req).to_ranges());
+                let plug_allows =
+                    |v: &Version| plug_range.as_ref().is_none_or(|set| set.contains(v));
+                let package = match plug {
+                    Some(plug) => catalog.intern(&plug.package),
+                    None => catalog.intern(&interface.package),
                 };
                 let releases = match catalog.releases(&package) {
                     Ok(r) => r,
@@ -244,10 +357,23 @@ impl<'a> Requirements<'a> {
                     .iter()
                     .filter(|r| r.version.pre.is_empty() || names_pre(&r.version))
                 {
+                    if !plug_allows(&r.version) {
+                        continue;
+                    }
                     let meta = catalog.metadata(&package, &r.version)?;
                     if meta.interface_exports.iter().any(|e| e.links_to(interface)) {
                         set = set.union(&VersionSet::singleton(r.version.clone()));
                     }
+                }
+                if let (Some(plug), true) = (plug, set.is_empty()) {
+                    // Said plainly here: pubgrub would only say that no
+                    // version fits.
+                    return Err(SolveError::PlugMismatch {
+                        plug: plug.to_string(),
+                        package: plug.package.clone(),
+                        interface: interface.to_string(),
+                        required_by: dependent(),
+                    });
                 }
                 if set.is_empty() && !configured {
                     // The package exists but exports no such interface: the

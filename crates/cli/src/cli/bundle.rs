@@ -19,7 +19,7 @@ use anyhow::Context as _;
 use warg_depsolve_names::{HashAlgorithm, Integrity};
 use warg_depsolve_registry::{Cache, CachedSource, Source};
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Unpin};
 use super::compose_out::{oci, print, PackageRef, Written};
 use super::Global;
 
@@ -41,6 +41,9 @@ pub struct Args {
     /// How the lock file is used (read, never written).
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 /// Runs `bundle`.
@@ -76,7 +79,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 .with_context(|| format!("failed to write `{}`", args.output.display()))?;
             parts
         } else {
-            let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
+            let solved = solve(&root, &sources, &args.lock, &args.plug, Unpin::Nothing)?;
             solved.note_stale_lock();
             warg_depsolve::bundle_to(&root.bytes, &solved.resolution, source, &mut out)
                 .with_context(|| format!("cannot bundle `{}`", root.display()))?

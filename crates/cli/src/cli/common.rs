@@ -5,10 +5,71 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use warg_depsolve_names::PackageName;
-use warg_depsolve_solver::{LockFile, Resolution, SolveOptions};
+use warg_depsolve_solver::{LockFile, Plug, ProviderConfig, Resolution, SolveOptions};
 
 use crate::input::read_wasm_file;
 use warg_depsolve::sources::{SourceSettings, Sources};
+
+/// The project file: next to the root component, it holds what a project
+/// keeps for every command (today its plugs). Not in wkg's `config.toml`,
+/// whose parser rejects keys it does not know.
+pub const PROJECT_FILE: &str = "warg-depsolve.toml";
+
+/// `--plug PATTERN=PACKAGE[@RANGE]`, repeatable.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PlugArgs {
+    /// Provide interface imports matching PATTERN (`ns:pkg/iface`,
+    /// `ns:pkg/*`, `ns:*`) by PACKAGE (optionally within a semver RANGE,
+    /// `^1.2`) instead of the package their name implies. Repeatable; wins
+    /// over the same pattern in the project file `warg-depsolve.toml`
+    /// beside the root (`[plug]` table: `"PATTERN" = "PACKAGE[@RANGE]"`).
+    #[arg(long = "plug", value_name = "PATTERN=PACKAGE[@RANGE]", value_parser = Plug::parse)]
+    pub plugs: Vec<Plug>,
+}
+
+impl PlugArgs {
+    /// The plugs in force for `root`: the command line's first (first match
+    /// wins), then the project file's for patterns the command line does
+    /// not plug.
+    ///
+    /// # Errors
+    ///
+    /// The project file cannot be read, is not TOML, or has a key or plug
+    /// it cannot accept (naming the file and key).
+    pub fn for_root(&self, root: &Path) -> anyhow::Result<Vec<Plug>> {
+        let mut plugs = self.plugs.clone();
+        let dir = root.parent().filter(|d| !d.as_os_str().is_empty());
+        let file = dir.map_or_else(|| PathBuf::from(PROJECT_FILE), |d| d.join(PROJECT_FILE));
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(plugs),
+            Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", file.display())),
+        };
+        let at = |key: &str| format!("project file `{}`: `{key}`", file.display());
+        let table: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("project file `{}` is not valid TOML", file.display()))?;
+        for (key, value) in &table {
+            if key != "plug" {
+                anyhow::bail!("{}: unknown key (expected `plug`)", at(key));
+            }
+            let entries = value
+                .as_table()
+                .ok_or_else(|| anyhow::anyhow!("{}: expected a table", at(key)))?;
+            for (pattern, provider) in entries {
+                let key = format!("plug.{pattern:?}");
+                let provider = provider
+                    .as_str()
+                    .ok_or_else(|| anyhow::anyhow!("{}: expected \"PACKAGE[@RANGE]\"", at(&key)))?;
+                let plug = Plug::new(pattern, provider)
+                    .map_err(|why| anyhow::anyhow!("{}: {why}", at(&key)))?;
+                if !plugs.iter().any(|p| p.pattern == plug.pattern) {
+                    plugs.push(plug);
+                }
+            }
+        }
+        Ok(plugs)
+    }
+}
 
 /// Where packages come from: `--registry`, `--config`, `--cache`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -218,8 +279,10 @@ pub fn solve(
     root: &RootFile,
     sources: &Sources,
     lock: &LockArgs,
+    plugs: &PlugArgs,
     unpin: Unpin,
 ) -> anyhow::Result<Solved> {
+    let plugs = plugs.for_root(&root.path)?;
     let lock_path = lock.path_for(&root.path);
     let old_text = match std::fs::read_to_string(&lock_path) {
         Ok(text) => Some(text),
@@ -258,7 +321,10 @@ pub fn solve(
             Unpin::Packages(p) => p.clone(),
             _ => Vec::new(),
         },
-        ..SolveOptions::default()
+        providers: ProviderConfig {
+            interface_providers: plugs.clone(),
+            ..ProviderConfig::default()
+        },
     };
     let resolution = warg_depsolve::resolve(sources.source(), &root.name, &root.bytes, &options)
         .with_context(|| format!("cannot resolve `{}`", root.display()))?;
@@ -284,10 +350,11 @@ pub fn solve(
             }
         }
     }
-    let new_lock = LockFile::from_resolution(&resolution);
+    let new_lock = LockFile::from_resolution(&resolution).with_plugs(&plugs);
     let empty = LockFile {
         version: warg_depsolve_solver::lock::LOCK_VERSION,
         packages: Vec::new(),
+        plugs: Vec::new(),
     };
     let mut changes = old_lock.as_ref().unwrap_or(&empty).changes_to(&new_lock);
     if lock.is_locked() {

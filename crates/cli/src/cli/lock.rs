@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Unpin};
 use super::compose_out::{print, PackageRef, Written};
 use super::Global;
 use crate::output::write_atomic;
@@ -35,6 +35,9 @@ pub struct Args {
     /// How the lock file is used (read, never written).
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 /// Runs `lock`.
@@ -46,7 +49,7 @@ pub struct Args {
 pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
     let sources = args.registry.open(args.lock.is_offline())?;
     let root = RootFile::read(&args.root)?;
-    let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
+    let solved = solve(&root, &sources, &args.lock, &args.plug, Unpin::Nothing)?;
     solved.note_stale_lock();
     let locked = warg_depsolve::lock(&root.bytes, &solved.resolution, sources.source())
         .with_context(|| format!("cannot lock `{}`", root.display()))?;

@@ -19,7 +19,7 @@ use serde::Serialize;
 use warg_depsolve_names::PackageName;
 use warg_depsolve_solver::LockFile;
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Unpin};
 use super::text::Table;
 use super::{write_json, Format, Global};
 
@@ -38,6 +38,9 @@ pub struct Args {
     /// Use only the cache; never ask a registry.
     #[arg(long)]
     pub offline: bool,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 #[derive(Serialize)]
@@ -102,7 +105,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         .with_context(|| format!("cannot use lock file `{}`", lock_path.display()))?;
     let sources = args.registry.open(args.offline)?;
     // What `update` with no package would choose: every pin released.
-    let fresh = solve(&root, &sources, &lock_args, Unpin::All)?.resolution;
+    let fresh = solve(&root, &sources, &lock_args, &args.plug, Unpin::All)?.resolution;
     let mut rows = Vec::new();
     for package in &locked.packages {
         let listing = sources.source().versions(&package.name).with_context(|| {

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use warg_depsolve_solver::Resolution;
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Solved, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Solved, Unpin};
 use super::text::Table;
 use super::{write_json, Format, Global};
 use crate::output::write_atomic;
@@ -38,6 +38,9 @@ pub struct Args {
     /// How the lock file is used.
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 /// The JSON document of `resolve` and `update`.
@@ -64,7 +67,7 @@ struct LockReport<'a> {
 pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
     let sources = args.registry.open(args.lock.is_offline())?;
     let root = RootFile::read(&args.root)?;
-    let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
+    let solved = solve(&root, &sources, &args.lock, &args.plug, Unpin::Nothing)?;
     let written = !args.lock.is_locked() && write_lock(&solved)?;
     print(out, global, &root, &solved, written)
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use warg_depsolve_solver::graph::{render_tree, tree, TreeNode};
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Unpin};
 use super::{write_json, Format, Global};
 
 /// Print the dependency tree; a package shared by several dependents is
@@ -28,6 +28,9 @@ pub struct Args {
     /// How the lock file is used (read, never written).
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 #[derive(Serialize)]
@@ -45,7 +48,7 @@ struct Report {
 pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
     let sources = args.registry.open(args.lock.is_offline())?;
     let root = RootFile::read(&args.root)?;
-    let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
+    let solved = solve(&root, &sources, &args.lock, &args.plug, Unpin::Nothing)?;
     solved.note_stale_lock();
     match global.format {
         Format::Json => write_json(

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use warg_depsolve_names::PackageName;
 use warg_depsolve_solver::LockFile;
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Unpin};
 use super::resolve::{print, write_lock};
 use super::Global;
 
@@ -33,6 +33,9 @@ pub struct Args {
     /// Use only the cache; never ask a registry.
     #[arg(long)]
     pub offline: bool,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 /// Runs `update`.
@@ -68,7 +71,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
         Unpin::Packages(args.packages.clone())
     };
     let sources = args.registry.open(args.offline)?;
-    let solved = solve(&root, &sources, &lock_args, unpin)?;
+    let solved = solve(&root, &sources, &lock_args, &args.plug, unpin)?;
     let written = write_lock(&solved)?;
     print(out, global, &root, &solved, written)
 }

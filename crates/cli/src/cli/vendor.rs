@@ -21,7 +21,7 @@ use serde::Serialize;
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::LocalRegistry;
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Unpin};
 use super::text::Table;
 use super::{write_json, Format, Global};
 
@@ -41,6 +41,9 @@ pub struct Args {
     /// Lock file options.
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 #[derive(Serialize)]
@@ -70,7 +73,7 @@ struct Vendored {
 pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
     let root = RootFile::read(&args.root)?;
     let sources = args.registry.open(args.lock.is_offline())?;
-    let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
+    let solved = solve(&root, &sources, &args.lock, &args.plug, Unpin::Nothing)?;
     solved.note_stale_lock();
     let dir = &args.output;
     if dir.exists() && !dir.is_dir() {

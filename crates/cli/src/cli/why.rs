@@ -12,7 +12,7 @@ use serde::Serialize;
 use warg_depsolve_names::PackageName;
 use warg_depsolve_solver::graph::why;
 
-use super::common::{solve, LockArgs, RegistryArgs, RootFile, Unpin};
+use super::common::{solve, LockArgs, PlugArgs, RegistryArgs, RootFile, Unpin};
 use super::{write_json, Format, Global};
 
 /// Show every path from the root to a package: why it is in the graph.
@@ -29,6 +29,9 @@ pub struct Args {
     /// How the lock file is used (read, never written).
     #[command(flatten)]
     pub lock: LockArgs,
+    /// Interface plugs.
+    #[command(flatten)]
+    pub plug: PlugArgs,
 }
 
 #[derive(Serialize)]
@@ -47,7 +50,7 @@ struct Report<'a> {
 pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<()> {
     let sources = args.registry.open(args.lock.is_offline())?;
     let root = RootFile::read(&args.root)?;
-    let solved = solve(&root, &sources, &args.lock, Unpin::Nothing)?;
+    let solved = solve(&root, &sources, &args.lock, &args.plug, Unpin::Nothing)?;
     solved.note_stale_lock();
     let package = &args.package;
     let paths = why(&solved.resolution, package);
