@@ -76,6 +76,7 @@
 //! | [`lock`], [`bundle`], [`bundle_locked`], [`bundle_component`], [`unbundle`], [`migrate`] | the compose passes, over bytes |
 //! | [`is_locked_form`] | whether a component is a locked form (bundle it with [`bundle_locked`]) |
 //! | [`sources`] | the configured registries behind the cache, as the command line opens them |
+//! | [`sbom`] | what a component is made of, as CycloneDX 1.6 or SPDX 2.3 JSON |
 //! | [`inspect`] | what a component imports (classified), exports and nests, as data (`inspect`'s report) |
 //! | `discover` | registries found through their metadata (`/.well-known/wasm-pkg/registry.json`), as wkg finds them |
 //! | [`names`], [`registry`], [`solver`], [`compose`], `oci`, `warg` | the sub-crates, re-exported, so a loader needs one dependency |
@@ -105,6 +106,7 @@
 #[cfg(feature = "discovery")]
 pub mod discover;
 pub mod inspect;
+pub mod sbom;
 pub mod sources;
 
 /// The compose passes (`warg-depsolve-compose`).
@@ -157,6 +159,18 @@ pub enum Error {
     /// The environment lacks something needed to set up sources.
     #[error("{0}")]
     Setup(String),
+    /// A component cannot be read (not a component, or malformed).
+    #[error("`{name}` cannot be read")]
+    Component {
+        /// The component's name (a file, or `ns:pkg@version`).
+        name: String,
+        /// What is wrong.
+        #[source]
+        error: warg_depsolve_names::scan::ScanError,
+    },
+    /// A registry failed (a release missing, other bytes, unreachable).
+    #[error(transparent)]
+    Source(#[from] warg_depsolve_registry::SourceError),
 }
 
 /// The solver's view of a component: its registry dependencies (declared

@@ -108,7 +108,7 @@ pub fn print(
     };
     match global.format {
         Format::Json => write_json(out, &report),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             writeln!(
                 out,
                 "wrote {what} `{}` ({} bytes, {})",

@@ -61,7 +61,9 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 inspection: &inspection,
             },
         )?,
-        Format::Text => write_text(out, &file, wasm.source, &inspection)?,
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
+            write_text(out, &file, wasm.source, &inspection)?
+        }
     }
     let errors: Vec<String> = inspection
         .errors()

@@ -30,6 +30,7 @@ pub mod migrate;
 pub mod outdated;
 pub mod publish;
 pub mod resolve;
+pub mod sbom;
 pub mod text;
 pub mod tree;
 pub mod unbundle;
@@ -66,6 +67,10 @@ pub enum Format {
     Text,
     /// JSON on one document, in the shape each subcommand documents.
     Json,
+    /// CycloneDX 1.6 JSON (`sbom` only; its default).
+    Cyclonedx,
+    /// SPDX 2.3 JSON (`sbom` only).
+    Spdx,
 }
 
 /// The subcommands.
@@ -106,6 +111,9 @@ pub enum Command {
     /// Copy every package of the resolution into a local registry
     /// directory, for builds with no network.
     Vendor(vendor::Args),
+    /// Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON)
+    /// for a bundle, a locked form, or a root with its lock file.
+    Sbom(sbom::Args),
     /// Print the completion script of a shell (bash, zsh, fish, ...).
     Completions(completions::Args),
     /// Print the manual page (roff) of the program or of one subcommand.
@@ -141,6 +149,16 @@ impl Cli {
     ///
     /// As [`Cli::run`].
     pub fn run_to(&self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let sbom_only = matches!(self.global.format, Format::Cyclonedx | Format::Spdx);
+        if sbom_only && !matches!(self.command, Command::Sbom(_)) {
+            anyhow::bail!(
+                "--format {} applies to `sbom` only: use text or json",
+                self.global
+                    .format
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_string())
+            );
+        }
         match &self.command {
             Command::Inspect(args) => inspect::run(args, &self.global, out),
             Command::Publish(args) => publish::run(args, &self.global, out),
@@ -156,6 +174,7 @@ impl Cli {
             Command::Migrate(args) => migrate::run(args, &self.global, out),
             Command::Outdated(args) => outdated::run(args, &self.global, out),
             Command::Vendor(args) => vendor::run(args, &self.global, out),
+            Command::Sbom(args) => sbom::run(args, &self.global, out),
             Command::Completions(args) => completions::run(args, &self.global, out),
             Command::Man(args) => man::run(args, &self.global, out),
         }
@@ -180,6 +199,7 @@ impl Command {
             | Command::Update(_)
             | Command::Outdated(_)
             | Command::Vendor(_)
+            | Command::Sbom(_)
             | Command::Completions(_)
             | Command::Man(_) => None,
         }

@@ -151,7 +151,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 packages: rows,
             },
         ),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             let show = |v: &Option<Version>| v.as_ref().map_or("-".to_string(), Version::to_string);
             let mut t = Table::new("");
             t.row(["package", "track", "locked", "compatible", "latest"]);

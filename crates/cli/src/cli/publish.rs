@@ -138,7 +138,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     };
     match global.format {
         Format::Json => write_json(out, &report),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             writeln!(out, "published {package}@{version} to {target}")?;
             let mut t = Table::new("  ");
             if let Some(path) = &report.path {

@@ -105,7 +105,7 @@ pub(crate) fn print(
                 resolution: r,
             },
         ),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             let count = match r.packages.len() {
                 1 => "1 package".to_string(),
                 n => format!("{n} packages"),

@@ -59,7 +59,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 tree: tree(&solved.resolution),
             },
         ),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             out.write_all(render_tree(&solved.resolution).as_bytes())?;
             Ok(())
         }

@@ -130,7 +130,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 packages,
             },
         ),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             let mut t = Table::new("  ");
             for v in &packages {
                 let state = if v.written { "written" } else { "present" };

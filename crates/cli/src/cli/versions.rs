@@ -61,7 +61,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 versions: &releases,
             },
         ),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             writeln!(out, "{package} in {target}:")?;
             let mut t = Table::new("  ");
             for r in releases.iter() {

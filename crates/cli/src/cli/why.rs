@@ -77,7 +77,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 paths,
             },
         ),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             let n = paths.len();
             let noun = if n == 1 { "path" } else { "paths" };
             writeln!(out, "{package} is reached by {n} {noun}:")?;

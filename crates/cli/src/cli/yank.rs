@@ -81,7 +81,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
                 registry: sources.source().registry_for(package),
             },
         ),
-        Format::Text => {
+        Format::Text | Format::Cyclonedx | Format::Spdx => {
             let verb = if yanked { "yanked" } else { "unyanked" };
             writeln!(out, "{verb} {package}@{version} in {target}")?;
             Ok(())
