@@ -57,10 +57,21 @@ step "cargo doc --workspace --no-deps (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "cargo test --workspace"
+# The tests record every CLI output and every call they make to a bundle
+# (crates/fixtures/src/run.rs), for the interop check below.
+export WARG_DEPSOLVE_INTEROP_DIR="$PWD/target/interop"
+rm -rf "$WARG_DEPSOLVE_INTEROP_DIR"
 cargo test --workspace
 
 step "real components (componentize-py, componentize-js, wasmtime with WASI)"
 scripts/real-components.sh
+
+# real-components.sh installed the wasm-tools CLI and wasmtime's Python
+# package (testdata/real/tools/requirements.txt).
+step "interop: every recorded output validated by the wasm-tools CLI, every recorded call run again in wasmtime-py"
+PY=${PYTHON:-python3}
+PATH="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH" \
+    "$PY" scripts/interop_check.py "$WARG_DEPSOLVE_INTEROP_DIR"
 
 # A short fuzzing budget (FUZZING.md): 2,000 executions per target, the
 # committed seeds first, 10-30 s in all; building the instrumented

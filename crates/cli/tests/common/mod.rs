@@ -66,7 +66,31 @@ impl Env {
             "{args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        self.record_output(args);
         String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Records the component a successful command wrote with `-o FILE`
+    /// for the interop check (`scripts/interop_check.py` validates each
+    /// with the `wasm-tools` CLI), when `$WARG_DEPSOLVE_INTEROP_DIR` is set.
+    fn record_output(&self, args: &[&str]) {
+        let Some(command) = args.first() else { return };
+        let output = args
+            .windows(2)
+            .find(|w| w[0] == "-o" || w[0] == "--output")
+            .map(|w| w[1])
+            .or_else(|| args.iter().find_map(|a| a.strip_prefix("--output=")));
+        let Some(output) = output.filter(|o| *o != "-") else {
+            return;
+        };
+        let Ok(bytes) = std::fs::read(self.dir.path().join(output)) else {
+            return;
+        };
+        if bytes.starts_with(b"\0asm") {
+            warg_depsolve_fixtures::run::record_component(&bytes, "outputs.jsonl", |name| {
+                format!(r#"{{"component":"{name}","command":"{command}"}}"#)
+            });
+        }
     }
 
     /// Runs with `--format json` and expects success.
