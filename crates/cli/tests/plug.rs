@@ -97,6 +97,24 @@ fn a_plugged_provider_is_resolved_locked_bundled_and_runs() {
     // second(2) = 2 + 5 + 100: the plugged add ran.
     assert_eq!(call2(&env.read("plugged.wasm"), "full", 1, 2), 110);
 
+    // The bill of materials of the plugged bundle says who provides what:
+    // test:five's interface import goes to test:fastadd.
+    for file in ["meet.wat", "plugged.wasm"] {
+        let bom = env.json(&["sbom", file, "--registry", "reg", "--plug", PLUG]);
+        let five = bom["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["ref"] == "test:five@1.0.0")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            five["dependsOn"],
+            serde_json::json!(["test:fastadd@1.0.0"]),
+            "{file}"
+        );
+    }
+
     // The lock records the plug: without it, --locked says what changed.
     env.fails(
         &[

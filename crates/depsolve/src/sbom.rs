@@ -34,9 +34,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use semver::Version;
 use serde_json::{json, Value};
 use warg_depsolve_names::scan::{scan, NestedKind};
-use warg_depsolve_names::{DepRef, ImportClass, Integrity, PackageName, Track};
+use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName, Track};
 use warg_depsolve_registry::Source;
-use warg_depsolve_solver::Resolution;
+use warg_depsolve_solver::{Plug, Resolution};
 
 use crate::Error;
 
@@ -105,7 +105,9 @@ impl Bom {
     /// The bill of a bundle: its nested packages (registry bytes restored
     /// and checked), the graph read from their imports and the root's.
     /// `registry_for` names each package's registry (the configured route),
-    /// if known.
+    /// if known. An interface import goes to the release that exports it;
+    /// where two do (a package and a provider plugged in for it), `plugs`
+    /// (the ones the bundle was made with) say which.
     ///
     /// # Errors
     ///
@@ -115,6 +117,7 @@ impl Bom {
         name: &str,
         bundled: &[u8],
         registry_for: &dyn Fn(&PackageName) -> Option<String>,
+        plugs: &[Plug],
     ) -> Result<Bom, Error> {
         let unbundled = crate::unbundle(bundled)?;
         let releases: Vec<(BomPackage, Vec<u8>)> = unbundled
@@ -132,7 +135,7 @@ impl Bom {
                 )
             })
             .collect();
-        Self::from_releases(name, bundled, &unbundled.locked, releases)
+        Self::from_releases(name, bundled, &unbundled.locked, releases, plugs)
     }
 
     /// The bill of a locked form: its pinned imports, each release fetched
@@ -142,7 +145,12 @@ impl Bom {
     ///
     /// The bytes are not a component; a pinned import has no digest; a
     /// release cannot be fetched or has other bytes.
-    pub fn from_locked(name: &str, locked: &[u8], source: &dyn Source) -> Result<Bom, Error> {
+    pub fn from_locked(
+        name: &str,
+        locked: &[u8],
+        source: &dyn Source,
+        plugs: &[Plug],
+    ) -> Result<Bom, Error> {
         let scanned = scan(locked).map_err(|error| Error::Component {
             name: name.to_string(),
             error,
@@ -174,7 +182,7 @@ impl Bom {
                 bytes.bytes().to_vec(),
             ));
         }
-        Self::from_releases(name, locked, locked, releases)
+        Self::from_releases(name, locked, locked, releases, plugs)
     }
 
     /// The graph of releases read from their imports; the root's edges
@@ -184,12 +192,25 @@ impl Bom {
         given: &[u8],
         locked: &[u8],
         releases: Vec<(BomPackage, Vec<u8>)>,
+        plugs: &[Plug],
     ) -> Result<Bom, Error> {
-        let packages: Vec<BomPackage> = releases.iter().map(|(p, _)| p.clone()).collect();
+        let mut packages = Vec::with_capacity(releases.len());
+        for (package, bytes) in &releases {
+            let scanned = scan(bytes).map_err(|error| Error::Component {
+                name: package.bom_ref(),
+                error,
+            })?;
+            let exports = scanned
+                .exports
+                .iter()
+                .filter_map(|e| InterfaceName::parse(&e.name.name))
+                .collect();
+            packages.push((package.clone(), exports));
+        }
         let mut dependencies = BTreeMap::new();
         for (package, bytes) in &releases {
             let name = package.bom_ref();
-            let edges = edges_of(&name, bytes, &packages)?;
+            let edges = edges_of(&name, bytes, &packages, plugs)?;
             dependencies.insert(name, edges);
         }
         // The locked form nests the root as written; its imports are the
@@ -206,10 +227,11 @@ impl Bom {
         {
             let end = nested.offset + nested.size;
             if let Some(bytes) = locked.get(nested.offset..end) {
-                root_edges.extend(edges_of(name, bytes, &packages)?);
+                root_edges.extend(edges_of(name, bytes, &packages, plugs)?);
             }
         }
         dependencies.insert(name.to_string(), root_edges);
+        let packages = packages.into_iter().map(|(p, _)| p).collect();
         Ok(Bom::new(name, given, packages, dependencies))
     }
 
@@ -367,10 +389,20 @@ fn hex(digest: &Integrity) -> String {
         .map_or(oci.clone(), |(_, h)| h.to_string())
 }
 
+/// A release and the interfaces it exports.
+type Exporter = (BomPackage, Vec<InterfaceName>);
+
 /// The releases among `packages` that the component `bytes` imports: a
-/// dependency reference's package within its range, an interface import's
-/// package on its track (the newest such release).
-fn edges_of(name: &str, bytes: &[u8], packages: &[BomPackage]) -> Result<BTreeSet<String>, Error> {
+/// dependency reference's package within its range (the newest such
+/// release); for an interface import, the release that exports it on its
+/// track (a plugged provider has another name), else the release of the
+/// interface's package on that track.
+fn edges_of(
+    name: &str,
+    bytes: &[u8],
+    packages: &[Exporter],
+    plugs: &[Plug],
+) -> Result<BTreeSet<String>, Error> {
     let scanned = scan(bytes).map_err(|error| Error::Component {
         name: name.to_string(),
         error,
@@ -385,19 +417,48 @@ fn edges_of(name: &str, bytes: &[u8], packages: &[BomPackage]) -> Result<BTreeSe
                 let allowed = reference.versions();
                 packages
                     .iter()
+                    .map(|(p, _)| p)
                     .filter(|p| p.package == *reference.package() && allowed.contains(&p.version))
                     .max_by(|a, b| a.version.cmp(&b.version))
             }
-            ImportClass::Interface(interface) => packages
-                .iter()
-                .filter(|p| p.package == interface.package)
-                .filter(|p| {
-                    interface
-                        .version
-                        .as_ref()
-                        .is_none_or(|v| Track::of(v) == Track::of(&p.version))
-                })
-                .max_by(|a, b| a.version.cmp(&b.version)),
+            ImportClass::Interface(interface) => {
+                let exporters: Vec<&BomPackage> = packages
+                    .iter()
+                    .filter(|(_, exports)| exports.iter().any(|e| e.links_to(interface)))
+                    .map(|(p, _)| p)
+                    .collect();
+                // A plug that names one of them decides; else one exporter
+                // is the provider; else the one the name implies.
+                let plugged = plugs
+                    .iter()
+                    .find(|plug| plug.matches(interface))
+                    .and_then(|plug| {
+                        exporters
+                            .iter()
+                            .copied()
+                            .find(|p| p.package == plug.package)
+                    });
+                if let Some(p) = plugged {
+                    out.insert(p.bom_ref());
+                    continue;
+                }
+                match exporters.as_slice() {
+                    [one] => Some(*one),
+                    _ => exporters
+                        .iter()
+                        .copied()
+                        .find(|p| p.package == interface.package)
+                        .or_else(|| {
+                            packages.iter().map(|(p, _)| p).find(|p| {
+                                p.package == interface.package
+                                    && interface
+                                        .version
+                                        .as_ref()
+                                        .is_none_or(|v| Track::of(v) == Track::of(&p.version))
+                            })
+                        }),
+                }
+            }
             ImportClass::Host => None,
         };
         if let Some(p) = found {

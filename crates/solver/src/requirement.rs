@@ -110,6 +110,13 @@ impl Plug {
     }
 }
 
+impl Plug {
+    /// Whether this plug applies to the interface import `interface`.
+    pub fn matches(&self, interface: &InterfaceName) -> bool {
+        pattern_matches(&self.pattern, interface)
+    }
+}
+
 impl std::fmt::Display for Plug {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}={}", self.pattern, self.package)?;

@@ -12,6 +12,9 @@
 //! - A **root**: solved with its lock file's pins (as `tree` does; the lock
 //!   is not written), the graph as solved.
 //!
+//! For a bundle or a locked form, `--plug` (and the project file) say
+//! which release provides an interface import when two export it.
+//!
 //! Every release appears with package, version, SHA-256 and registry; the
 //! root is the subject (`metadata.component`, or the package the SPDX
 //! document describes). See [`warg_depsolve::sbom`] for the shapes.
@@ -54,16 +57,20 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
     let what = file.display();
     let sources = args.registry.open(args.lock.is_offline())?;
     let has_record = warg_depsolve::compose::read_record(&file.bytes).is_ok();
+    let plugs = args.plug.for_root(&args.file)?;
     let bom = if has_record {
         let registries = sources.registries();
-        Bom::from_bundle(&file.name, &file.bytes, &|package| {
-            registries.route(package).map(str::to_string)
-        })
+        Bom::from_bundle(
+            &file.name,
+            &file.bytes,
+            &|package| registries.route(package).map(str::to_string),
+            &plugs,
+        )
         .with_context(|| format!("cannot list what the bundle `{what}` holds"))?
     } else if warg_depsolve::is_locked_form(&file.bytes)
         .with_context(|| format!("cannot read `{what}`"))?
     {
-        Bom::from_locked(&file.name, &file.bytes, sources.source())
+        Bom::from_locked(&file.name, &file.bytes, sources.source(), &plugs)
             .with_context(|| format!("cannot list what the locked form `{what}` pins"))?
     } else {
         let solved = solve(&file, &sources, &args.lock, &args.plug, Unpin::Nothing)?;

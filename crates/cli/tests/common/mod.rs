@@ -74,6 +74,9 @@ impl Env {
     /// for the interop check (`scripts/interop_check.py` validates each
     /// with the `wasm-tools` CLI), when `$WARG_DEPSOLVE_INTEROP_DIR` is set.
     fn record_output(&self, args: &[&str]) {
+        if std::env::var_os(warg_depsolve_fixtures::run::INTEROP_DIR_ENV).is_none() {
+            return;
+        }
         let Some(command) = args.first() else { return };
         let output = args
             .windows(2)
@@ -83,7 +86,13 @@ impl Env {
         let Some(output) = output.filter(|o| *o != "-") else {
             return;
         };
-        let Ok(bytes) = std::fs::read(self.dir.path().join(output)) else {
+        // Only a regular file (a test may write to a FIFO, a device, or a
+        // symlink to one: reading it here would block or mean nothing).
+        let path = self.dir.path().join(output);
+        if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            return;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
             return;
         };
         if bytes.starts_with(b"\0asm") {
