@@ -401,4 +401,19 @@ fn a_registry_without_a_section_is_found_through_its_metadata() {
         ],
         &[&broken, "registry.json", "not a JSON object"],
     );
+    // Publishing there says the same, not "cannot publish".
+    let add = common::testdata().join("registry/test/add/1.0.0.wasm");
+    env.fails(
+        &[
+            "publish",
+            add.to_str().unwrap(),
+            "--package",
+            "test:add",
+            "--version",
+            "9.0.0",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &["registry.json", "not a JSON object"],
+    );
 }

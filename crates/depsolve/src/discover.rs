@@ -30,7 +30,8 @@ use semver::Version;
 use toml::{Table, Value};
 use warg_depsolve_names::{Integrity, PackageName};
 use warg_depsolve_registry::{
-    Backend, ConfigError, Hints, Listing, Publish, ReleaseMetadata, Source, SourceError, Verified,
+    Backend, ConfigError, Hints, Listing, Publish, ReleaseMetadata, Source, SourceError, Stamp,
+    Verified,
 };
 
 /// How long discovery waits to connect and for the answer, unless the
@@ -360,15 +361,79 @@ impl Source for Discovered {
         self.source()?.fetch(package, version, digest)
     }
 
-    /// The discovered backend's hints; none while discovery fails.
+    /// Hints go to the discovered backend (a failed discovery is met
+    /// again by the call that needs the answer).
     fn hints(&self) -> Option<&dyn Hints> {
-        self.source().ok()?.hints()
+        Some(self)
     }
 
-    /// The discovered backend's publisher; none while discovery fails
-    /// (publishing then says the registry cannot).
+    /// Publishing goes to the discovered backend; a failed discovery is the
+    /// error, not "cannot publish".
     fn publisher(&self) -> Option<&dyn Publish> {
-        self.source().ok()?.publisher()
+        Some(self)
+    }
+}
+
+impl Hints for Discovered {
+    fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
+        if let Some(hints) = self.source().ok().and_then(|s| s.hints()) {
+            hints.prefetch(wanted);
+        }
+    }
+
+    fn release_digest(
+        &self,
+        package: &PackageName,
+        version: &Version,
+    ) -> Option<Result<Integrity, SourceError>> {
+        match self.source() {
+            Ok(source) => source.hints()?.release_digest(package, version),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
+        self.source().ok()?.hints()?.versions_stamp(package)
+    }
+
+    fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
+        self.source().ok()?.hints()?.release_stamp(package, version)
+    }
+}
+
+impl Publish for Discovered {
+    fn publish(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+    ) -> Result<ReleaseMetadata, SourceError> {
+        self.publisher_or_unsupported("publish")?
+            .publish(package, version, bytes)
+    }
+
+    fn set_yanked(
+        &self,
+        package: &PackageName,
+        version: &Version,
+        yanked: bool,
+    ) -> Result<(), SourceError> {
+        self.publisher_or_unsupported("yank")?
+            .set_yanked(package, version, yanked)
+    }
+}
+
+impl Discovered {
+    fn publisher_or_unsupported(
+        &self,
+        operation: &'static str,
+    ) -> Result<&dyn Publish, SourceError> {
+        self.source()?
+            .publisher()
+            .ok_or_else(|| SourceError::Unsupported {
+                source_name: self.name.clone(),
+                operation,
+            })
     }
 }
 
