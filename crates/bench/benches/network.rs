@@ -1,0 +1,285 @@
+//! Cold resolution over the network: the first `resolve` against an OCI
+//! registry with an empty cache, where a user waits.
+//!
+//! A real `docker-registry` (Debian's, as the tests use) holds every
+//! release of the packages a synthetic root's solution reaches (real
+//! component bytes). In front of it, a loopback proxy delays every request
+//! by a fixed time (and caps the bandwidth of answers), as a distant
+//! registry would. The resolve goes through the library's configured
+//! sources, as the command line's does: the router, the cache, the OCI
+//! source and its prefetching.
+//!
+//! Two baselines, timed in the same run:
+//!
+//! - **floor**: the solution's longest dependency chain x the round trips
+//!   one package needs on the critical path (tag list, manifest, content:
+//!   3) x the delay: what perfect parallelism would cost. Goal <= 1.5.
+//! - **sequential**: the same resolve with one request at a time
+//!   (`concurrency = 1`), what wkg and warg-cli do. Goal <= 0.2.
+//!
+//! The proxy also counts requests, to show no package is fetched twice.
+//! `BENCH_NET_PACKAGES`, `BENCH_NET_DELAY_MS` and `BENCH_NET_KBPS` change
+//! the sizes; smoke mode (under `cargo test`) uses a small registry and a
+//! short delay, and still checks that the answers agree.
+
+#[path = "../../oci/tests/common/server.rs"]
+mod oci;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use warg_depsolve::sources::{SourceSettings, Sources};
+use warg_depsolve_bench::synth::{package_name, Spec, SyntheticRegistry};
+use warg_depsolve_bench::timing::{smoke, Report};
+use warg_depsolve_registry::Publish as _;
+use warg_depsolve_solver::{resolve, Resolution, Root, SolveOptions};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A loopback TCP proxy that holds every chunk a client sends for `delay`
+/// before passing it on (one request is one chunk: a fixed delay per
+/// request), and passes answers back at `bytes_per_sec` at most.
+struct DelayProxy {
+    addr: SocketAddr,
+    requests: Arc<AtomicUsize>,
+}
+
+impl DelayProxy {
+    fn start(upstream: SocketAddr, delay: Duration, bytes_per_sec: u64) -> DelayProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut s_read, mut c_write) = (server, client);
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    loop {
+                        match c_read.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                counter.fetch_add(1, Ordering::Relaxed);
+                                std::thread::sleep(delay);
+                                if s_write.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = s_write.shutdown(Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        match s_read.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                let pace = n as f64 / bytes_per_sec.max(1) as f64;
+                                std::thread::sleep(Duration::from_secs_f64(pace));
+                                if c_write.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    let _ = c_write.shutdown(Shutdown::Write);
+                });
+            }
+        });
+        DelayProxy { addr, requests }
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// The longest chain of packages from the root (the root's direct
+/// dependencies count 1).
+fn longest_chain(resolution: &Resolution) -> usize {
+    fn depth(r: &Resolution, i: usize, memo: &mut HashMap<usize, usize>) -> usize {
+        if let Some(d) = memo.get(&i) {
+            return *d;
+        }
+        let d = 1 + r.packages[i]
+            .edges
+            .iter()
+            .map(|e| depth(r, e.target, memo))
+            .max()
+            .unwrap_or(0);
+        memo.insert(i, d);
+        d
+    }
+    let mut memo = HashMap::new();
+    resolution
+        .root_edges
+        .iter()
+        .map(|e| depth(resolution, e.target, &mut memo))
+        .max()
+        .unwrap_or(0)
+}
+
+/// A cold resolve through a config naming the proxy, with a fresh cache.
+fn cold_resolve(
+    dir: &Path,
+    proxy: SocketAddr,
+    concurrency: usize,
+    root: &Root,
+) -> (Duration, Resolution) {
+    let run = tempfile::tempdir_in(dir).unwrap();
+    let config = run.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_registry = \"net\"\n[registry.\"net\".oci]\nregistry = \"{proxy}\"\n\
+             protocol = \"http\"\nconcurrency = {concurrency}\nread_timeout = 120\n"
+        ),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let sources = Sources::open(&SourceSettings {
+        config: Some(config),
+        cache: Some(run.path().join("cache")),
+        ..SourceSettings::default()
+    })
+    .expect("sources open");
+    let resolution =
+        resolve(sources.source(), root, &SolveOptions::default()).expect("cold resolve");
+    (start.elapsed(), resolution)
+}
+
+fn main() {
+    let smoke = smoke();
+    let packages = env_u64("BENCH_NET_PACKAGES", if smoke { 25 } else { 2_000 }) as usize;
+    let delay = Duration::from_millis(env_u64("BENCH_NET_DELAY_MS", if smoke { 2 } else { 20 }));
+    let kbps = env_u64("BENCH_NET_KBPS", 50_000);
+    let spec = if smoke {
+        // Few releases per package: publishing is set-up, not measured.
+        Spec {
+            min_versions: 2,
+            max_versions: 4,
+            ..Spec::with_packages(packages)
+        }
+    } else {
+        Spec::with_packages(packages)
+    };
+    let registry = SyntheticRegistry::generate(&spec);
+    let memory = registry.memory_source(packages);
+
+    // The root whose solution is largest among a few (>= 200 packages at
+    // full size).
+    let (root, expected) = (0..8)
+        .map(|i| registry.solver_root(&registry.root_within(i, packages)))
+        .filter_map(|root| {
+            let r = resolve(&memory, &root, &SolveOptions::default()).ok()?;
+            Some((root, r))
+        })
+        .max_by_key(|(_, r)| r.packages.len())
+        .expect("a solvable root");
+    let chain = longest_chain(&expected);
+
+    // Publish every release of every package the solution reaches.
+    let server = oci::RegistryServer::start();
+    let publisher = server.source("publish");
+    let index: HashMap<_, usize> = (0..packages).map(|i| (package_name(i), i)).collect();
+    let mut work: Vec<(usize, usize)> = Vec::new();
+    for p in &expected.packages {
+        let i = index[&p.package];
+        work.extend((0..registry.packages[i].releases.len()).map(|r| (i, r)));
+    }
+    work.sort();
+    work.dedup();
+    let published = work.len();
+    let start = Instant::now();
+    // Set-up, on four connections at once.
+    std::thread::scope(|scope| {
+        for chunk in work.chunks(work.len().div_ceil(4).max(1)) {
+            let (registry, publisher) = (&registry, &publisher);
+            scope.spawn(move || {
+                for &(i, r) in chunk {
+                    let package = &registry.packages[i];
+                    let bytes = registry.component_bytes(i, r);
+                    publisher
+                        .publish(&package.name, &package.releases[r].version, &bytes)
+                        .expect("publish");
+                }
+            });
+        }
+    });
+    let publish_time = start.elapsed();
+    let upstream: SocketAddr = server.host().parse().unwrap();
+    let proxy = DelayProxy::start(upstream, delay, kbps * 1000);
+    let work = tempfile::tempdir().unwrap();
+
+    // Ours, best of a few cold runs; then one request at a time.
+    let runs = if smoke { 1 } else { 3 };
+    let mut ours = Duration::MAX;
+    let mut ours_requests = 0;
+    for _ in 0..runs {
+        let before = proxy.requests();
+        let (t, got) = cold_resolve(work.path(), proxy.addr, 16, &root);
+        assert_eq!(
+            got.packages.len(),
+            expected.packages.len(),
+            "the network gives the same solution"
+        );
+        for (a, b) in got.packages.iter().zip(&expected.packages) {
+            assert_eq!((&a.package, &a.version), (&b.package, &b.version));
+        }
+        ours_requests = proxy.requests() - before;
+        ours = ours.min(t);
+    }
+    let before = proxy.requests();
+    let (sequential, got) = cold_resolve(work.path(), proxy.addr, 1, &root);
+    let sequential_requests = proxy.requests() - before;
+    assert_eq!(got.packages.len(), expected.packages.len());
+    let floor = delay * (3 * chain) as u32;
+
+    let mut report = Report::new("network");
+    report.line(format!(
+        "docker-registry behind a loopback proxy adding {} ms per request, answers capped at {} kB/s; \
+         synthetic registry of {packages} packages; the root's solution: {} packages, longest chain {chain}; \
+         {published} releases published ({:.1} s, not timed below).",
+        delay.as_millis(),
+        kbps,
+        expected.packages.len(),
+        publish_time.as_secs_f64()
+    ));
+    report.line(format!(
+        "Requests per cold resolve: ours {ours_requests}, sequential {sequential_requests} \
+         ({:.1} per package; a package needs its tag list, then a manifest and content per release read).",
+        ours_requests as f64 / expected.packages.len() as f64
+    ));
+    report.ratio(
+        "cold resolve, ours vs the floor (longest chain x 3 round trips x delay)",
+        ours,
+        floor,
+        Some(1.5),
+    );
+    report.ratio(
+        "cold resolve, ours vs sequential (one request at a time, as wkg and warg-cli)",
+        ours,
+        sequential,
+        Some(0.2),
+    );
+    report.finish();
+}
