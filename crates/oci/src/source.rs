@@ -31,9 +31,6 @@ use crate::artifact::{recorded_metadata, Artifact, CONFIG_MEDIA_TYPE, LAYER_MEDI
 use crate::credentials::{self, bearer_variable, Credentials, Origin};
 use crate::settings::OciSettings;
 
-/// How many of a package's newest releases a `prefetch` without a version
-/// reads ahead.
-const PREFETCH_NEWEST: usize = 3;
 /// Tags asked for per page when listing.
 const TAG_PAGE: usize = 1000;
 /// How much longer than the source's read timeout the HTTP client's own
@@ -1148,11 +1145,10 @@ impl Source for OciSource {
 
 impl Hints for OciSource {
     /// Starts, in the background, the version lists of the packages named
-    /// without a version and the manifests (with their configs, which
-    /// usually hold the metadata) of the releases named, and of the
-    /// newest few releases of the others. Returns at once; later calls
-    /// wait for what is in flight instead of asking again. Failures are
-    /// dropped here and met again by the call that needs the answer.
+    /// without a version and the manifests (which usually hold the
+    /// metadata) of the releases named. Returns at once; later calls wait
+    /// for what is in flight instead of asking again. Failures are dropped
+    /// here and met again by the call that needs the answer.
     fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]) {
         for (package, version) in wanted {
             let (inner, package, version) = (self.inner.clone(), package.clone(), version.clone());
@@ -1162,18 +1158,7 @@ impl Hints for OciSource {
                         let _ = inner.manifest(&package, &v).await;
                     }
                     None => {
-                        let Ok(releases) = inner.versions(&package).await else {
-                            return;
-                        };
-                        let newest: Vec<Version> = releases
-                            .iter()
-                            .rev()
-                            .filter(|r| !r.yanked)
-                            .take(PREFETCH_NEWEST)
-                            .map(|r| r.version.clone())
-                            .collect();
-                        let reads = newest.iter().map(|v| inner.manifest(&package, v));
-                        futures_util::future::join_all(reads).await;
+                        let _ = inner.versions(&package).await;
                     }
                 }
             });

@@ -476,7 +476,8 @@ pub trait Source: Send + Sync {
 /// even when that is nothing.
 pub trait Hints: Send + Sync {
     /// The caller will soon want the version lists of these packages and
-    /// the metadata of these releases (`None`: the newest few). Must return
+    /// the metadata of these releases (`None`: only the version list; the
+    /// solver names the release it wants once it knows). Must return
     /// at once: a remote source starts the requests (bounded concurrency)
     /// and answers later calls from what arrived.
     fn prefetch(&self, wanted: &[(PackageName, Option<Version>)]);

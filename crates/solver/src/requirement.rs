@@ -265,6 +265,8 @@ impl<'a> Requirements<'a> {
             return Ok(r);
         }
         let deps = self.dependencies_of(catalog, node, version)?;
+        // Every package these imports name, listed in one batch first.
+        catalog.prefetch_unlisted(deps.iter().filter_map(|d| self.package_named(d)));
         let dependent = || self.dependent_label(node, version);
         let list = deps
             .iter()
@@ -277,6 +279,22 @@ impl<'a> Requirements<'a> {
             Node::Span { .. } => {}
         }
         Ok(list)
+    }
+
+    /// The registry package an import names (a plug's for a plugged
+    /// interface), if it may name one: `None` for host imports.
+    fn package_named<'d>(&'d self, dep: &'d Dependency) -> Option<&'d PackageName> {
+        match &dep.class {
+            ImportClass::Declared(reference) | ImportClass::Legacy(reference) => {
+                Some(reference.package())
+            }
+            ImportClass::Interface(interface) if !self.config.is_host(interface) => Some(
+                self.config
+                    .provider_for(interface)
+                    .map_or(&interface.package, |plug| &plug.package),
+            ),
+            ImportClass::Interface(_) | ImportClass::Host => None,
+        }
     }
 
     /// How errors and requirements name a dependent: built only when one
