@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use semver::Version;
 use serde_json::{json, Value};
-use warg_depsolve_names::scan::{scan, NestedKind};
+use warg_depsolve_names::scan::{scan, ComponentScan, NestedKind};
 use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName, Track};
 use warg_depsolve_registry::Source;
 use warg_depsolve_solver::{Plug, Resolution};
@@ -135,7 +135,8 @@ impl Bom {
                 )
             })
             .collect();
-        Self::from_releases(name, bundled, &unbundled.locked, releases, plugs)
+        let locked = scan_named(name, &unbundled.locked)?;
+        Self::from_releases(name, bundled, &unbundled.locked, &locked, releases, plugs)
     }
 
     /// The bill of a locked form: its pinned imports, each release fetched
@@ -151,10 +152,7 @@ impl Bom {
         source: &dyn Source,
         plugs: &[Plug],
     ) -> Result<Bom, Error> {
-        let scanned = scan(locked).map_err(|error| Error::Component {
-            name: name.to_string(),
-            error,
-        })?;
+        let scanned = scan_named(name, locked)?;
         let mut releases = Vec::new();
         for import in &scanned.imports {
             let Ok(ImportClass::Declared(DepRef::Locked {
@@ -182,52 +180,46 @@ impl Bom {
                 bytes.bytes().to_vec(),
             ));
         }
-        Self::from_releases(name, locked, locked, releases, plugs)
+        Self::from_releases(name, locked, locked, &scanned, releases, plugs)
     }
 
     /// The graph of releases read from their imports; the root's edges
     /// from the component nested in the locked form (the root as written).
+    /// Each release is scanned once, for its exports and its imports.
     fn from_releases(
         name: &str,
         given: &[u8],
         locked: &[u8],
+        locked_scan: &ComponentScan,
         releases: Vec<(BomPackage, Vec<u8>)>,
         plugs: &[Plug],
     ) -> Result<Bom, Error> {
         let mut packages = Vec::with_capacity(releases.len());
+        let mut scans = Vec::with_capacity(releases.len());
         for (package, bytes) in &releases {
-            let scanned = scan(bytes).map_err(|error| Error::Component {
-                name: package.bom_ref(),
-                error,
-            })?;
+            let scanned = scan_named(&package.bom_ref(), bytes)?;
             let exports = scanned
                 .exports
                 .iter()
                 .filter_map(|e| InterfaceName::parse(&e.name.name))
                 .collect();
             packages.push((package.clone(), exports));
+            scans.push(scanned);
         }
         let mut dependencies = BTreeMap::new();
-        for (package, bytes) in &releases {
-            let name = package.bom_ref();
-            let edges = edges_of(&name, bytes, &packages, plugs)?;
-            dependencies.insert(name, edges);
+        for ((package, _), scanned) in packages.iter().zip(&scans) {
+            dependencies.insert(package.bom_ref(), edges_of(scanned, &packages, plugs));
         }
         // The locked form nests the root as written; its imports are the
         // root's dependencies.
-        let report = crate::inspect::inspect(locked).map_err(|error| Error::Component {
-            name: name.to_string(),
-            error,
-        })?;
         let mut root_edges = BTreeSet::new();
-        for nested in report
+        for nested in locked_scan
             .nested
             .iter()
             .filter(|n| n.kind == NestedKind::Component)
         {
-            let end = nested.offset + nested.size;
-            if let Some(bytes) = locked.get(nested.offset..end) {
-                root_edges.extend(edges_of(name, bytes, &packages, plugs)?);
+            if let Some(bytes) = locked.get(nested.range.clone()) {
+                root_edges.extend(edges_of(&scan_named(name, bytes)?, &packages, plugs));
             }
         }
         dependencies.insert(name.to_string(), root_edges);
@@ -256,7 +248,7 @@ impl Bom {
     /// version, SHA-256 hash, the registry as a property), and the graph as
     /// `dependencies`.
     pub fn to_cyclonedx(&self) -> Value {
-        let hash = |d: &Integrity| json!([{ "alg": "SHA-256", "content": hex(d) }]);
+        let hash = |d: &Integrity| json!([{ "alg": "SHA-256", "content": d.to_hex() }]);
         let components: Vec<Value> = self
             .packages
             .iter()
@@ -322,7 +314,8 @@ impl Bom {
                 .collect();
             format!("SPDXRef-{safe}")
         };
-        let checksum = |d: &Integrity| json!([{ "algorithm": "SHA256", "checksumValue": hex(d) }]);
+        let checksum =
+            |d: &Integrity| json!([{ "algorithm": "SHA256", "checksumValue": d.to_hex() }]);
         let mut packages = vec![json!({
             "SPDXID": id(&format!("root-{}", self.root)),
             "name": self.root,
@@ -369,7 +362,7 @@ impl Bom {
             "dataLicense": "CC0-1.0",
             "SPDXID": "SPDXRef-DOCUMENT",
             "name": self.root,
-            "documentNamespace": format!("https://warg-depsolve.invalid/spdx/{}", hex(&self.root_digest)),
+            "documentNamespace": format!("https://warg-depsolve.invalid/spdx/{}", self.root_digest.to_hex()),
             "creationInfo": {
                 // SPDX requires a time; a fixed one keeps the document
                 // reproducible (the digest says what it describes).
@@ -382,31 +375,23 @@ impl Bom {
     }
 }
 
-/// A digest's hex form (its algorithm prefix dropped).
-fn hex(digest: &Integrity) -> String {
-    let oci = digest.to_oci();
-    oci.split_once(':')
-        .map_or(oci.clone(), |(_, h)| h.to_string())
+/// `scan`, its error naming the component (a file, or `ns:pkg@version`).
+fn scan_named(name: &str, bytes: &[u8]) -> Result<ComponentScan, Error> {
+    scan(bytes).map_err(|error| Error::Component {
+        name: name.to_string(),
+        error,
+    })
 }
 
 /// A release and the interfaces it exports.
 type Exporter = (BomPackage, Vec<InterfaceName>);
 
-/// The releases among `packages` that the component `bytes` imports: a
+/// The releases among `packages` that the scanned component imports: a
 /// dependency reference's package within its range (the newest such
 /// release); for an interface import, the release that exports it on its
 /// track (a plugged provider has another name), else the release of the
 /// interface's package on that track.
-fn edges_of(
-    name: &str,
-    bytes: &[u8],
-    packages: &[Exporter],
-    plugs: &[Plug],
-) -> Result<BTreeSet<String>, Error> {
-    let scanned = scan(bytes).map_err(|error| Error::Component {
-        name: name.to_string(),
-        error,
-    })?;
+fn edges_of(scanned: &ComponentScan, packages: &[Exporter], plugs: &[Plug]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for import in &scanned.imports {
         let Ok(class) = import.name.classify() else {
@@ -465,5 +450,5 @@ fn edges_of(
             out.insert(p.bom_ref());
         }
     }
-    Ok(out)
+    out
 }

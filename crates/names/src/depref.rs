@@ -167,6 +167,12 @@ impl Integrity {
         Self::compute(self.algorithm, bytes) == *self
     }
 
+    /// The digest alone in lowercase hex, without its algorithm (as file
+    /// names and SBOM hashes spell it).
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.digest)
+    }
+
     /// OCI form: `sha256:<lowercase hex>`.
     pub fn to_oci(&self) -> String {
         format!("{}:{}", self.algorithm.name(), hex::encode(&self.digest))

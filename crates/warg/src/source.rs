@@ -81,22 +81,14 @@ impl KeptState {
     }
 }
 
-/// The file a registry's state is kept in: its name with anything but
-/// letters, digits, `.`, `-` and `_` replaced, so that no name leaves the
-/// directory.
+/// The file a registry's state is kept in: its name encoded as the cache
+/// encodes registry names (one safe path component, distinct names never
+/// sharing one).
 fn state_file_name(registry: &str) -> String {
-    let safe: String = registry
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // `.` and `..` are names too.
-    format!("{}.state.json", safe.trim_start_matches('.'))
+    format!(
+        "{}.state.json",
+        warg_depsolve_registry::cache::encode_component(registry)
+    )
 }
 
 impl std::fmt::Debug for WargSource {

@@ -253,17 +253,14 @@ fn read_small(path: &Path) -> io::Result<Vec<u8>> {
 
 /// The hex digits of a digest (its OCI form after the colon).
 fn digest_hex(digest: &Integrity) -> String {
-    let oci = digest.to_oci();
-    match oci.split_once(':') {
-        Some((_, hex)) => hex.to_string(),
-        None => oci,
-    }
+    digest.to_hex()
 }
 
 /// A registry name as one safe path component: bytes outside `[a-z0-9_-]`
 /// become `%XX`, so `.`, `..`, separators, NUL, drive letters and
-/// case-folding file systems can do no harm.
-fn encode_component(name: &str) -> String {
+/// case-folding file systems can do no harm. Backends that keep files of
+/// their own under the cache (a warg registry's state) name them with it.
+pub fn encode_component(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
         if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' {
