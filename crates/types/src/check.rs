@@ -1,0 +1,126 @@
+//! Whether a provided type satisfies a required one: the validator's
+//! subtype rules on [`ItemType`]s.
+
+use std::fmt;
+
+use crate::ItemType;
+
+/// Why a provided type does not satisfy a required one: where (the path
+/// of export names from the checked item down) and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Export names from the checked item down to the mismatch; empty when
+    /// the item itself differs.
+    pub path: Vec<String>,
+    /// What is wrong there.
+    pub kind: MismatchKind,
+}
+
+/// What a [`Mismatch`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MismatchKind {
+    /// The provider has no export of this name.
+    Missing(String),
+    /// The provider's item has another type.
+    Differs {
+        /// What the importer needs.
+        required: String,
+        /// What the provider has.
+        provided: String,
+    },
+}
+
+impl fmt::Display for Mismatch {
+    /// Worded to follow "<provider>'s `<item>`": `has no `delete``, or
+    /// `` `get` is `func() -> u32`, not `func() -> string` ``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.path.join("/");
+        match (&self.kind, at.is_empty()) {
+            (MismatchKind::Missing(name), true) => write!(f, "has no `{name}`"),
+            (MismatchKind::Missing(name), false) => write!(f, "`{at}` has no `{name}`"),
+            (MismatchKind::Differs { required, provided }, true) => {
+                write!(f, "is `{provided}`, not `{required}`")
+            }
+            (MismatchKind::Differs { required, provided }, false) => {
+                write!(f, "`{at}` is `{provided}`, not `{required}`")
+            }
+        }
+    }
+}
+
+impl ItemType {
+    /// Whether `self`, a provider's item, satisfies `required`, an
+    /// importer's: instances by width subtyping (every required export
+    /// present and satisfied, extra ones ignored), everything else by
+    /// equality, as wasmparser's validator decides when wiring.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use warg_depsolve_types::ItemType;
+    /// let f = |t: &str| ItemType::Exact(t.to_string());
+    /// let provided = ItemType::Instance(BTreeMap::from([
+    ///     ("get".to_string(), f("func(k: string) -> u32")),
+    ///     ("set".to_string(), f("func(k: string, v: u32)")),
+    /// ]));
+    /// let required = ItemType::Instance(BTreeMap::from([
+    ///     ("get".to_string(), f("func(k: string) -> u32")),
+    /// ]));
+    /// assert!(provided.check(&required).is_ok());
+    /// let other = ItemType::Instance(BTreeMap::from([
+    ///     ("get".to_string(), f("func(k: string) -> string")),
+    /// ]));
+    /// assert_eq!(
+    ///     provided.check(&other).unwrap_err().to_string(),
+    ///     "`get` is `func(k: string) -> u32`, not `func(k: string) -> string`",
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first [`Mismatch`], in export-name order.
+    pub fn check(&self, required: &ItemType) -> Result<(), Mismatch> {
+        match (self, required) {
+            (ItemType::Instance(provided), ItemType::Instance(required)) => {
+                for (name, needed) in required {
+                    let Some(has) = provided.get(name) else {
+                        return Err(Mismatch {
+                            path: Vec::new(),
+                            kind: MismatchKind::Missing(name.clone()),
+                        });
+                    };
+                    has.check(needed).map_err(|mut inner| {
+                        inner.path.insert(0, name.clone());
+                        inner
+                    })?;
+                }
+                Ok(())
+            }
+            (ItemType::Exact(a), ItemType::Exact(b)) if a == b => Ok(()),
+            (provided, required) => Err(Mismatch {
+                path: Vec::new(),
+                kind: MismatchKind::Differs {
+                    required: required.to_string(),
+                    provided: provided.to_string(),
+                },
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ItemType {
+    /// An instance as `instance { name, ... }` (its export names), anything
+    /// else as its canonical text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ItemType::Exact(text) => f.write_str(text),
+            ItemType::Instance(exports) => {
+                f.write_str("instance {")?;
+                for (i, name) in exports.keys().enumerate() {
+                    f.write_str(if i == 0 { " " } else { ", " })?;
+                    f.write_str(name)?;
+                }
+                f.write_str(" }")
+            }
+        }
+    }
+}
