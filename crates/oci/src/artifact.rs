@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use warg_depsolve_names::scan::{scan, ComponentScan};
 use warg_depsolve_names::{Integrity, InterfaceName};
 use warg_depsolve_registry::{Dependency, DependencyRecord, ReleaseMetadata};
+use warg_depsolve_types::ComponentTypes;
 
 /// The config media type of a Wasm OCI artifact.
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
@@ -86,6 +87,10 @@ struct Record {
     format: u32,
     dependencies: Vec<DependencyRecord>,
     interface_exports: Vec<String>,
+    /// The release's type facts (absent in records made before they were
+    /// kept: those releases are then not type-checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    types: Option<ComponentTypes>,
 }
 
 /// What is pushed for one release: the config blob, the layer and the
@@ -186,18 +191,24 @@ fn config_json(meta: &ReleaseMetadata, scanned: &ComponentScan) -> Vec<u8> {
                 .iter()
                 .map(|i| i.to_string())
                 .collect(),
+            types: meta.types.clone(),
         }),
     };
     serde_json::to_vec(&config).expect("a config of strings serializes")
 }
 
-/// The recorded dependencies and interface exports in a config blob, if it
-/// carries a record of ours for the layer `layer`; `None` for any other
-/// config (the layer must then be scanned).
-pub(crate) fn recorded_metadata(
-    config: &[u8],
-    layer: &Integrity,
-) -> Option<(Vec<Dependency>, Vec<InterfaceName>)> {
+/// What a config blob of ours records about its layer.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    pub(crate) dependencies: Vec<Dependency>,
+    pub(crate) interface_exports: Vec<InterfaceName>,
+    pub(crate) types: Option<ComponentTypes>,
+}
+
+/// The recorded dependencies, interface exports and types in a config
+/// blob, if it carries a record of ours for the layer `layer`; `None` for
+/// any other config (the layer must then be scanned).
+pub(crate) fn recorded_metadata(config: &[u8], layer: &Integrity) -> Option<Recorded> {
     let config: WasmConfig = serde_json::from_slice(config).ok()?;
     if config.layer_digests != [layer.to_oci()] {
         return None;
@@ -216,7 +227,11 @@ pub(crate) fn recorded_metadata(
         .iter()
         .map(|i| InterfaceName::parse(i))
         .collect::<Option<Vec<_>>>()?;
-    Some((dependencies, exports))
+    Some(Recorded {
+        dependencies,
+        interface_exports: exports,
+        types: record.types,
+    })
 }
 
 #[cfg(test)]
@@ -253,9 +268,11 @@ mod tests {
         assert_eq!(json["architecture"], "wasm");
         assert_eq!(json["os"], "wasip2");
         assert_eq!(json["component"]["imports"][1], "add");
-        let (deps, exports) = recorded_metadata(&config, &meta.digest).unwrap();
-        assert_eq!(deps, meta.dependencies);
-        assert_eq!(exports, meta.interface_exports);
+        let recorded = recorded_metadata(&config, &meta.digest).unwrap();
+        assert_eq!(recorded.dependencies, meta.dependencies);
+        assert_eq!(recorded.interface_exports, meta.interface_exports);
+        assert_eq!(recorded.types, meta.types);
+        assert!(recorded.types.is_some());
         // A config for other bytes is not trusted.
         assert!(recorded_metadata(&config, &Integrity::sha256(b"other")).is_none());
         // Nor is a config without our record (wkg's).

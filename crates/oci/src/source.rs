@@ -27,7 +27,7 @@ use warg_depsolve_registry::{
     Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp, Verified,
 };
 
-use crate::artifact::{recorded_metadata, Artifact, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::artifact::{recorded_metadata, Artifact, Recorded, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
 use crate::credentials::{self, bearer_variable, Credentials, Origin};
 use crate::settings::OciSettings;
 
@@ -44,11 +44,9 @@ struct ManifestInfo {
     layer: Integrity,
     /// Its size, as the manifest states it.
     size: u64,
-    /// The dependencies and interface exports our config records, if any.
-    recorded: Option<(
-        Vec<warg_depsolve_registry::Dependency>,
-        Vec<warg_depsolve_names::InterfaceName>,
-    )>,
+    /// The dependencies, interface exports and types our config records,
+    /// if any.
+    recorded: Option<Recorded>,
 }
 
 /// Values computed once, shared by concurrent callers: the first caller
@@ -862,14 +860,15 @@ impl Inner {
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
         let manifest = self.manifest(package, version).await?;
-        if let Some((dependencies, interface_exports)) = &manifest.recorded {
+        if let Some(recorded) = &manifest.recorded {
             return Ok(Arc::new(ReleaseMetadata {
                 package: package.clone(),
                 version: version.clone(),
                 digest: manifest.layer.clone(),
                 size: manifest.size,
-                dependencies: dependencies.clone(),
-                interface_exports: interface_exports.clone(),
+                dependencies: recorded.dependencies.clone(),
+                interface_exports: recorded.interface_exports.clone(),
+                types: recorded.types.clone(),
             }));
         }
         let bytes = self
@@ -1081,7 +1080,11 @@ impl Inner {
             Arc::new(ManifestInfo {
                 layer: meta.digest.clone(),
                 size: meta.size,
-                recorded: Some((meta.dependencies.clone(), meta.interface_exports.clone())),
+                recorded: Some(Recorded {
+                    dependencies: meta.dependencies.clone(),
+                    interface_exports: meta.interface_exports.clone(),
+                    types: meta.types.clone(),
+                }),
             }),
         );
         Ok(meta)

@@ -159,6 +159,7 @@ impl MemorySource {
             size: bytes.len() as u64,
             dependencies,
             interface_exports,
+            types: None,
         };
         self.insert(meta, bytes)
     }

@@ -16,6 +16,8 @@ use warg_depsolve_names::{
     ClassifyError, HashAlgorithm, ImportClass, Integrity, InterfaceName, PackageName,
 };
 
+use warg_depsolve_types::ComponentTypes;
+
 use crate::source::{Dependency, ReleaseMetadata, SourceError};
 use crate::verified::Verified;
 
@@ -160,6 +162,7 @@ impl ReleaseMetadata {
     ) -> Result<Self, ExtractError> {
         let scanned = scan(bytes)?;
         let dependencies = dependencies_of(&scanned)?;
+        let types = types_of(bytes, &dependencies);
         let interface_exports = scanned
             .exports
             .iter()
@@ -172,8 +175,17 @@ impl ReleaseMetadata {
             size: bytes.len() as u64,
             dependencies,
             interface_exports,
+            types,
         })
     }
+}
+
+/// The types of `bytes`' exports and of the imports in `dependencies`;
+/// `None` when they do not read (a release is not refused for it: the
+/// solver then cannot exclude providers for their types, and composing
+/// checks them anyway).
+fn types_of(bytes: &[u8], dependencies: &[Dependency]) -> Option<ComponentTypes> {
+    ComponentTypes::read(bytes, |name| dependencies.iter().any(|d| d.import == name)).ok()
 }
 
 /// The registry dependencies of a component (every import that is not a
@@ -196,6 +208,31 @@ impl ReleaseMetadata {
 /// As [`ReleaseMetadata::from_component`].
 pub fn dependencies(bytes: &[u8]) -> Result<Vec<Dependency>, ExtractError> {
     dependencies_of(&scan(bytes)?)
+}
+
+/// [`dependencies`] and the types of those imports (and of the exports):
+/// what a root brings to a solve that type-checks its candidates. The
+/// types are `None` when they do not read.
+///
+/// ```
+/// use warg_depsolve_registry::metadata::dependencies_and_types;
+/// let bytes = wat::parse_str(r#"(component
+///     (import "add" (external-id "unlocked-dep=<test:add@{>=1.0.0}>")
+///         (instance (export "add" (func (param "a" u32) (result u32))))))"#).unwrap();
+/// let (deps, types) = dependencies_and_types(&bytes).unwrap();
+/// assert_eq!(deps[0].import, "add");
+/// assert!(types.unwrap().imports.contains_key("add"));
+/// ```
+///
+/// # Errors
+///
+/// As [`ReleaseMetadata::from_component`].
+pub fn dependencies_and_types(
+    bytes: &[u8],
+) -> Result<(Vec<Dependency>, Option<ComponentTypes>), ExtractError> {
+    let dependencies = dependencies(bytes)?;
+    let types = types_of(bytes, &dependencies);
+    Ok((dependencies, types))
 }
 
 fn dependencies_of(

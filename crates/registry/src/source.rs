@@ -9,6 +9,8 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, PackageName};
 
+use warg_depsolve_types::ComponentTypes;
+
 use crate::verified::Verified;
 
 /// One published version of a package.
@@ -121,6 +123,12 @@ pub struct ReleaseMetadata {
     /// The versioned interfaces it exports (so an interface import can be
     /// matched to a provider on the same canonical track).
     pub interface_exports: Vec<InterfaceName>,
+    /// The types of its dependency imports and of its exports, for the
+    /// solver's type check; `None` when unknown (a record made before they
+    /// were kept, or a component whose types do not read): then no
+    /// candidate is excluded for its types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub types: Option<ComponentTypes>,
 }
 
 /// A failure of a source, always naming the source and what was asked.

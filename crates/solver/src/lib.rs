@@ -80,6 +80,7 @@ mod requirement;
 pub mod resolution;
 mod root;
 mod solve;
+mod typecheck;
 
 pub use error::SolveError;
 pub use lock::{LockFile, LockedPackage, LockedPlug, LockedVersion};

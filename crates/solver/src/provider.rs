@@ -22,6 +22,7 @@ use crate::error::SolveError;
 use crate::node::{Node, Pkg};
 use crate::requirement::{ProviderConfig, Requirements, Resolved, ResolvedDeps};
 use crate::root::Root;
+use crate::typecheck::Exclusions;
 
 /// The provider of one solve.
 pub(crate) struct Provider<'a> {
@@ -34,12 +35,14 @@ pub(crate) struct Provider<'a> {
 
 impl<'a> Provider<'a> {
     /// The provider solving `root` against `source`, keeping `pins`
-    /// (package, track, version) wherever they still satisfy.
+    /// (package, track, version) wherever they still satisfy, and leaving
+    /// out the candidates earlier rounds `excluded` for their types.
     pub(crate) fn new(
         source: &'a dyn Source,
         root: &'a Root,
         config: &'a ProviderConfig,
         pins: impl IntoIterator<Item = (PackageName, Track, Version)>,
+        excluded: &'a Exclusions,
     ) -> Self {
         let catalog = Catalog::new(source);
         let pins = pins
@@ -48,7 +51,7 @@ impl<'a> Provider<'a> {
             .collect();
         Provider {
             catalog,
-            requirements: Requirements::new(root, config),
+            requirements: Requirements::new(root, config, excluded),
             pins,
         }
     }

@@ -25,12 +25,14 @@ use warg_depsolve_names::{
     DepRange, DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet,
 };
 use warg_depsolve_registry::{Dependency, ReleaseMetadata, SourceError};
+use warg_depsolve_types::ComponentTypes;
 
 use crate::catalog::Catalog;
 use crate::display::Versions;
 use crate::error::SolveError;
 use crate::node::{Node, Pkg};
 use crate::root::Root;
+use crate::typecheck::{self, Exclusions};
 
 /// How interface imports map to provider packages.
 ///
@@ -214,16 +216,52 @@ impl Deps<'_> {
 pub(crate) struct Requirements<'a> {
     root: &'a Root,
     config: &'a ProviderConfig,
+    /// Declared dependencies' candidates excluded by earlier rounds.
+    exclusions: &'a Exclusions,
+    /// Interface providers this solve excluded for their types, and why.
+    type_reasons: RefCell<Vec<String>>,
     root_resolved: RefCell<Option<ResolvedDeps>>,
+}
+
+/// The importer whose dependencies are being worked out.
+struct Importer<'i> {
+    key: Option<(&'i PackageName, &'i Version)>,
+    types: Option<&'i ComponentTypes>,
+    label: &'i dyn Fn() -> String,
 }
 
 impl<'a> Requirements<'a> {
     /// The requirements of solving `root` with `config`.
-    pub(crate) fn new(root: &'a Root, config: &'a ProviderConfig) -> Self {
+    pub(crate) fn new(
+        root: &'a Root,
+        config: &'a ProviderConfig,
+        exclusions: &'a Exclusions,
+    ) -> Self {
         Requirements {
             root,
             config,
+            exclusions,
+            type_reasons: RefCell::default(),
             root_resolved: RefCell::default(),
+        }
+    }
+
+    /// Why interface providers were excluded for their types in this
+    /// solve, in the order found.
+    pub(crate) fn type_reasons(&self) -> Vec<String> {
+        self.type_reasons.borrow().clone()
+    }
+
+    /// The types of the importer `node`, whose dependencies are `deps`.
+    pub(crate) fn types_of<'d>(
+        &'d self,
+        node: &Node,
+        deps: &'d Deps<'_>,
+    ) -> Option<&'d ComponentTypes> {
+        match (node, deps) {
+            (_, Deps::Release(meta)) => meta.types.as_ref(),
+            (Node::Root(_), Deps::Root(_)) => self.root.types.as_ref(),
+            _ => None,
         }
     }
 
@@ -268,9 +306,17 @@ impl<'a> Requirements<'a> {
         // Every package these imports name, listed in one batch first.
         catalog.prefetch_unlisted(deps.iter().filter_map(|d| self.package_named(d)));
         let dependent = || self.dependent_label(node, version);
+        let importer = Importer {
+            key: match node {
+                Node::Track { package, .. } => Some((&**package, version)),
+                _ => None,
+            },
+            types: self.types_of(node, &deps),
+            label: &dependent,
+        };
         let list = deps
             .iter()
-            .map(|d| self.resolve_dependency(catalog, &dependent, d))
+            .map(|d| self.resolve_dependency(catalog, &importer, d))
             .collect::<Result<ResolvedDeps, SolveError>>()?;
         catalog.prefetch_newest(list.iter().flatten().map(|r| (&r.package, &r.set.0)));
         match node {
@@ -308,14 +354,17 @@ impl<'a> Requirements<'a> {
         }
     }
 
-    /// What one import requires, or `None` for a host import.
-    /// `dependent` names the importer in errors (called only on error).
+    /// What one import of `importer` requires, or `None` for a host
+    /// import. Candidates whose types do not satisfy the import are left
+    /// out: an interface provider's here, a declared dependency's where an
+    /// earlier round excluded them.
     fn resolve_dependency(
         &self,
         catalog: &Catalog<'_, ResolvedDeps>,
-        dependent: &dyn Fn() -> String,
+        importer: &Importer<'_>,
         dep: &Dependency,
     ) -> Result<Option<Resolved>, SolveError> {
+        let dependent = importer.label;
         let missing = |package: &PackageName| SolveError::MissingPackage {
             package: package.clone(),
             required_by: dependent(),
@@ -342,6 +391,13 @@ impl<'a> Requirements<'a> {
                         set
                     }
                     DepRef::Locked { version, .. } => VersionSet::singleton(version.clone()),
+                };
+                let set = match self.exclusions.is_empty() {
+                    true => set,
+                    false => match self.exclusions.excluded(importer.key, &dep.import) {
+                        Some(excluded) => set.intersection(&excluded.complement()),
+                        None => set,
+                    },
                 };
                 (package, set, None)
             }
@@ -370,6 +426,10 @@ impl<'a> Requirements<'a> {
                 };
                 catalog.prefetch_all(&package);
                 let mut set = VersionSet::empty();
+                // Whether some release exports the interface at all, types
+                // aside: if all of them mismatch, the import is not the
+                // host's but unsatisfiable.
+                let mut exported = false;
                 // Pre-release providers only when the import itself names a
                 // pre-release of the same major.minor.patch.
                 let names_pre = |v: &Version| {
@@ -386,11 +446,33 @@ impl<'a> Requirements<'a> {
                         continue;
                     }
                     let meta = catalog.metadata(&package, &r.version)?;
-                    if meta.interface_exports.iter().any(|e| e.links_to(interface)) {
-                        set = set.union(&VersionSet::singleton(r.version.clone()));
+                    let Some(export) = meta
+                        .interface_exports
+                        .iter()
+                        .find(|e| e.links_to(interface))
+                    else {
+                        continue;
+                    };
+                    exported = true;
+                    let fits = typecheck::check(
+                        importer.types,
+                        &dep.import,
+                        meta.types.as_ref(),
+                        Some((&export.to_string(), &interface.interface)),
+                        &|| format!("{package}@{}", r.version),
+                        dependent,
+                    );
+                    match fits {
+                        Ok(()) => set = set.union(&VersionSet::singleton(r.version.clone())),
+                        Err(reason) => {
+                            let mut reasons = self.type_reasons.borrow_mut();
+                            if !reasons.contains(&reason) {
+                                reasons.push(reason);
+                            }
+                        }
                     }
                 }
-                if let (Some(plug), true) = (plug, set.is_empty()) {
+                if let (Some(plug), false) = (plug, exported) {
                     // Said plainly here: pubgrub would only say that no
                     // version fits.
                     return Err(SolveError::PlugMismatch {
@@ -400,7 +482,7 @@ impl<'a> Requirements<'a> {
                         required_by: dependent(),
                     });
                 }
-                if set.is_empty() && !configured {
+                if set.is_empty() && !configured && !exported {
                     // The package exists but exports no such interface: the
                     // host must provide it.
                     return Ok(None);

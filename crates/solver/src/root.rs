@@ -2,6 +2,7 @@
 //! name for reports and its imports, but no package name or version.
 
 use warg_depsolve_registry::{Dependency, ExtractError};
+use warg_depsolve_types::ComponentTypes;
 
 /// The component being resolved: a name for reports and its registry
 /// imports.
@@ -11,6 +12,9 @@ pub struct Root {
     pub name: String,
     /// The root's registry dependencies (host imports need not be listed).
     pub dependencies: Vec<Dependency>,
+    /// The types of those imports, when known: candidates whose exports do
+    /// not satisfy them are excluded (see [`crate::resolve`]).
+    pub types: Option<ComponentTypes>,
 }
 
 impl Root {
@@ -19,11 +23,12 @@ impl Root {
         Root {
             name: name.into(),
             dependencies,
+            types: None,
         }
     }
 
     /// The root component in `bytes`, named `name` in reports: its
-    /// registry dependencies, read the way a release's are (a root is not a
+    /// registry dependencies and their types, read the way a release's are (a root is not a
     /// registry release, so it has no package name or version).
     ///
     /// # Errors
@@ -31,9 +36,12 @@ impl Root {
     /// The bytes are not a component, or an import's dependency reference
     /// is malformed (naming the import).
     pub fn from_component(name: impl Into<String>, bytes: &[u8]) -> Result<Self, ExtractError> {
-        Ok(Root::new(
-            name,
-            warg_depsolve_registry::metadata::dependencies(bytes)?,
-        ))
+        let (dependencies, types) =
+            warg_depsolve_registry::metadata::dependencies_and_types(bytes)?;
+        Ok(Root {
+            name: name.into(),
+            dependencies,
+            types,
+        })
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pubgrub::{Map, PubGrubError};
 use semver::Version;
-use warg_depsolve_names::{DepRef, ImportClass, Integrity, PackageName, Track};
+use warg_depsolve_names::{DepRef, ImportClass, Integrity, PackageName, Track, VersionSet};
 use warg_depsolve_registry::Source;
 
 use crate::error::SolveError;
@@ -17,6 +17,7 @@ use crate::provider::Provider;
 use crate::requirement::{ProviderConfig, Resolved};
 use crate::resolution::{Constraint, Edge, Resolution, ResolvedPackage};
 use crate::root::Root;
+use crate::typecheck::{self, Exclusions, ImporterKey};
 
 /// Options of one solve.
 #[derive(Clone, Debug, Default)]
@@ -34,27 +35,182 @@ pub struct SolveOptions {
 /// Returns the chosen graph, or a [`SolveError`]: a readable derivation
 /// when nothing fits, a missing package naming who wanted it, a cycle with
 /// its path, or the source's own error.
+///
+/// The solve type-checks: a provider whose exports do not satisfy what an
+/// importer's import uses (the component model's subtype rules, on the
+/// types the release metadata keeps) is not a candidate for that import,
+/// so the solver backtracks to releases that link. When nothing fits, the
+/// report ends with the mismatches that excluded candidates ("acme:kv@1.2.0's
+/// `store` has no `delete`, which acme:cache@1.1.0 imports as
+/// `acme:kv/store@1.4.0`"). Releases or roots whose types are unknown are
+/// not checked.
 pub fn resolve(
     source: &dyn Source,
     root: &Root,
     options: &SolveOptions,
 ) -> Result<Resolution, SolveError> {
-    let pins = options
+    let pins: Vec<_> = options
         .lock
         .iter()
         .flat_map(|lock| lock.pins())
-        .filter(|(p, _, _)| !options.unpin.contains(p));
-    let provider = Provider::new(source, root, &options.providers, pins);
+        .filter(|(p, _, _)| !options.unpin.contains(p))
+        .collect();
+    let mut excluded = Exclusions::default();
+    loop {
+        let provider = Provider::new(
+            source,
+            root,
+            &options.providers,
+            pins.iter().cloned(),
+            &excluded,
+        );
+        let resolution = match solve_once(&provider, root) {
+            Err(SolveError::NoSolution { report }) => {
+                let mut reasons = provider.requirements().type_reasons();
+                reasons.extend(excluded.reasons().iter().cloned());
+                return Err(SolveError::NoSolution {
+                    report: with_type_reasons(report, &reasons),
+                });
+            }
+            other => other?,
+        };
+        let found = refine(&provider, &resolution, &excluded)?;
+        drop(provider);
+        if found.is_empty() {
+            return Ok(resolution);
+        }
+        for (importer, import, versions, reasons) in found {
+            excluded.add(importer, &import, versions, reasons);
+        }
+    }
+}
+
+/// The report with the type mismatches that excluded candidates, if any.
+fn with_type_reasons(report: String, reasons: &[String]) -> String {
+    if reasons.is_empty() {
+        return report;
+    }
+    let mut out = report.trim_end().to_string();
+    out.push_str("\n\nCandidates excluded because their types do not fit:");
+    for reason in reasons {
+        out.push_str("\n  - ");
+        out.push_str(reason);
+    }
+    out
+}
+
+/// Checks every declared dependency of `resolution` (interface imports
+/// were checked when their requirements were worked out). For each that
+/// does not link, the releases in the import's range that do not satisfy
+/// it, with why: none when the resolution links (else solve again with
+/// them excluded).
+fn refine(
+    provider: &Provider<'_>,
+    resolution: &Resolution,
+    excluded: &Exclusions,
+) -> Result<Vec<Refinement>, SolveError> {
+    let catalog = provider.catalog();
+    let requirements = provider.requirements();
+    let root = requirements.root();
     let root_node = Node::Root(Arc::from(root.name.as_str()));
-    if let Some(selected) = newest_first(&provider, &root_node)? {
-        match build_resolution(&provider, selected) {
+    let root_version = Version::new(0, 0, 0);
+    let mut found = Vec::new();
+    let importers = std::iter::once(None).chain(resolution.packages.iter().map(Some));
+    for importer in importers {
+        let (node, version, edges) = match importer {
+            None => (root_node.clone(), &root_version, &resolution.root_edges),
+            Some(p) => (
+                Node::Track {
+                    package: catalog.intern(&p.package),
+                    track: p.track,
+                },
+                &p.version,
+                &p.edges,
+            ),
+        };
+        let deps = requirements.dependencies_of(catalog, &node, version)?;
+        let Some(types) = requirements.types_of(&node, &deps) else {
+            continue;
+        };
+        let key = importer.map(|p| (p.package.clone(), p.version.clone()));
+        let label = || requirements.dependent_label(&node, version);
+        for edge in edges.iter().filter(|e| e.export.is_none()) {
+            let target = &resolution.packages[edge.target];
+            let provided = catalog.metadata(&catalog.intern(&target.package), &target.version)?;
+            let label_of = |v: &Version| format!("{}@{v}", target.package);
+            let fits = typecheck::check(
+                Some(types),
+                &edge.import,
+                provided.types.as_ref(),
+                None,
+                &|| label_of(&target.version),
+                &label,
+            );
+            if fits.is_ok() || excluded.refined(&key, &edge.import) {
+                continue;
+            }
+            // Every release the import allows, checked at once.
+            let resolved = provider.resolved_deps(&node, version)?;
+            let Some(allowed) = deps
+                .iter()
+                .zip(resolved.iter())
+                .find(|(d, _)| d.import == edge.import)
+                .and_then(|(_, r)| r.as_ref())
+            else {
+                continue;
+            };
+            let package = &allowed.package;
+            let releases = catalog.releases(package)?;
+            let candidates: Vec<&Version> = releases
+                .iter()
+                .map(|r| &r.version)
+                .filter(|v| allowed.set.0.contains(v))
+                .collect();
+            if let Some(hints) = catalog.source().hints() {
+                let wanted: Vec<_> = candidates
+                    .iter()
+                    .map(|v| (PackageName::clone(package), Some((*v).clone())))
+                    .collect();
+                hints.prefetch(&wanted);
+            }
+            let mut versions = VersionSet::empty();
+            let mut reasons = Vec::new();
+            for v in candidates {
+                let meta = catalog.metadata(package, v)?;
+                let fits = typecheck::check(
+                    Some(types),
+                    &edge.import,
+                    meta.types.as_ref(),
+                    None,
+                    &|| label_of(v),
+                    &label,
+                );
+                if let Err(reason) = fits {
+                    versions = versions.union(&VersionSet::singleton(v.clone()));
+                    reasons.push(reason);
+                }
+            }
+            found.push((key.clone(), edge.import.clone(), versions, reasons));
+        }
+    }
+    Ok(found)
+}
+
+/// Releases a type check excludes for one import of one importer, and why.
+type Refinement = (ImporterKey, String, VersionSet, Vec<String>);
+
+/// One round: the fast path, else pubgrub; the chosen releases wired.
+fn solve_once(provider: &Provider<'_>, root: &Root) -> Result<Resolution, SolveError> {
+    let root_node = Node::Root(Arc::from(root.name.as_str()));
+    if let Some(selected) = newest_first(provider, &root_node)? {
+        match build_resolution(provider, selected) {
             // The newest choices close a cycle; pubgrub may find others
             // that do not (and reports the cycle itself if it cannot).
             Err(SolveError::Cycle { .. }) => {}
             done => return done,
         }
     }
-    let selected = match pubgrub::resolve(&provider, root_node, Version::new(0, 0, 0)) {
+    let selected = match pubgrub::resolve(provider, root_node, Version::new(0, 0, 0)) {
         Ok(selected) => selected,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
@@ -66,7 +222,7 @@ pub fn resolve(
         | Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
         | Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(source),
     };
-    build_resolution(&provider, selected.into_iter().collect())
+    build_resolution(provider, selected.into_iter().collect())
 }
 
 /// The resolution of the chosen releases: one package per (package,

@@ -48,6 +48,35 @@ impl fmt::Display for Mismatch {
     }
 }
 
+impl Mismatch {
+    /// The mismatch said of a provider: `owner` names it (`acme:kv@1.2.0`)
+    /// and `item` the export checked, if not the whole component.
+    ///
+    /// ```
+    /// use warg_depsolve_types::{Mismatch, MismatchKind};
+    /// let m = Mismatch { path: vec![], kind: MismatchKind::Missing("delete".into()) };
+    /// assert_eq!(m.describe("acme:kv@1.2.0", Some("store")), "acme:kv@1.2.0's `store` has no `delete`");
+    /// assert_eq!(m.describe("acme:kv@1.2.0", None), "acme:kv@1.2.0 has no `delete`");
+    /// ```
+    pub fn describe(&self, owner: &str, item: Option<&str>) -> String {
+        let path: Vec<&str> = item
+            .into_iter()
+            .chain(self.path.iter().map(String::as_str))
+            .collect();
+        let subject = if path.is_empty() {
+            owner.to_string()
+        } else {
+            format!("{owner}'s `{}`", path.join("/"))
+        };
+        match &self.kind {
+            MismatchKind::Missing(name) => format!("{subject} has no `{name}`"),
+            MismatchKind::Differs { required, provided } => {
+                format!("{subject} is `{provided}`, not `{required}`")
+            }
+        }
+    }
+}
+
 impl ItemType {
     /// Whether `self`, a provider's item, satisfies `required`, an
     /// importer's: instances by width subtyping (every required export

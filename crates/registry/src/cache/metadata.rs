@@ -1,5 +1,7 @@
 //! The metadata cache: what follows from a release's bytes, by digest.
 
+use warg_depsolve_types::ComponentTypes;
+
 use super::*;
 
 /// Cached scan results: digest to the metadata that follows from those
@@ -24,6 +26,9 @@ pub(super) struct MetaRecord {
     pub(super) size: u64,
     pub(super) dependencies: Vec<DependencyRecord>,
     pub(super) interface_exports: Vec<String>,
+    /// Absent in a record of bytes whose types do not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) types: Option<ComponentTypes>,
 }
 
 impl MetaRecord {
@@ -42,6 +47,7 @@ impl MetaRecord {
                 .iter()
                 .map(|i| i.to_string())
                 .collect(),
+            types: meta.types.clone(),
         }
     }
 
@@ -70,6 +76,7 @@ impl MetaRecord {
             size: self.size,
             dependencies,
             interface_exports,
+            types: self.types.clone(),
         })
     }
 }

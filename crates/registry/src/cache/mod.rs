@@ -82,7 +82,7 @@ use crate::source::{
 use crate::verified::Verified;
 
 /// The version of the metadata and index file formats.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A failure of the cache itself, naming the file.
 #[derive(Debug, thiserror::Error)]
