@@ -23,6 +23,11 @@ fn second_metadata_read_of_a_digest_parses_nothing() {
     let source: &dyn Source = &first;
     let meta = source.metadata(&inc, &v1).unwrap();
     assert_eq!(local.scans(), 1);
+    // The type facts come with it (what the solver checks `add` against),
+    // so the comparisons below show the cache keeps them too.
+    let types = meta.types.as_ref().expect("test:inc's types read");
+    assert!(types.imports.contains_key("add"));
+    assert!(types.exports.contains_key("first"));
     assert_eq!(first.stats().metadata_misses, 1);
     // Same instance: answered from memory.
     assert_eq!(source.metadata(&inc, &v1).unwrap(), meta);
