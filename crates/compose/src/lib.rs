@@ -114,6 +114,7 @@ mod merge;
 mod migrate;
 mod parts;
 mod pieces;
+mod recognise;
 mod record;
 mod sections;
 pub mod strip;
@@ -125,6 +126,7 @@ pub use graph::{fetch_packages, import_names, lock, lock_with};
 pub use locked::is_locked_form;
 pub use migrate::migrate;
 pub use parts::BundleParts;
+pub use recognise::{has_record, recognise, InlineComponent, Recognised, RecognisedPackage};
 pub use record::{
     read_record, BundleRecord, DefinedComponent, ImportGroup, NestedDependency, BUNDLE_FORMAT,
     BUNDLE_SECTION,
