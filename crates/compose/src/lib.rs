@@ -126,7 +126,9 @@ pub use graph::{fetch_packages, import_names, lock, lock_with};
 pub use locked::is_locked_form;
 pub use migrate::migrate;
 pub use parts::BundleParts;
-pub use recognise::{has_record, recognise, InlineComponent, Recognised, RecognisedPackage};
+pub use recognise::{
+    has_record, recognise, InlineComponent, NestedForm, Recognised, RecognisedPackage,
+};
 pub use record::{
     read_record, BundleRecord, DefinedComponent, ImportGroup, NestedDependency, BUNDLE_FORMAT,
     BUNDLE_SECTION,

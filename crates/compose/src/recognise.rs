@@ -64,10 +64,33 @@ pub struct RecognisedPackage {
     pub section: u32,
     /// The name of its import in the locked form (`test-add-1`).
     pub import: String,
-    /// Whether the input nested the release with its gated name attributes
-    /// stripped (as a bundle made by `warg-depsolve` does) rather than
-    /// verbatim.
-    pub stripped: bool,
+    /// How the input nested the release.
+    pub form: NestedForm,
+}
+
+/// How a composition nested a release [`recognise`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NestedForm {
+    /// Its bytes exactly.
+    Verbatim,
+    /// Its bytes with the gated name attributes of its top level stripped,
+    /// as a bundle made by `warg-depsolve` nests it.
+    Stripped,
+    /// Its bytes, stripped as a bundle nests them, without their custom
+    /// sections at any level (as `wasm-tools strip` leaves a bundle): the
+    /// same code and types, not the same bytes.
+    WithoutCustomSections,
+}
+
+impl NestedForm {
+    /// `verbatim`, `stripped`, `without custom sections`: for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NestedForm::Verbatim => "verbatim",
+            NestedForm::Stripped => "stripped of its name attributes",
+            NestedForm::WithoutCustomSections => "without its custom sections",
+        }
+    }
 }
 
 /// A nested component that no configured registry has: left inline.
@@ -208,7 +231,7 @@ pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, 
             Some(m) => Some(m),
             None => catalog.stripped(exported.iter(), bytes)?,
         };
-        let Some((package, version, digest, release, stripped)) = matched else {
+        let Some((package, version, digest, release, form)) = matched else {
             inline.push(InlineComponent {
                 section: *section,
                 digest: Integrity::sha256(bytes),
@@ -232,7 +255,7 @@ pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, 
                     bytes: release,
                     section: *section,
                     import,
-                    stripped,
+                    form,
                 },
                 ty,
             ),
@@ -297,9 +320,9 @@ fn packages_named(
     }
 }
 
-/// A match: package, version, release digest, release bytes, whether the
-/// nested bytes were the stripped release.
-type Match = (PackageName, Version, Integrity, Arc<[u8]>, bool);
+/// A match: package, version, release digest, release bytes, how the
+/// composition nested them.
+type Match = (PackageName, Version, Integrity, Arc<[u8]>, NestedForm);
 
 /// The releases of the packages asked about, each asked of the source once.
 struct Catalog<'s> {
@@ -307,9 +330,9 @@ struct Catalog<'s> {
     /// Each package's releases and their digests; `None` when the source
     /// does not know the package.
     releases: BTreeMap<PackageName, Option<Vec<(Version, Integrity)>>>,
-    /// The SHA-256 digest of each release's bytes after [`strip`], and the
-    /// release's bytes.
-    stripped: BTreeMap<(PackageName, Version), (Integrity, Arc<[u8]>)>,
+    /// The SHA-256 digests of each release's bytes after [`strip`], and
+    /// after that without custom sections; and the release's bytes.
+    stripped: BTreeMap<(PackageName, Version), (Integrity, Integrity, Arc<[u8]>)>,
 }
 
 impl<'s> Catalog<'s> {
@@ -385,7 +408,7 @@ impl<'s> Catalog<'s> {
                         version.clone(),
                         digest.clone(),
                         Arc::from(bytes),
-                        false,
+                        NestedForm::Verbatim,
                     )));
                 }
             }
@@ -394,13 +417,15 @@ impl<'s> Catalog<'s> {
     }
 
     /// The first release among `packages`' whose bytes, stripped as the
-    /// bundler nests them, are `bytes`. Fetches each release it compares.
+    /// bundler nests them, are `bytes`, or are `bytes` once the custom
+    /// sections of both are removed. Fetches each release it compares.
     fn stripped<'p>(
         &mut self,
         packages: impl Iterator<Item = &'p PackageName>,
         bytes: &[u8],
     ) -> Result<Option<Match>, ComposeError> {
         let ours = Integrity::sha256(bytes);
+        let ours_bare = Integrity::sha256(&without_custom_sections(bytes, "nested component")?);
         for package in packages {
             let Some(releases) = self.releases(package)?.map(<[_]>::to_vec) else {
                 continue;
@@ -410,24 +435,67 @@ impl<'s> Catalog<'s> {
                 if !self.stripped.contains_key(&key) {
                     let label = format!("{package}@{version}");
                     let release = fetch_verified(self.source, package, &version, &label, &digest)?;
-                    let (bare, _) = strip(&release, &label)?;
-                    let bare = Integrity::sha256(&bare);
-                    self.stripped.insert(key.clone(), (bare, release));
+                    let (stripped, _) = strip(&release, &label)?;
+                    let code = Integrity::sha256(&without_custom_sections(&stripped, &label)?);
+                    let stripped = Integrity::sha256(&stripped);
+                    self.stripped.insert(key.clone(), (stripped, code, release));
                 }
-                let (bare, release) = &self.stripped[&key];
-                if *bare == ours {
-                    return Ok(Some((
-                        package.clone(),
-                        version,
-                        digest,
-                        Arc::clone(release),
-                        true,
-                    )));
-                }
+                let (stripped, code, release) = &self.stripped[&key];
+                let form = if *stripped == ours {
+                    NestedForm::Stripped
+                } else if *code == ours_bare {
+                    NestedForm::WithoutCustomSections
+                } else {
+                    continue;
+                };
+                return Ok(Some((
+                    package.clone(),
+                    version,
+                    digest,
+                    Arc::clone(release),
+                    form,
+                )));
             }
         }
         Ok(None)
     }
+}
+
+/// `binary` (a component or core module) without its custom sections, at
+/// every level of nesting.
+fn without_custom_sections(binary: &[u8], what: &str) -> Result<Vec<u8>, ComposeError> {
+    let bad = |message: String| ComposeError::InvalidComponent {
+        component: what.to_string(),
+        message,
+    };
+    if binary.len() < 8 {
+        return Err(bad("shorter than its header".to_string()));
+    }
+    let component = binary[4..8] == sections::COMPONENT_HEADER[4..8];
+    let mut out = Vec::with_capacity(binary.len());
+    out.extend_from_slice(&binary[..8]);
+    let mut pos = 8;
+    while pos < binary.len() {
+        let id = binary[pos];
+        let (size, len) = sections::read_leb_u32(&binary[pos + 1..])
+            .ok_or_else(|| bad(format!("bad section size at offset {:#x}", pos + 1)))?;
+        let start = pos + 1 + len;
+        let end = start
+            .checked_add(size as usize)
+            .filter(|&end| end <= binary.len())
+            .ok_or_else(|| bad(format!("section at offset {pos:#x} runs past the end")))?;
+        match id {
+            CUSTOM => {}
+            // Nested core modules (1) and components (4) of a component.
+            1 | COMPONENT if component => {
+                let inner = without_custom_sections(&binary[start..end], what)?;
+                sections::write_section(&mut out, id, &inner);
+            }
+            _ => out.extend_from_slice(&binary[pos..end]),
+        }
+        pos = end;
+    }
+    Ok(out)
 }
 
 /// The type of `component` as one component type definition (its encoding

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use warg_depsolve_compose::{has_record, recognise, Bundler, ComposeError, Packages, Recognised};
+use warg_depsolve_compose::{
+    has_record, recognise, Bundler, ComposeError, NestedForm, Packages, Recognised,
+};
 use warg_depsolve_names::Integrity;
 use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};
 use warg_depsolve_solver::Resolution;
@@ -29,17 +31,21 @@ fn wasm_compose(root: &[u8], resolution: &Resolution, source: &dyn Source) -> Ve
     let mut validator = Validator::new_with_features(WasmFeatures::all());
     let mut graph = CompositionGraph::new();
     let mut instances = vec![None; resolution.packages.len()];
-    let mut connect = |graph: &mut CompositionGraph,
-                       instances: &[Option<_>],
-                       edges: &[warg_depsolve_solver::Edge],
-                       target| {
+    let connect = |graph: &mut CompositionGraph,
+                   instances: &[Option<_>],
+                   edges: &[warg_depsolve_solver::Edge],
+                   target| {
         for edge in edges {
             let source = instances[edge.target].unwrap();
             let export = edge.export.as_ref().map(|name| {
                 let component = graph.get_component_of_instance(source).unwrap().1;
                 component.export_by_name(name).unwrap().0
             });
-            graph.connect(source, export, target, &edge.import).unwrap();
+            let import = {
+                let component = graph.get_component_of_instance(target).unwrap().1;
+                component.import_by_name(&edge.import).unwrap().0
+            };
+            graph.connect(source, export, target, import).unwrap();
         }
     };
     for i in resolution.dependency_order() {
@@ -135,7 +141,10 @@ fn a_wasm_compose_composition_is_recognised_and_bundles_back() {
         labels,
         ["test:add@1.1.0", "test:five@1.0.0", "test:inc@1.0.0"]
     );
-    assert!(recognised.packages.iter().all(|p| !p.stripped));
+    assert!(recognised
+        .packages
+        .iter()
+        .all(|p| p.form == NestedForm::Verbatim));
     for p in &recognised.packages {
         let resolved = resolution
             .packages
@@ -193,7 +202,7 @@ fn our_bundle_without_its_record_is_recognised() {
         .iter()
         .find(|p| p.package.to_string() == "test:inc")
         .unwrap();
-    assert!(inc.stripped);
+    assert_eq!(inc.form, NestedForm::Stripped);
     assert_eq!(recognised.inline.len(), 1);
 
     let again = bundle_back(&recognised, &registry);
@@ -252,22 +261,30 @@ fn our_bundle_after_wasm_tools_strip_is_recognised() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bundle.wasm"), &bundled).unwrap();
-    assert!(run_wasm_tools(
-        &tool,
-        &["strip", "--all", "bundle.wasm", "-o", "stripped.wasm"],
-        dir.path()
-    ));
-    let stripped = std::fs::read(dir.path().join("stripped.wasm")).unwrap();
-    assert!(!has_record(&stripped).unwrap());
-    let recognised = recognise(&stripped, &registry).unwrap();
-    assert_eq!(
-        recognised.packages.len(),
-        3,
-        "{:?}",
-        recognised_labels(&recognised)
-    );
-    let again = bundle_back(&recognised, &registry);
-    assert_eq!(call2(&again, "full", 1, 2), 10);
+    // By default it keeps `name` sections; `--all` removes them too. Both
+    // remove `component-name` at every level, so the nested releases are
+    // no longer their bytes: recognised without custom sections.
+    for args in [&["strip"][..], &["strip", "--all"][..]] {
+        let mut args = args.to_vec();
+        args.extend(["bundle.wasm", "-o", "stripped.wasm"]);
+        assert!(run_wasm_tools(&tool, &args, dir.path()));
+        let stripped = std::fs::read(dir.path().join("stripped.wasm")).unwrap();
+        assert!(!has_record(&stripped).unwrap());
+        let recognised = recognise(&stripped, &registry).unwrap();
+        let mut labels = recognised_labels(&recognised);
+        labels.sort();
+        assert_eq!(
+            labels,
+            ["test:add@1.1.0", "test:five@1.0.0", "test:inc@1.0.0"],
+            "{args:?}"
+        );
+        assert!(recognised
+            .packages
+            .iter()
+            .all(|p| p.form == NestedForm::WithoutCustomSections));
+        let again = bundle_back(&recognised, &registry);
+        assert_eq!(call2(&again, "full", 1, 2), 10);
+    }
 }
 
 /// `wasm-tools compose` (where the installed version still has the
