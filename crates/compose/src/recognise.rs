@@ -324,15 +324,23 @@ fn packages_named(
 /// composition nested them.
 type Match = (PackageName, Version, Integrity, Arc<[u8]>, NestedForm);
 
+/// A release as a bundle nests it, for the stripped comparison: the
+/// SHA-256 digests of its bytes after [`strip`], and of those without
+/// custom sections; and the release's bytes.
+struct StrippedRelease {
+    stripped: Integrity,
+    code: Integrity,
+    bytes: Arc<[u8]>,
+}
+
 /// The releases of the packages asked about, each asked of the source once.
 struct Catalog<'s> {
     source: &'s dyn Source,
     /// Each package's releases and their digests; `None` when the source
     /// does not know the package.
     releases: BTreeMap<PackageName, Option<Vec<(Version, Integrity)>>>,
-    /// The SHA-256 digests of each release's bytes after [`strip`], and
-    /// after that without custom sections; and the release's bytes.
-    stripped: BTreeMap<(PackageName, Version), (Integrity, Integrity, Arc<[u8]>)>,
+    /// Each release fetched for the stripped comparison.
+    stripped: BTreeMap<(PackageName, Version), StrippedRelease>,
 }
 
 impl<'s> Catalog<'s> {
@@ -438,9 +446,18 @@ impl<'s> Catalog<'s> {
                     let (stripped, _) = strip(&release, &label)?;
                     let code = Integrity::sha256(&without_custom_sections(&stripped, &label)?);
                     let stripped = Integrity::sha256(&stripped);
-                    self.stripped.insert(key.clone(), (stripped, code, release));
+                    let entry = StrippedRelease {
+                        stripped,
+                        code,
+                        bytes: release,
+                    };
+                    self.stripped.insert(key.clone(), entry);
                 }
-                let (stripped, code, release) = &self.stripped[&key];
+                let StrippedRelease {
+                    stripped,
+                    code,
+                    bytes: release,
+                } = &self.stripped[&key];
                 let form = if *stripped == ours {
                     NestedForm::Stripped
                 } else if *code == ours_bare {
