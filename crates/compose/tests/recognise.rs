@@ -425,3 +425,55 @@ fn an_unreadable_registry_is_an_error_naming_the_package() {
     let cause = std::error::Error::source(&err).unwrap().to_string();
     assert!(!err.to_string().contains(&cause));
 }
+
+/// A composition whose later sections refer to a top-level type defined
+/// after the recognised release (a type ascription at the top level, an
+/// outer alias in a nested component): each reference is shifted past
+/// the inserted component type, so the locked form validates and runs.
+#[test]
+fn references_to_later_types_are_shifted_past_the_inserted_type() {
+    let registry = registry();
+    let base = registry_release(&registry, "test:base", "1.2.0");
+    // Type 0, then the release as component 0.
+    let before = wat::parse_str(r#"(component (type (func (param "a" u32))))"#).unwrap();
+    // Numeric indices count what `before` and the release define.
+    let after = wat::parse_str(
+        r#"(component
+            (type (func (param "x" u32) (result u32)))
+            (component
+                (alias outer 1 1 (type))
+                (import "f" (func (type 0)))
+                (export "g" (func 0)))
+            (instance (instantiate 0))
+            (alias export 0 "base" (func))
+            (instance (instantiate 1 (with "f" (func 0))))
+            (alias export 1 "g" (func))
+            (export "run" (func 1) (func (type 1))))"#,
+    )
+    .unwrap();
+    let mut composition = before.clone();
+    composition.push(4);
+    let mut n = base.len();
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            composition.push(b);
+            break;
+        }
+        composition.push(b | 0x80);
+    }
+    composition.extend_from_slice(&base);
+    composition.extend_from_slice(&after[8..]);
+    Validator::new_with_features(WasmFeatures::all())
+        .validate_all(&composition)
+        .unwrap();
+
+    let recognised = recognise(&composition, &registry).unwrap();
+    assert_eq!(recognised_labels(&recognised), ["test:base@1.2.0"]);
+    assert_eq!(recognised.packages[0].section, 1);
+    // The user component reaches the outer type space: re-encoded; kept inline.
+    assert_eq!(recognised.inline.len(), 1);
+    let bundled = bundle_back(&recognised, &registry);
+    assert_eq!(call1(&bundled, "run", 1), 121);
+}
