@@ -253,3 +253,54 @@ fn a_wasm_tools_compose_composition_is_recognised() {
     // left(x) = base(x) + 1, base 1.2.0 gives x + 120.
     assert_eq!(call1(&env.read("b.wasm"), "left", 1), 122);
 }
+
+/// A package no configured registry serves (its namespace is mapped
+/// nowhere, and there is no default) is not looked for, and said so; the
+/// releases that are served are still recognised.
+#[test]
+fn a_package_no_registry_serves_is_a_note_not_an_error() {
+    let env = Env::new();
+    stripped_bundle(&env);
+    // The meet bundle, plus a nested component naming `acme:kv`.
+    let mut composition = env.read("s.wasm");
+    let extra =
+        wat::parse_str(r#"(component (component (import "acme:kv/store@1.0.0" (instance))))"#)
+            .unwrap();
+    composition.extend_from_slice(&extra[8..]);
+    std::fs::write(env.path("c.wasm"), &composition).unwrap();
+    std::fs::write(
+        env.path("config.toml"),
+        format!(
+            "[namespace_registries]\ntest = \"mine\"\n[registry.\"mine\".local]\nroot = {:?}\n",
+            registry()
+        ),
+    )
+    .unwrap();
+    let out = env.run(&[
+        "unbundle",
+        "c.wasm",
+        "-o",
+        "u.wasm",
+        "--config",
+        "config.toml",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: `acme:kv` was not looked for"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("recognised 3 nested components in the registries; kept 2 inline"),
+        "{stderr}"
+    );
+    env.ok(&[
+        "bundle",
+        "u.wasm",
+        "--config",
+        "config.toml",
+        "-o",
+        "b.wasm",
+    ]);
+    assert_eq!(call2(&env.read("b.wasm"), "full", 1, 2), 10);
+}

@@ -114,6 +114,11 @@ pub struct Recognised {
     pub packages: Vec<RecognisedPackage>,
     /// The nested components kept inline, in section order.
     pub inline: Vec<InlineComponent>,
+    /// Packages the composition names that no configured registry can
+    /// serve ([`SourceError::BackendUnavailable`]: routed nowhere, or to a
+    /// registry that cannot be used), with the source's reason: they were
+    /// not compared.
+    pub unavailable: Vec<(PackageName, String)>,
 }
 
 /// Whether `component` carries a `warg-depsolve-bundle` record (anywhere
@@ -181,8 +186,9 @@ pub fn has_record(component: &[u8]) -> Result<bool, ComposeError> {
 /// [`ComposeError::NotAComponent`] or [`ComposeError::InvalidComponent`] for
 /// an input that is not a valid component; [`ComposeError::Record`] when it
 /// carries a record (use [`unbundle`](crate::unbundle)); [`ComposeError::Fetch`]
-/// naming the package when the source fails (a package it does not know is
-/// no failure: that guess is not a release);
+/// naming the package when the source fails (a package it does not know,
+/// or that no configured registry serves, is no failure: that guess is not
+/// a release, and the latter is listed in [`Recognised::unavailable`]);
 /// [`ComposeError::InvalidOutput`] when the locked form does not validate.
 pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, ComposeError> {
     let what = "composition";
@@ -268,6 +274,7 @@ pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, 
         locked,
         packages: found.into_values().map(|(p, _)| p).collect(),
         inline,
+        unavailable: catalog.unavailable,
     })
 }
 
@@ -341,6 +348,8 @@ struct Catalog<'s> {
     releases: BTreeMap<PackageName, Option<Vec<(Version, Integrity)>>>,
     /// Each release fetched for the stripped comparison.
     stripped: BTreeMap<(PackageName, Version), StrippedRelease>,
+    /// Packages no configured registry can serve, and why.
+    unavailable: Vec<(PackageName, String)>,
 }
 
 impl<'s> Catalog<'s> {
@@ -349,6 +358,7 @@ impl<'s> Catalog<'s> {
             source,
             releases: BTreeMap::new(),
             stripped: BTreeMap::new(),
+            unavailable: Vec::new(),
         }
     }
 
@@ -388,6 +398,12 @@ impl<'s> Catalog<'s> {
                     Some(releases)
                 }
                 Err(SourceError::PackageNotFound { .. }) => None,
+                // No configured registry serves it: a guess no registry
+                // can answer, said in the result rather than failing.
+                Err(e @ SourceError::BackendUnavailable { .. }) => {
+                    self.unavailable.push((package.clone(), e.to_string()));
+                    None
+                }
                 Err(e) => return Err(fail(e)),
             };
             self.releases.insert(package.clone(), listed);

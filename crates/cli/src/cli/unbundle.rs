@@ -175,6 +175,10 @@ fn recognise(
     .open(args.offline)?;
     let recognised = warg_depsolve::recognise(composition, sources.source())
         .with_context(|| format!("cannot unbundle `{input}`"))?;
+    let note = crate::report::notices();
+    for (package, why) in &recognised.unavailable {
+        note(&format!("`{package}` was not looked for: {why}"));
+    }
     let store = args.store.as_ref().map(ContentStore::new);
     let mut packages = Vec::with_capacity(recognised.packages.len());
     for p in &recognised.packages {
