@@ -10,7 +10,12 @@
 //! first), the dependency references (`external-id`) and interface names of
 //! every nested component's imports, and the outer component's import and
 //! export names. Interfaces of the `wasi` namespace are never registry
-//! packages (as for the solver) and are not asked about.
+//! packages (as for the solver) and are not asked about. A nested component
+//! whose digest is no release's is compared with every release of those
+//! packages as a bundle nests it (each release fetched once per call), so
+//! a root, which no registry has, costs one fetch of each. In a bundle
+//! stripped of its name attributes, only the names that survive stripping
+//! (interface names) point to packages.
 //!
 //! Externalising the nested component at a top-level position keeps every
 //! component index (an import and a nested definition both append to the
@@ -235,7 +240,7 @@ pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, 
             .collect();
         let matched = match catalog.verbatim(&order, bytes)? {
             Some(m) => Some(m),
-            None => catalog.stripped(exported.iter(), bytes)?,
+            None => catalog.stripped(&order, bytes)?,
         };
         let Some((package, version, digest, release, form)) = matched else {
             inline.push(InlineComponent {
@@ -443,14 +448,14 @@ impl<'s> Catalog<'s> {
     /// The first release among `packages`' whose bytes, stripped as the
     /// bundler nests them, are `bytes`, or are `bytes` once the custom
     /// sections of both are removed. Fetches each release it compares.
-    fn stripped<'p>(
+    fn stripped(
         &mut self,
-        packages: impl Iterator<Item = &'p PackageName>,
+        packages: &[&PackageName],
         bytes: &[u8],
     ) -> Result<Option<Match>, ComposeError> {
         let ours = Integrity::sha256(bytes);
         let ours_bare = Integrity::sha256(&without_custom_sections(bytes, "nested component")?);
-        for package in packages {
+        for &package in packages {
             let Some(releases) = self.releases(package)?.map(<[_]>::to_vec) else {
                 continue;
             };
