@@ -134,7 +134,15 @@ fn a_wasm_compose_composition_is_recognised_and_bundles_back() {
     // The exact path refuses it, as before.
     assert!(warg_depsolve_compose::unbundle(&composition).is_err());
 
+    let (listings, reads) = (registry.listings(), registry.reads());
     let recognised = recognise(&composition, &registry).unwrap();
+    // Each package the composition names (inc, five, add) is listed once,
+    // and each of their 6 releases read at most twice (its digest, then
+    // its bytes for the comparison of the root as a stripped release).
+    let (listings, reads) = (registry.listings() - listings, registry.reads() - reads);
+    println!("recognise: {listings} listings, {reads} release reads");
+    assert_eq!(listings, 3);
+    assert!(reads <= 12, "{reads}");
     let mut labels = recognised_labels(&recognised);
     labels.sort();
     assert_eq!(
