@@ -38,6 +38,15 @@ fn printed_chains_do_not_repeat_themselves() {
     std::fs::write(env.path("core.wat"), "(module)").unwrap();
     std::fs::write(env.path("garbage.wasm"), b"garbage").unwrap();
     std::fs::create_dir(env.path("dir")).unwrap();
+    // A composition nesting a component that names `test:inc`, and a
+    // registry that cannot be listed (`test` is a file).
+    std::fs::write(
+        env.path("composed.wat"),
+        r#"(component (component (import "inc" (external-id "unlocked-dep=<test:inc@{>=1.0.0}>") (instance))))"#,
+    )
+    .unwrap();
+    std::fs::create_dir(env.path("broken")).unwrap();
+    std::fs::write(env.path("broken/test"), b"not a directory").unwrap();
     env.copy("roots/meet.wat", "meet.wat");
     env.copy_registry("reg");
 
@@ -101,6 +110,17 @@ fn printed_chains_do_not_repeat_themselves() {
         (
             vec!["unbundle", "garbage.wasm", "-o", "o.wasm", "--store", "s"],
             "bad magic bytes",
+        ),
+        (
+            vec![
+                "unbundle",
+                "composed.wat",
+                "-o",
+                "o.wasm",
+                "--registry",
+                "broken",
+            ],
+            "test:inc",
         ),
         (
             vec!["bundle", "meet.wat", "--registry", registry, "-o", "dir"],

@@ -144,7 +144,7 @@ pub fn import_names(resolution: &Resolution, taken: &BTreeSet<String>) -> Vec<St
         .collect()
 }
 
-fn base_import_name(package: &PackageName, track: Track) -> String {
+pub(crate) fn base_import_name(package: &PackageName, track: Track) -> String {
     format!(
         "{}-{}-{}",
         package.namespace(),

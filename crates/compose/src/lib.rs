@@ -24,6 +24,11 @@
 //! - [`unbundle`]: the exact inverse of bundling a locked form: the locked
 //!   form and the registry's bytes of each nested dependency, checked
 //!   against their digests.
+//! - [`recognise`]: the way back for a composition without the record
+//!   (`wasm-tools compose`, wac, a bundle after `wasm-tools strip`): each
+//!   nested component whose bytes are a release a [`Source`] serves
+//!   (verbatim, stripped as a bundle nests it, or without custom sections)
+//!   becomes a locked import of it; the others stay inline.
 //! - [`migrate`]: warg-era binaries whose import names are raw depnames
 //!   into the current form.
 //!
@@ -98,7 +103,8 @@
 //! `inline` nests each dependency in place of the import that `locked`
 //! reads, stripped by [`strip`], and writes the `record`; `parts` holds the
 //! result ([`BundleParts`]), `pieces` the bytes it is made of and their
-//! validation. `unbundle` reads the record and goes back. Under all of
+//! validation. `unbundle` reads the record and goes back; `recognise` goes
+//! back without one. Under all of
 //! them, `sections` reads and writes top-level sections and their import
 //! and export entries.
 
@@ -114,6 +120,7 @@ mod merge;
 mod migrate;
 mod parts;
 mod pieces;
+mod recognise;
 mod record;
 mod sections;
 pub mod strip;
@@ -125,6 +132,9 @@ pub use graph::{fetch_packages, import_names, lock, lock_with};
 pub use locked::is_locked_form;
 pub use migrate::migrate;
 pub use parts::BundleParts;
+pub use recognise::{
+    has_record, recognise, InlineComponent, NestedForm, Recognised, RecognisedPackage,
+};
 pub use record::{
     read_record, BundleRecord, DefinedComponent, ImportGroup, NestedDependency, BUNDLE_FORMAT,
     BUNDLE_SECTION,

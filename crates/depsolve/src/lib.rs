@@ -73,7 +73,7 @@
 //! | item | what |
 //! | --- | --- |
 //! | [`root_from_component`], [`resolve`], [`resolve_root`] | the registry dependencies of a component, solved |
-//! | [`lock`], [`bundle`], [`bundle_locked`], [`bundle_component`], [`unbundle`], [`migrate`] | the compose passes, over bytes |
+//! | [`lock`], [`bundle`], [`bundle_locked`], [`bundle_component`], [`unbundle`], [`recognise`], [`migrate`] | the compose passes, over bytes |
 //! | [`is_locked_form`] | whether a component is a locked form (bundle it with [`bundle_locked`]) |
 //! | [`sources`] | the configured registries behind the cache, as the command line opens them |
 //! | [`sbom`] | what a component is made of, as CycloneDX 1.6 or SPDX 2.3 JSON |
@@ -126,7 +126,10 @@ pub use warg_depsolve_solver as solver;
 #[cfg(feature = "warg")]
 pub use warg_depsolve_warg as warg;
 
-pub use warg_depsolve_compose::{ComposeError, ExtractedPackage, Unbundled};
+pub use warg_depsolve_compose::{
+    ComposeError, ExtractedPackage, InlineComponent, NestedForm, Recognised, RecognisedPackage,
+    Unbundled,
+};
 pub use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};
 pub use warg_depsolve_solver::{LockFile, Resolution, Root, SolveError, SolveOptions};
 
@@ -323,6 +326,21 @@ pub fn bundle_component(
 /// a restored dependency does not match its digest.
 pub fn unbundle(bundled: &[u8]) -> Result<Unbundled, Error> {
     Ok(warg_depsolve_compose::unbundle(bundled)?)
+}
+
+/// Unbundles a composition that carries no bundle record (made by
+/// `wasm-tools compose` or wac, or a bundle whose record was stripped):
+/// each nested component that is a release `source` serves becomes a
+/// locked import of it, the others stay inline (compose's
+/// [`recognise`](warg_depsolve_compose::recognise)). Whether an input has
+/// the record: [`compose::has_record`].
+///
+/// # Errors
+///
+/// [`Error::Compose`] for an input that is not a valid component or
+/// carries a record, or when the source fails (naming the package).
+pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, Error> {
+    Ok(warg_depsolve_compose::recognise(composition, source)?)
 }
 
 /// Rewrites a warg-era binary whose imports are raw depnames into the

@@ -99,6 +99,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
             version: d.version,
             digest: oci(&d.digest),
             written_to: None,
+            nested: None,
         })
         .collect();
     print(

@@ -21,11 +21,30 @@ pub struct PackageRef {
     /// Where `unbundle` put the bytes (a store or registry file), if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub written_to: Option<String>,
+    /// For a nested component `unbundle` recognised in a registry: how the
+    /// input nested the release (`verbatim`, `stripped`,
+    /// `without-custom-sections`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nested: Option<&'static str>,
+}
+
+/// A nested component `unbundle` kept inline: no configured registry has
+/// it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InlineRef {
+    /// The input's top-level section that nests it.
+    pub section: u32,
+    /// `sha256:<hex>` of its bytes.
+    pub digest: String,
+    /// Its size in bytes.
+    pub size: usize,
 }
 
 /// The JSON document of a compose command: `{"format": 1, "command",
 /// "input", "output", "size", "digest", "packages": [{"package", "version",
-/// "digest", "written_to"?}]}`.
+/// "digest", "written_to"?, "nested"?}], "inline"?: [{"section", "digest",
+/// "size"}]}` (`inline` from an `unbundle` that recognised releases in a
+/// registry).
 #[derive(Debug, Serialize)]
 pub struct OutputReport {
     format: u32,
@@ -35,6 +54,8 @@ pub struct OutputReport {
     size: usize,
     digest: String,
     packages: Vec<PackageRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inline: Option<Vec<InlineRef>>,
 }
 
 /// A digest in OCI form (`sha256:<hex>`) from a digest in any form.
@@ -89,6 +110,18 @@ pub fn print(
     written: Written<'_>,
     packages: Vec<PackageRef>,
 ) -> anyhow::Result<()> {
+    print_with_inline(out, global, written, packages, None)
+}
+
+/// [`print`], with the nested components an `unbundle` kept inline (JSON
+/// only: the text report of those is on stderr).
+pub fn print_with_inline(
+    out: &mut dyn Write,
+    global: &Global,
+    written: Written<'_>,
+    packages: Vec<PackageRef>,
+    inline: Option<Vec<InlineRef>>,
+) -> anyhow::Result<()> {
     let Written {
         command,
         what,
@@ -105,6 +138,7 @@ pub fn print(
         size,
         digest: digest.to_oci(),
         packages,
+        inline,
     };
     match global.format {
         Format::Json => write_json(out, &report),

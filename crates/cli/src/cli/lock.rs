@@ -63,6 +63,7 @@ pub fn run(args: &Args, global: &Global, out: &mut dyn Write) -> anyhow::Result<
             version: p.version.to_string(),
             digest: p.digest.to_oci(),
             written_to: None,
+            nested: None,
         })
         .collect();
     print(
