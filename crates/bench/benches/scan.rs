@@ -55,11 +55,24 @@ fn bench_scan(c: &mut Criterion) {
     let metadata = |bytes: &Verified| {
         ReleaseMetadata::from_verified(&package, &version, bytes).expect("bench metadata reads")
     };
-    assert!(metadata(&big_v).types.is_some(), "the types of the bench component read");
+    assert!(
+        metadata(&big_v).types.is_some(),
+        "the types of the bench component read"
+    );
     let m_big = best_of(budget, min_runs, || metadata(black_box(&big_v)));
     let m_tiny = best_of(budget, min_runs, || metadata(black_box(&tiny_v)));
-    report.ratio("metadata with types vs scan alone, tiny module", m_tiny, t_tiny, None);
-    report.ratio("metadata with types vs scan alone, big module", m_big, t_big, None);
+    report.ratio(
+        "metadata with types vs scan alone, tiny module",
+        m_tiny,
+        t_tiny,
+        None,
+    );
+    report.ratio(
+        "metadata with types vs scan alone, big module",
+        m_big,
+        t_big,
+        None,
+    );
     report.line(format!(
         "Metadata with types of the big component (digest known): {:.1} ms ({:.0} MB/s); paid once per release, then cached.",
         m_big.as_secs_f64() * 1e3,
