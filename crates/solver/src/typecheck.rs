@@ -95,18 +95,18 @@ pub(crate) fn check(
     ) else {
         return Ok(());
     };
-    let (offered, item) = match export {
+    let (checked, item) = match export {
         Some((export, short)) => match types.exports.get(export) {
-            Some(offered) => (offered.clone(), Some(short)),
+            Some(offered) => (offered.check(needed), Some(short)),
             None => return Ok(()),
         },
         None => match needed {
             // An instance import takes the provider's exports.
-            ItemType::Instance(_) => (types.as_instance(), None),
+            ItemType::Instance(_) => (types.provides(needed), None),
             ItemType::Exact(_) => return Ok(()),
         },
     };
-    offered.check(needed).map_err(|mismatch| {
+    checked.map_err(|mismatch| {
         format!(
             "{}, which {} imports as `{import}`",
             mismatch.describe(&provider(), item),

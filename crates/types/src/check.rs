@@ -1,6 +1,7 @@
 //! Whether a provided type satisfies a required one: the validator's
 //! subtype rules on [`ItemType`]s.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::ItemType;
@@ -109,30 +110,43 @@ impl ItemType {
     /// The first [`Mismatch`], in export-name order.
     pub fn check(&self, required: &ItemType) -> Result<(), Mismatch> {
         match (self, required) {
-            (ItemType::Instance(provided), ItemType::Instance(required)) => {
-                for (name, needed) in required {
-                    let Some(has) = provided.get(name) else {
-                        return Err(Mismatch {
-                            path: Vec::new(),
-                            kind: MismatchKind::Missing(name.clone()),
-                        });
-                    };
-                    has.check(needed).map_err(|mut inner| {
-                        inner.path.insert(0, name.clone());
-                        inner
-                    })?;
-                }
-                Ok(())
-            }
+            (ItemType::Instance(provided), required) => instance_provides(provided, required),
             (ItemType::Exact(a), ItemType::Exact(b)) if a == b => Ok(()),
-            (provided, required) => Err(Mismatch {
-                path: Vec::new(),
-                kind: MismatchKind::Differs {
-                    required: required.to_string(),
-                    provided: provided.to_string(),
-                },
-            }),
+            (provided, required) => Err(differs(provided, required)),
         }
+    }
+}
+
+/// Whether an instance with `provided` exports satisfies `required`.
+pub(crate) fn instance_provides(
+    provided: &BTreeMap<String, ItemType>,
+    required: &ItemType,
+) -> Result<(), Mismatch> {
+    let ItemType::Instance(required) = required else {
+        return Err(differs(&ItemType::Instance(provided.clone()), required));
+    };
+    for (name, needed) in required {
+        let Some(has) = provided.get(name) else {
+            return Err(Mismatch {
+                path: Vec::new(),
+                kind: MismatchKind::Missing(name.clone()),
+            });
+        };
+        has.check(needed).map_err(|mut inner| {
+            inner.path.insert(0, name.clone());
+            inner
+        })?;
+    }
+    Ok(())
+}
+
+fn differs(provided: &ItemType, required: &ItemType) -> Mismatch {
+    Mismatch {
+        path: Vec::new(),
+        kind: MismatchKind::Differs {
+            required: required.to_string(),
+            provided: provided.to_string(),
+        },
     }
 }
 

@@ -86,4 +86,24 @@ impl ComponentTypes {
     pub fn as_instance(&self) -> ItemType {
         ItemType::Instance(self.exports.clone())
     }
+
+    /// Whether the component's exports satisfy `required`, an instance
+    /// import taking the whole component: [`ItemType::check`] of
+    /// [`Self::as_instance`], without copying the exports. An import that
+    /// is not an instance type is satisfied by no component.
+    ///
+    /// ```
+    /// use warg_depsolve_types::{ComponentTypes, ItemType};
+    /// let none = ComponentTypes::default();
+    /// assert!(none.provides(&ItemType::Instance(Default::default())).is_ok());
+    /// let func = ItemType::Exact("func()".into());
+    /// assert!(none.provides(&func).is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first [`Mismatch`], as [`ItemType::check`].
+    pub fn provides(&self, required: &ItemType) -> Result<(), Mismatch> {
+        check::instance_provides(&self.exports, required)
+    }
 }
