@@ -453,7 +453,7 @@ fn warm_reads_list_and_hash_nothing_until_something_changes() {
     // Written once, when the source is done (here: asked to, as the next
     // instance shares the directory while this one lives).
     cold.flush_all().unwrap();
-    let summary = cache_dir.path().join("index/local/test/add/package.json");
+    let summary = cache_dir.path().join("index/local/summaries.index");
     let written = std::fs::read(&summary).unwrap();
 
     // A new instance (a new process): no listing, no read of the release.
@@ -620,14 +620,18 @@ fn an_unreadable_summary_is_rebuilt() {
     tick();
     let fresh = || CachedSource::new(&local, Cache::new(cache_dir.path()));
     let meta = fresh().metadata(&add, &v1).unwrap();
-    let summary = cache_dir.path().join("index/local/test/add/package.json");
+    let summary = cache_dir.path().join("index/local/summaries.index");
     std::fs::write(&summary, b"{ not json").unwrap();
     let scans = local.scans();
     assert_eq!(fresh().metadata(&add, &v1).unwrap(), meta);
     // Found again by digest in the metadata cache, not parsed.
     assert_eq!(local.scans(), scans);
-    let rebuilt = std::fs::read(&summary).unwrap();
-    assert!(serde_json::from_slice::<serde_json::Value>(&rebuilt).is_ok());
+    let rebuilt = String::from_utf8(std::fs::read(&summary).unwrap()).unwrap();
+    let line = rebuilt
+        .lines()
+        .find_map(|l| l.strip_prefix("test:add "))
+        .expect("test:add's summary line");
+    assert!(serde_json::from_str::<serde_json::Value>(line).is_ok());
     // Offline, with the summary gone, the per-release files still answer.
     std::fs::remove_file(&summary).unwrap();
     let offline = CachedSource::offline(&local, Cache::new(cache_dir.path()));
@@ -636,7 +640,8 @@ fn an_unreadable_summary_is_rebuilt() {
 
 /// A cold solve learns a package's releases one by one; its summary is
 /// written once, when the source is done, not after every release (which
-/// rewrote a growing file: quadratic in the number of releases).
+/// rewrote a growing file: quadratic in the number of releases), into the
+/// registry's one summaries file, beside the other packages' lines.
 #[test]
 fn the_summary_is_written_once_per_package() {
     let (reg_dir, cache_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -646,7 +651,7 @@ fn the_summary_is_written_once_per_package() {
     for (i, v) in versions.iter().enumerate() {
         local.publish(&add, &ver(v), &leaf(&i.to_string())).unwrap();
     }
-    let summary = cache_dir.path().join("index/local/test/add/package.json");
+    let summary = cache_dir.path().join("index/local/summaries.index");
     {
         let cold = CachedSource::new(&local, Cache::new(cache_dir.path()));
         cold.versions(&add).unwrap();
@@ -659,4 +664,18 @@ fn the_summary_is_written_once_per_package() {
     for v in versions {
         assert!(text.contains(v), "{v} missing from {text}");
     }
+    // Another instance learning another package keeps this one's line.
+    let base = pkg("test:base");
+    local.publish(&base, &ver("1.0.0"), &leaf("b")).unwrap();
+    {
+        let other = CachedSource::new(&local, Cache::new(cache_dir.path()));
+        other.metadata(&base, &ver("1.0.0")).unwrap();
+    }
+    let text = std::fs::read_to_string(&summary).unwrap();
+    let packages: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(' ').map(|(name, _)| name))
+        .collect();
+    assert_eq!(packages, ["test:add", "test:base"], "{text}");
 }

@@ -49,6 +49,8 @@ pub struct CachedSource<S> {
     /// Each package's summary as read from (and written to) the index, and
     /// the metadata handed out.
     pub(super) summaries: Mutex<HashMap<PackageName, Summary>>,
+    /// Each registry's pack of summaries, read once per instance.
+    pub(super) packs: Mutex<HashMap<String, Arc<Pack>>>,
     pub(super) counters: Counters,
     /// Where warnings go (a damaged cache file discarded); none by default.
     pub(super) warn: Option<Warn>,
@@ -71,12 +73,57 @@ impl<S> Drop for CachedSource<S> {
         // Derived data: a summary that cannot be written costs a re-read
         // next time, never a wrong answer.
         if !self.offline {
-            let summaries = self.summaries.get_mut().unwrap_or_else(|e| e.into_inner());
-            for summary in summaries.values_mut().filter(|s| s.dirty) {
-                summary.dirty = false;
-                let _ = self.cache.index.set_summary(&summary.file);
+            let _ = self.flush_all();
+        }
+    }
+}
+
+impl<S> CachedSource<S> {
+    /// Writes every package summary that changed (offline: none), one
+    /// file per registry: once per solve, however many packages and
+    /// releases were learned. Called when the source is dropped; callers
+    /// that share a cache directory with another live source may call it
+    /// earlier.
+    ///
+    /// # Errors
+    ///
+    /// The first registry's pack that could not be written (the others
+    /// are still tried; a summary not written is tried again at the next
+    /// flush).
+    pub fn flush_all(&self) -> Result<(), SourceError> {
+        if self.offline {
+            return Ok(());
+        }
+        let mut by_registry: BTreeMap<String, Vec<PackageFile>> = BTreeMap::new();
+        for summary in self
+            .summaries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values_mut()
+            .filter(|s| s.dirty)
+        {
+            summary.dirty = false;
+            by_registry
+                .entry(summary.file.registry.clone())
+                .or_default()
+                .push(summary.file.clone());
+        }
+        let mut first = Ok(());
+        for (registry, files) in by_registry {
+            if let Err(e) = self.cache.index.set_pack(&registry, &files) {
+                // Not written: try again at the next flush.
+                let mut summaries = self.summaries.lock().unwrap_or_else(|e| e.into_inner());
+                for file in &files {
+                    if let Some(s) = summaries.get_mut(&file.package) {
+                        s.dirty = true;
+                    }
+                }
+                if first.is_ok() {
+                    first = Err(e.into_source_error(&registry, &files[0].package));
+                }
             }
         }
+        first
     }
 }
 
@@ -113,6 +160,7 @@ impl<S: Source> CachedSource<S> {
             cache,
             offline: false,
             summaries: Mutex::new(HashMap::new()),
+            packs: Mutex::new(HashMap::new()),
             counters: Counters::default(),
             warn: None,
         }
@@ -186,10 +234,11 @@ impl<S: Source> CachedSource<S> {
         if let Some(summary) = lock().get_mut(package) {
             return f(summary);
         }
+        let registry = self.inner.registry_for(package);
         let file = self
-            .cache
-            .index
-            .summary(self.inner.registry_for(package), package);
+            .pack(registry)
+            .get(registry, package)
+            .unwrap_or_else(|| PackageFile::empty(registry, package));
         let mut summaries = lock();
         let summary = summaries.entry(package.clone()).or_insert(Summary {
             file,
@@ -199,51 +248,16 @@ impl<S: Source> CachedSource<S> {
         f(summary)
     }
 
-    /// Writes every package summary that changed (offline: none): once
-    /// per package per solve, however many releases were learned. Called
-    /// when the source is dropped; callers that share a cache directory
-    /// with another live source may call it earlier.
-    ///
-    /// # Errors
-    ///
-    /// The first summary that could not be written (the others are still
-    /// tried; a summary not written is tried again at the next flush).
-    pub fn flush_all(&self) -> Result<(), SourceError> {
-        let packages: Vec<PackageName> = self
-            .summaries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|(_, s)| s.dirty)
-            .map(|(p, _)| p.clone())
-            .collect();
-        let mut first = Ok(());
-        for package in packages {
-            if let Err(e) = self.flush(&package) {
-                if first.is_ok() {
-                    first = Err(e);
-                }
-            }
+    /// The pack of `registry`'s summaries, read from the index the first
+    /// time this instance needs it.
+    fn pack(&self, registry: &str) -> Arc<Pack> {
+        let mut packs = self.packs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pack) = packs.get(registry) {
+            return pack.clone();
         }
-        first
-    }
-
-    /// Writes `package`'s summary if it changed (offline: never).
-    fn flush(&self, package: &PackageName) -> Result<(), SourceError> {
-        if self.offline {
-            return Ok(());
-        }
-        let file = self.with_summary(package, |s| {
-            std::mem::take(&mut s.dirty).then(|| s.file.clone())
-        });
-        match file {
-            Some(file) => self.cache.index.set_summary(&file).map_err(|e| {
-                // Not written: try again on the next change.
-                self.with_summary(package, |s| s.dirty = true);
-                e.into_source_error(self.inner.registry_for(package), package)
-            }),
-            None => Ok(()),
-        }
+        let pack = Arc::new(self.cache.index.pack(registry));
+        packs.insert(registry.to_string(), pack.clone());
+        pack
     }
 
     /// Lists `package` at the source and records the list (and its stamp)

@@ -1,5 +1,6 @@
 //! The per-registry index: last-seen version lists, release digests and
-//! the package summaries a warm solve reads.
+//! the package summaries a warm solve reads, all of a registry's in one
+//! file.
 
 use super::*;
 
@@ -98,6 +99,75 @@ pub(super) struct ReleaseEntry {
     pub(super) meta: Option<MetaRecord>,
 }
 
+impl PackageFile {
+    /// A summary that knows nothing yet.
+    pub(super) fn empty(registry: &str, package: &PackageName) -> Self {
+        PackageFile {
+            format: FORMAT,
+            registry: registry.to_string(),
+            package: package.clone(),
+            versions_stamp: None,
+            releases: None,
+            entries: BTreeMap::new(),
+        }
+    }
+}
+
+/// The name of a registry's pack file in its index directory.
+const PACK_FILE: &str = "summaries.index";
+
+/// Every package summary of one registry, as one file: a header line, then
+/// one line per package, `<ns:name> <summary as JSON>`, sorted by name. It
+/// is read with one call and a line is parsed only when its package is
+/// asked for, so a warm solve opens one file per registry (not one per
+/// package) and parses the summaries it uses, whatever the file holds.
+pub(super) struct Pack {
+    text: Vec<u8>,
+    /// Each package's summary: its byte range in `text`.
+    lines: HashMap<String, std::ops::Range<usize>>,
+}
+
+impl Pack {
+    fn header(registry: &str) -> String {
+        format!(
+            "warg-depsolve-index {FORMAT} {}\n",
+            encode_component(registry)
+        )
+    }
+
+    /// The lines of `text`, if its header is this format's for `registry`
+    /// (else none: a pack of another format or registry is rebuilt).
+    fn parse(text: Vec<u8>, registry: &str) -> Pack {
+        let mut lines = HashMap::new();
+        let header = Self::header(registry);
+        if text.starts_with(header.as_bytes()) {
+            let mut start = header.len();
+            while start < text.len() {
+                let end = text[start..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(text.len(), |i| start + i);
+                let line = &text[start..end];
+                if let Some(space) = line.iter().position(|&b| b == b' ') {
+                    if let Ok(name) = std::str::from_utf8(&line[..space]) {
+                        lines.insert(name.to_string(), start + space + 1..end);
+                    }
+                }
+                start = end + 1;
+            }
+        }
+        Pack { text, lines }
+    }
+
+    /// `package`'s summary, if the pack holds a readable one.
+    pub(super) fn get(&self, registry: &str, package: &PackageName) -> Option<PackageFile> {
+        let range = self.lines.get(&package.to_string())?;
+        serde_json::from_slice::<PackageFile>(&self.text[range.clone()])
+            .ok()
+            .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
+    }
+}
+
 /// The per-registry index: last-seen version lists and release digests.
 #[derive(Clone, Debug)]
 pub(super) struct Index {
@@ -110,38 +180,47 @@ impl Index {
         join_inside(&self.dir, &[&registry, package.namespace(), package.name()])
     }
 
-    pub(super) fn summary_path(&self, registry: &str, package: &PackageName) -> Option<PathBuf> {
-        Some(self.package_dir(registry, package)?.join("package.json"))
+    /// The file holding every package summary of `registry` (a dot, which
+    /// no namespace has, keeps it apart from the namespace directories).
+    pub(super) fn pack_path(&self, registry: &str) -> Option<PathBuf> {
+        join_inside(&self.dir, &[&encode_component(registry), PACK_FILE])
     }
 
-    /// The package's summary, or an empty one when there is none (or it
-    /// cannot be read back: derived data, rebuilt as it is used).
-    pub(super) fn summary(&self, registry: &str, package: &PackageName) -> PackageFile {
-        let empty = || PackageFile {
-            format: FORMAT,
-            registry: registry.to_string(),
-            package: package.clone(),
-            versions_stamp: None,
-            releases: None,
-            entries: BTreeMap::new(),
-        };
-        let Some(path) = self.summary_path(registry, package) else {
-            return empty();
-        };
-        read_small(&path)
-            .ok()
-            .and_then(|text| serde_json::from_slice::<PackageFile>(&text).ok())
-            .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
-            .unwrap_or_else(empty)
+    /// The summaries of `registry`, read with one call (empty when there
+    /// is no file or it is not ours: derived data, rebuilt as it is used).
+    pub(super) fn pack(&self, registry: &str) -> Pack {
+        let text = self
+            .pack_path(registry)
+            .and_then(|path| std::fs::read(path).ok())
+            .unwrap_or_default();
+        Pack::parse(text, registry)
     }
 
-    /// Replaces the package's summary (last writer wins: see the module
-    /// docs).
-    pub(super) fn set_summary(&self, file: &PackageFile) -> Result<(), CacheError> {
-        let Some(path) = self.summary_path(&file.registry, &file.package) else {
+    /// Writes `files` (summaries of `registry`) into its pack, keeping the
+    /// other packages' lines as they are on disk now (last writer wins per
+    /// write: see the module docs).
+    pub(super) fn set_pack(&self, registry: &str, files: &[PackageFile]) -> Result<(), CacheError> {
+        let Some(path) = self.pack_path(registry) else {
             return Ok(());
         };
-        let text = serde_json::to_vec(file).map_err(|e| CacheError::io(&path, e.into()))?;
+        let current = self.pack(registry);
+        let mut lines: BTreeMap<&str, Vec<u8>> = current
+            .lines
+            .iter()
+            .map(|(name, range)| (name.as_str(), current.text[range.clone()].to_vec()))
+            .collect();
+        let names: Vec<String> = files.iter().map(|f| f.package.to_string()).collect();
+        for (file, name) in files.iter().zip(&names) {
+            let line = serde_json::to_vec(file).map_err(|e| CacheError::io(&path, e.into()))?;
+            lines.insert(name, line);
+        }
+        let mut text = Pack::header(registry).into_bytes();
+        for (name, line) in lines {
+            text.extend_from_slice(name.as_bytes());
+            text.push(b' ');
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+        }
         write_atomic_with(&path, &text, Existing::Replace, false)
             .map_err(|e| CacheError::io(&path, e))
     }

@@ -8,7 +8,7 @@
 //! <cache>/metadata/sha256/<hex>.json                  scanned metadata of that content
 //! <cache>/index/<registry>/<ns>/<name>/versions.json  last-seen version list
 //! <cache>/index/<registry>/<ns>/<name>/<version>.digest  the release's digest
-//! <cache>/index/<registry>/<ns>/<name>/package.json   summary: all of the above for the package, with stamps
+//! <cache>/index/<registry>/summaries.index            summaries: all of the above, one line per package, with stamps
 //! ```
 //!
 //! `<registry>` is the registry name with every byte outside `[a-z0-9_-]`
@@ -22,21 +22,26 @@
 //! per registry, and is what lets an offline [`CachedSource`] answer
 //! version lists and metadata without its source.
 //!
-//! # The package summary: a warm solve reads one file per package
+//! # The package summaries: a warm solve reads one file per registry
 //!
-//! `package.json` holds what a solve needs of one package: its version list
-//! and, for each release seen, its digest and metadata, each with the
-//! source's [`Stamp`] of what it was read from (for a local registry: the
-//! identity of the package directory and of the release file; see
-//! [`LocalRegistry`](crate::LocalRegistry)). A new [`CachedSource`] reads
-//! a package's summary once; online, it asks the source for the current
-//! stamp (one `stat`) and reuses the recorded answer when it is the same,
-//! so a warm solve over a local registry costs one file read and a couple
-//! of `stat`s per package: no directory listing, no hashing, no per-release
-//! file. When a stamp differs (a release published or yanked, a file
-//! replaced) or the source has none (a remote source, a file changed
-//! within the last seconds), the source is asked as before and the summary
-//! updated. It is rewritten only when something in it changed.
+//! A package's summary holds what a solve needs of one package: its
+//! version list and, for each release seen, its digest and metadata (type
+//! facts included), each with the source's [`Stamp`] of what it was read
+//! from (for a local registry: the identity of the package directory and
+//! of the release file; see [`LocalRegistry`](crate::LocalRegistry)). A
+//! registry's summaries share one file, `summaries.index` (a header line,
+//! then `<ns:name> <summary as JSON>` per package); a new [`CachedSource`]
+//! reads it with one call the first time it needs the registry and parses
+//! a package's line the first time it needs the package. Online, it asks
+//! the source for the current stamp (one `stat`) and reuses the recorded
+//! answer when it is the same, so a warm solve over a local registry costs
+//! one file read per registry and a couple of `stat`s per package: no
+//! directory listing, no hashing, no per-release file. When a stamp
+//! differs (a release published or yanked, a file replaced) or the source
+//! has none (a remote source, a file changed within the last seconds), the
+//! source is asked as before and the summary updated. The file is
+//! rewritten only when a summary in it changed, once per solve, with the
+//! lines other processes wrote since kept.
 //!
 //! # Integrity and concurrency
 //!
@@ -53,9 +58,9 @@
 //! file or none, never a torn one. Content and metadata files are functions
 //! of their digest (two writers write the same bytes), each release's
 //! digest has its own file (immutable releases: the same bytes each time),
-//! and a version list is replaced whole by the latest writer. The summary
-//! is the one file that is read, changed and written back, so two processes
-//! updating one package's summary at once can lose one's update; it is
+//! and a version list is replaced whole by the latest writer. The summaries
+//! file is the one file that is read, changed and written back, so two
+//! processes updating it at once can lose one's update; it is
 //! therefore only ever a copy of the other index files (written before it)
 //! plus stamps: a lost or stale entry costs a re-read of the source or of
 //! those files, and an entry is used only while the source's stamp equals
@@ -223,32 +228,6 @@ struct Counters {
 
 fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
-}
-
-/// The bytes of a small file in as few system calls as an open, a read and
-/// a close: unlike [`std::fs::read`], no `stat` for a size hint and no
-/// second read to see the end. A read shorter than asked for is taken as
-/// the end of the file; were it not, the text would be cut short, which
-/// its parser rejects, and the caller treats it as absent (derived data).
-fn read_small(path: &Path) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut buf = vec![0; 16 * 1024];
-    let mut len = 0;
-    loop {
-        let n = match file.read(&mut buf[len..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        len += n;
-        if n == 0 || len < buf.len() {
-            break;
-        }
-        buf.resize(buf.len() * 2, 0);
-    }
-    buf.truncate(len);
-    Ok(buf)
 }
 
 /// The hex digits of a digest (its OCI form after the colon).
