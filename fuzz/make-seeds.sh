@@ -18,7 +18,7 @@ export XDG_CACHE_HOME="$WORK/cache" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="
 unset WARG_DEPSOLVE_CONFIG
 
 rm -rf "$SEEDS"
-for t in depref scan lockfile config bundle_record unbundle migrate bundle; do
+for t in depref scan lockfile config bundle_record unbundle recognise migrate bundle; do
     mkdir -p "$SEEDS/$t"
 done
 
@@ -52,6 +52,14 @@ done
 # The frame the bundle_record target writes its payloads into
 # (src/lib.rs includes it).
 test -f "$SEEDS/unbundle/meet.bundled.wasm"
+
+# recognise: every bundle without its record, and after `wasm-tools strip`
+# (which drops the record and name sections at every level).
+for b in "$SEEDS"/unbundle/*.wasm; do
+    stem=$(basename "$b" .wasm)
+    wasm-tools strip -d warg-depsolve-bundle "$b" -o "$SEEDS/recognise/$stem.norecord.wasm"
+    wasm-tools strip "$b" -o "$SEEDS/recognise/$stem.nocustom.wasm"
+done
 
 # bundle_record: a first byte picks the mode (even: a whole binary; odd:
 # the record payload inside the meet bundle).

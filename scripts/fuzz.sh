@@ -25,7 +25,7 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then
     RUNS=$1
     shift
 fi
-ALL=(depref scan lockfile config bundle_record unbundle migrate bundle)
+ALL=(depref scan lockfile config bundle_record unbundle recognise migrate bundle)
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
     TARGETS=("${ALL[@]}")

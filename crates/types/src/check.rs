@@ -32,8 +32,8 @@ pub enum MismatchKind {
 }
 
 impl fmt::Display for Mismatch {
-    /// Worded to follow "<provider>'s `<item>`": `has no `delete``, or
-    /// `` `get` is `func() -> u32`, not `func() -> string` ``.
+    /// Worded to follow a provider's item ("acme:kv@1.2.0's `store`"):
+    /// ``has no `delete` ``, or `` `get` is `func() -> u32`, not `func() -> string` ``.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = self.path.join("/");
         match (&self.kind, at.is_empty()) {
