@@ -10,6 +10,7 @@ use std::process::Command;
 
 use common::*;
 use warg_depsolve_fixtures::run::{call1, call2};
+use warg_depsolve_fixtures::without_custom_sections;
 
 fn registry() -> String {
     testdata().join("registry").display().to_string()
@@ -17,31 +18,6 @@ fn registry() -> String {
 
 fn meet() -> String {
     testdata().join("roots/meet.wat").display().to_string()
-}
-
-/// `bytes` without its top-level custom sections (the record among them).
-fn without_custom_sections(bytes: &[u8]) -> Vec<u8> {
-    let mut out = bytes[..8].to_vec();
-    let mut pos = 8;
-    while pos < bytes.len() {
-        let id = bytes[pos];
-        let (mut size, mut shift, mut len) = (0usize, 0, 0);
-        loop {
-            let b = bytes[pos + 1 + len];
-            size |= usize::from(b & 0x7f) << shift;
-            shift += 7;
-            len += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        let end = pos + 1 + len + size;
-        if id != 0 {
-            out.extend_from_slice(&bytes[pos..end]);
-        }
-        pos = end;
-    }
-    out
 }
 
 /// A bundle of `meet` with its record removed, as `s.wasm`.

@@ -13,6 +13,7 @@ use common::*;
 use warg_depsolve_compose::{
     has_record, recognise, Bundler, ComposeError, NestedForm, Packages, Recognised,
 };
+use warg_depsolve_fixtures::without_custom_sections;
 use warg_depsolve_names::Integrity;
 use warg_depsolve_registry::{LocalRegistry, MemorySource, Source};
 use warg_depsolve_solver::Resolution;
@@ -98,31 +99,6 @@ fn recognised_labels(recognised: &Recognised) -> Vec<String> {
         .iter()
         .map(|p| format!("{}@{}", p.package, p.version))
         .collect()
-}
-
-/// The bytes of `bytes` with every top-level custom section removed.
-fn without_custom_sections(bytes: &[u8]) -> Vec<u8> {
-    let mut out = bytes[..8].to_vec();
-    let mut pos = 8;
-    while pos < bytes.len() {
-        let id = bytes[pos];
-        let (mut size, mut shift, mut len) = (0usize, 0, 0);
-        loop {
-            let b = bytes[pos + 1 + len];
-            size |= usize::from(b & 0x7f) << shift;
-            shift += 7;
-            len += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-        }
-        let end = pos + 1 + len + size;
-        if id != 0 {
-            out.extend_from_slice(&bytes[pos..end]);
-        }
-        pos = end;
-    }
-    out
 }
 
 #[test]

@@ -35,15 +35,21 @@ impl fmt::Display for Mismatch {
     /// Worded to follow a provider's item ("acme:kv@1.2.0's `store`"):
     /// ``has no `delete` ``, or `` `get` is `func() -> u32`, not `func() -> string` ``.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = self.path.join("/");
-        match (&self.kind, at.is_empty()) {
-            (MismatchKind::Missing(name), true) => write!(f, "has no `{name}`"),
-            (MismatchKind::Missing(name), false) => write!(f, "`{at}` has no `{name}`"),
-            (MismatchKind::Differs { required, provided }, true) => {
-                write!(f, "is `{provided}`, not `{required}`")
-            }
-            (MismatchKind::Differs { required, provided }, false) => {
-                write!(f, "`{at}` is `{provided}`, not `{required}`")
+        if !self.path.is_empty() {
+            write!(f, "`{}` ", self.path.join("/"))?;
+        }
+        f.write_str(&self.kind.predicate())
+    }
+}
+
+impl MismatchKind {
+    /// What is wrong, said of its subject: ``has no `delete` ``, or
+    /// `` is `func() -> u32`, not `func() -> string` ``.
+    fn predicate(&self) -> String {
+        match self {
+            MismatchKind::Missing(name) => format!("has no `{name}`"),
+            MismatchKind::Differs { required, provided } => {
+                format!("is `{provided}`, not `{required}`")
             }
         }
     }
@@ -69,12 +75,7 @@ impl Mismatch {
         } else {
             format!("{owner}'s `{}`", path.join("/"))
         };
-        match &self.kind {
-            MismatchKind::Missing(name) => format!("{subject} has no `{name}`"),
-            MismatchKind::Differs { required, provided } => {
-                format!("{subject} is `{provided}`, not `{required}`")
-            }
-        }
+        format!("{subject} {}", self.kind.predicate())
     }
 }
 
