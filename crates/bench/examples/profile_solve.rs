@@ -1,5 +1,7 @@
 //! A small binary for profiling one solver under callgrind:
-//! `profile_solve [ours|offline|naive] [packages] [roots] [pin share]`.
+//! `profile_solve [ours|fresh|offline|naive] [packages] [roots] [pin share]`
+//! (`ours`: one `Solver` kept across the roots; `fresh`: `resolve`, a new
+//! solver per root).
 //!
 //! ```text
 //! valgrind --tool=callgrind --toggle-collect='*profile_solve::run*' \
@@ -8,24 +10,32 @@
 
 use semver::Version;
 use warg_depsolve_bench::synth::{Spec, SyntheticRegistry};
-use warg_depsolve_solver::{resolve, SolveOptions};
+use warg_depsolve_solver::{resolve, SolveOptions, Solver};
 
 #[inline(never)]
 fn run(which: &str, registry: &SyntheticRegistry, roots: u64) -> usize {
     let list = registry.roots(roots);
     let mut solved = 0;
     match which {
-        "ours" => {
+        "ours" | "fresh" => {
             let source = registry.memory_source(registry.packages.len());
             let roots: Vec<_> = list.iter().map(|r| registry.solver_root(r)).collect();
+            let solver = Solver::new(&source);
             let start = std::time::Instant::now();
-            solved += run_ours(&source, &roots);
+            for _ in 0..repeat() {
+                solved += match which {
+                    "ours" => run_kept(&solver, &roots),
+                    _ => run_ours(&source, &roots),
+                };
+            }
             eprintln!("solving alone: {:?}", start.elapsed());
         }
         "offline" => {
             let provider = registry.offline_provider(&list);
             let start = std::time::Instant::now();
-            solved += run_offline(&provider, &list);
+            for _ in 0..repeat() {
+                solved += run_offline(&provider, &list);
+            }
             eprintln!("solving alone: {:?}", start.elapsed());
         }
         _ => {
@@ -37,6 +47,15 @@ fn run(which: &str, registry: &SyntheticRegistry, roots: u64) -> usize {
     solved
 }
 
+/// How many times the roots are solved (`PROFILE_REPEAT`, default 1), so
+/// that a profile is mostly solving rather than generating the registry.
+fn repeat() -> usize {
+    std::env::var("PROFILE_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
 #[inline(never)]
 fn run_ours(
     source: &warg_depsolve_registry::MemorySource,
@@ -45,6 +64,14 @@ fn run_ours(
     roots
         .iter()
         .filter(|r| resolve(source, r, &SolveOptions::default()).is_ok())
+        .count()
+}
+
+#[inline(never)]
+fn run_kept(solver: &Solver<'_>, roots: &[warg_depsolve_solver::Root]) -> usize {
+    roots
+        .iter()
+        .filter(|r| solver.resolve(r, &SolveOptions::default()).is_ok())
         .count()
 }
 

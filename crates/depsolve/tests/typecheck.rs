@@ -482,6 +482,19 @@ fn every_resolve_bundles_and_every_no_solution_is_confirmed() {
         }
         let root = component(&imports_of(&root_deps), &[func("run", 0)], None);
         let case = format!("seed {seed}: root {root_deps:?}\nregistry {registry:#?}");
+        // A solver kept across solves (the second reuses every release's
+        // interpreted imports, and the type mismatches found with them)
+        // answers as a fresh solve, reports word for word.
+        let solver = warg_depsolve::solver::Solver::new(&source);
+        let parsed = warg_depsolve::root_from_component("root", &root).unwrap();
+        let fresh = warg_depsolve::resolve(&source, "root", &root, &SolveOptions::default())
+            .map_err(|e| e.to_string());
+        for _ in 0..2 {
+            let kept = solver
+                .resolve(&parsed, &SolveOptions::default())
+                .map_err(|e| warg_depsolve::Error::from(e).to_string());
+            assert_eq!(kept, fresh, "{case}");
+        }
         match warg_depsolve::resolve(&source, "root", &root, &SolveOptions::default()) {
             Ok(resolution) => {
                 // Every constraint holds in the model too.

@@ -1,14 +1,31 @@
-//! What one solve knows of each package: its interned name, its sorted
+//! What the solver knows of each package: its interned name, its sorted
 //! release list and the metadata of the releases looked at, each asked of
-//! the [`Source`] once per solve and kept in one table indexed by the
-//! package's id and the release's position.
+//! the [`Source`] once and kept in one table indexed by the package's id
+//! and the release's position.
 //!
-//! Beside each release's metadata the table keeps what the solve derives
+//! Beside each release's metadata the table keeps what the solver derives
 //! from it (`D`: the requirements keep the release's dependencies,
 //! resolved), so that one lookup finds both; the catalog only stores it
 //! and knows nothing of what it is.
+//!
+//! # Across solves
+//!
+//! A catalog outlives one solve when a [`Solver`](crate::Solver) holds it
+//! (an index of interpreted releases, as uv keeps one): what was read and
+//! derived in one solve is reused by the next. Each solve starts a new
+//! *epoch* ([`Catalog::begin_solve`]), and the first time a solve asks for
+//! a package's releases the source is asked again. If it hands out the
+//! very list it handed out before (the same shared `Arc`, which sources
+//! that keep their lists do until the package changes), everything kept
+//! for the package stays; otherwise the package's releases, metadata and
+//! derived values are dropped and its *list version* moves on, so that
+//! values derived from it elsewhere (another release's requirements) can
+//! tell they are stale ([`Catalog::list_version`]). Releases are
+//! immutable in every registry, so a release's metadata is read once per
+//! list; a release replaced in place anyway is caught where its bytes are
+//! fetched, by their digest.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -20,25 +37,44 @@ use warg_depsolve_registry::{Release, ReleaseMetadata, Source, SourceError};
 
 use crate::node::Pkg;
 
-/// The packages of one solve, as the source described them, and `D` per
-/// release.
+/// The packages the solver has looked at, as the source described them,
+/// and `D` per release.
 pub(crate) struct Catalog<'a, D> {
     source: &'a dyn Source,
     ids: RefCell<Map<Rc<PackageName>, u32>>,
     /// Indexed by [`Pkg::id`].
     packages: RefCell<Vec<PackageData<D>>>,
+    /// The current solve (see the module docs).
+    epoch: Cell<u64>,
 }
 
-/// What the solve knows of one package.
+/// What the solver knows of one package.
 struct PackageData<D> {
     pkg: Pkg,
-    /// The source's releases, sorted; `None` until first asked.
-    releases: Option<Arc<[Release]>>,
-    /// Per release, at the same index as `releases`.
+    listing: Listing,
+    /// The epoch in which the source last confirmed `listing`.
+    confirmed: u64,
+    /// Moves on whenever `listing` changes.
+    version: u32,
+    /// Per release, at the same index as the sorted releases.
     slots: Vec<ReleaseSlot<D>>,
 }
 
-/// What the solve knows of one release; `None` until first asked.
+/// A package's releases as last asked.
+enum Listing {
+    /// Not asked yet.
+    Unknown,
+    /// The source does not know the package.
+    Absent,
+    /// The source's list (kept to recognise it when handed out again),
+    /// and the same sorted, build ties marked.
+    Listed {
+        raw: Arc<[Release]>,
+        sorted: Arc<[Release]>,
+    },
+}
+
+/// What the solver knows of one release; `None` until first asked.
 struct ReleaseSlot<D> {
     metadata: Option<Arc<ReleaseMetadata>>,
     derived: Option<D>,
@@ -60,7 +96,29 @@ impl<'a, D: Clone> Catalog<'a, D> {
             source,
             ids: RefCell::default(),
             packages: RefCell::default(),
+            epoch: Cell::new(1),
         }
+    }
+
+    /// Starts a solve: every package's list is asked of the source again
+    /// the first time the solve needs it.
+    pub(crate) fn begin_solve(&self) {
+        self.epoch.set(self.epoch.get() + 1);
+    }
+
+    /// Drops every derived value (what they were derived under changed).
+    pub(crate) fn forget_derived(&self) {
+        for data in self.packages.borrow_mut().iter_mut() {
+            for slot in &mut data.slots {
+                slot.derived = None;
+            }
+        }
+    }
+
+    /// The version of a package's list: it moves on whenever the source
+    /// hands out another list, or stops or starts knowing the package.
+    pub(crate) fn list_version(&self, pkg: &Pkg) -> u32 {
+        self.packages.borrow()[pkg.id() as usize].version
     }
 
     /// The source everything comes from (for what is not kept per solve:
@@ -80,18 +138,54 @@ impl<'a, D: Clone> Catalog<'a, D> {
         self.ids.borrow_mut().insert(name, pkg.id());
         packages.push(PackageData {
             pkg: pkg.clone(),
-            releases: None,
+            listing: Listing::Unknown,
+            confirmed: 0,
+            version: 0,
             slots: Vec::new(),
         });
         pkg
     }
 
-    /// The package's releases, sorted, asked of the source once per solve.
+    /// The package's releases, sorted, asked of the source once per solve
+    /// (see the module docs for what is kept when the answer is the list
+    /// it gave before).
     pub(crate) fn releases(&self, pkg: &Pkg) -> Result<Arc<[Release]>, SourceError> {
-        if let Some(r) = &self.packages.borrow()[pkg.id() as usize].releases {
-            return Ok(r.clone());
+        let epoch = self.epoch.get();
+        {
+            let packages = self.packages.borrow();
+            let data = &packages[pkg.id() as usize];
+            if let (true, Listing::Listed { sorted, .. }) = (data.confirmed == epoch, &data.listing)
+            {
+                return Ok(sorted.clone());
+            }
         }
-        let mut list = self.source.versions(pkg)?.releases;
+        let raw = match self.source.versions(pkg) {
+            Ok(listing) => listing.releases,
+            Err(e) => {
+                if let SourceError::PackageNotFound { .. } = e {
+                    let mut packages = self.packages.borrow_mut();
+                    let data = &mut packages[pkg.id() as usize];
+                    if !matches!(data.listing, Listing::Absent) {
+                        data.listing = Listing::Absent;
+                        data.slots = Vec::new();
+                        data.version += 1;
+                    }
+                    data.confirmed = epoch;
+                }
+                return Err(e);
+            }
+        };
+        {
+            let mut packages = self.packages.borrow_mut();
+            let data = &mut packages[pkg.id() as usize];
+            if let Listing::Listed { raw: kept, sorted } = &data.listing {
+                if Arc::ptr_eq(kept, &raw) {
+                    data.confirmed = epoch;
+                    return Ok(sorted.clone());
+                }
+            }
+        }
+        let mut list = raw.clone();
         // Sources list in order as a rule; checking is cheaper than sorting.
         if !list.is_sorted_by(|a, b| compare(&a.version, &b.version).is_le()) {
             let mut sorted = list.to_vec();
@@ -102,7 +196,12 @@ impl<'a, D: Clone> Catalog<'a, D> {
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id() as usize];
         data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
-        data.releases = Some(list.clone());
+        data.listing = Listing::Listed {
+            raw,
+            sorted: list.clone(),
+        };
+        data.version += 1;
+        data.confirmed = epoch;
         Ok(list)
     }
 
@@ -110,7 +209,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// (every package a node names is), without copying them.
     pub(crate) fn with_releases<R>(&self, pkg: &Pkg, f: impl FnOnce(&[Release]) -> R) -> Option<R> {
         let packages = self.packages.borrow();
-        packages[pkg.id() as usize].releases.as_deref().map(f)
+        packages[pkg.id() as usize].sorted().map(f)
     }
 
     /// The slot of a listed release, if it is listed.
@@ -122,7 +221,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
     ) -> Option<R> {
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id() as usize];
-        let i = index_of(data.releases.as_deref()?, version)?;
+        let i = index_of(data.sorted()?, version)?;
         Some(f(&mut data.slots[i]))
     }
 
@@ -172,13 +271,17 @@ impl<'a, D: Clone> Catalog<'a, D> {
             return;
         };
         let mut wanted: Vec<(PackageName, Option<Version>)> = Vec::new();
+        let epoch = self.epoch.get();
         {
             let ids = self.ids.borrow();
             let packages = self.packages.borrow();
             for name in names {
-                let listed = ids
-                    .get(name)
-                    .is_some_and(|&id| packages[id as usize].releases.is_some());
+                // Listed in this solve: a list from an earlier one is
+                // asked again, and should be in the batch.
+                let listed = ids.get(name).is_some_and(|&id| {
+                    let data = &packages[id as usize];
+                    data.confirmed == epoch && data.sorted().is_some()
+                });
                 if !listed && !wanted.iter().any(|(n, _)| n == name) {
                     wanted.push((name.clone(), None));
                 }
@@ -201,7 +304,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
         let wanted: Vec<_> = wanted
             .filter_map(|(pkg, set)| {
                 let data = &packages[pkg.id() as usize];
-                let releases = data.releases.as_deref()?;
+                let releases = data.sorted()?;
                 let newest = releases.iter().rposition(|r| set.contains(&r.version))?;
                 data.slots[newest].metadata.is_none().then(|| {
                     (
@@ -231,19 +334,31 @@ impl<'a, D: Clone> Catalog<'a, D> {
         }
     }
 
-    /// Every release the solve listed, by package (for reports).
+    /// Every release the current solve listed, by package (for reports).
     pub(crate) fn known_releases(&self) -> HashMap<PackageName, Vec<Version>> {
+        let epoch = self.epoch.get();
         self.packages
             .borrow()
             .iter()
+            .filter(|d| d.confirmed == epoch)
             .filter_map(|d| {
-                let releases = d.releases.as_ref()?;
+                let releases = d.sorted()?;
                 Some((
                     PackageName::clone(&d.pkg),
                     releases.iter().map(|r| r.version.clone()).collect(),
                 ))
             })
             .collect()
+    }
+}
+
+impl<D> PackageData<D> {
+    /// The sorted releases, if listed.
+    fn sorted(&self) -> Option<&[Release]> {
+        match &self.listing {
+            Listing::Listed { sorted, .. } => Some(sorted),
+            Listing::Unknown | Listing::Absent => None,
+        }
     }
 }
 

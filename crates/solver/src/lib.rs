@@ -26,11 +26,13 @@
 //!   canonical track, a range spanning tracks) and the package names
 //!   interned per solve;
 //! - `catalog`: each package's sorted releases and their metadata, asked
-//!   of the source once per solve;
+//!   of the source once per solve, and kept across solves by a [`Solver`]
+//!   while the source lists the same releases;
 //! - `requirement`: an import turned into a pubgrub package and the
 //!   versions it allows (pre-releases only where named, interface imports
 //!   to the packages that export them, [`ProviderConfig`]), once per
-//!   release;
+//!   release (and reused by later solves of a [`Solver`] while the
+//!   packages it names list the same releases);
 //! - `provider`: the pubgrub [`DependencyProvider`]: what to decide next,
 //!   the newest allowed release (a lock's pin first), the constraints of a
 //!   chosen release;
@@ -87,4 +89,4 @@ pub use lock::{LockFile, LockedPackage, LockedPlug, LockedVersion};
 pub use requirement::{Plug, ProviderConfig};
 pub use resolution::{Constraint, Edge, Requirement, Resolution, ResolvedPackage};
 pub use root::Root;
-pub use solve::{resolve, SolveOptions};
+pub use solve::{resolve, SolveOptions, Solver};

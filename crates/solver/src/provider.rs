@@ -14,37 +14,37 @@ use pubgrub::{
 };
 use semver::Version;
 use warg_depsolve_names::{PackageName, Track};
-use warg_depsolve_registry::{Release, Source, SourceError};
+use warg_depsolve_registry::{Release, SourceError};
 
 use crate::catalog::Catalog;
 use crate::display::Versions;
 use crate::error::SolveError;
 use crate::node::{Node, Pkg};
-use crate::requirement::{ProviderConfig, Requirements, Resolved, ResolvedDeps};
+use crate::requirement::{Derived, ProviderConfig, Requirements, Resolved, ResolvedDeps};
 use crate::root::Root;
 use crate::typecheck::Exclusions;
 
 /// The provider of one solve.
 pub(crate) struct Provider<'a> {
-    /// Keeps each release's resolved dependencies beside its metadata.
-    catalog: Catalog<'a, ResolvedDeps>,
+    /// Keeps each release's resolved dependencies beside its metadata
+    /// (the solver's, kept across solves).
+    catalog: &'a Catalog<'a, Derived>,
     requirements: Requirements<'a>,
     /// Lock pins still in force: (package id, track) -> version.
     pins: Map<(u32, Track), Version>,
 }
 
 impl<'a> Provider<'a> {
-    /// The provider solving `root` against `source`, keeping `pins`
+    /// The provider solving `root` against the catalog's source, keeping `pins`
     /// (package, track, version) wherever they still satisfy, and leaving
     /// out the candidates earlier rounds `excluded` for their types.
     pub(crate) fn new(
-        source: &'a dyn Source,
+        catalog: &'a Catalog<'a, Derived>,
         root: &'a Root,
         config: &'a ProviderConfig,
         pins: impl IntoIterator<Item = (PackageName, Track, Version)>,
         excluded: &'a Exclusions,
     ) -> Self {
-        let catalog = Catalog::new(source);
         let pins = pins
             .into_iter()
             .map(|(p, t, v)| ((catalog.intern(&p).id(), t), v))
@@ -57,8 +57,8 @@ impl<'a> Provider<'a> {
     }
 
     /// What the solve knows of each package.
-    pub(crate) fn catalog(&self) -> &Catalog<'a, ResolvedDeps> {
-        &self.catalog
+    pub(crate) fn catalog(&self) -> &'a Catalog<'a, Derived> {
+        self.catalog
     }
 
     /// The requirements of the root and of every release.
@@ -73,7 +73,7 @@ impl<'a> Provider<'a> {
         node: &Node,
         version: &Version,
     ) -> Result<ResolvedDeps, SolveError> {
-        self.requirements.of(&self.catalog, node, version)
+        self.requirements.of(self.catalog, node, version)
     }
 
     fn pinned(&self, package: &Pkg, track: Track) -> Option<&Version> {

@@ -20,6 +20,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use pubgrub::Map;
+
 use semver::Version;
 use warg_depsolve_names::{
     DepRange, DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet,
@@ -44,7 +46,7 @@ use crate::typecheck::{self, Exclusions};
 /// };
 /// assert_eq!(config.interface_providers[0].package.to_string(), "acme:redis-kv");
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProviderConfig {
     /// Plugs: an interface import whose name matches a plug's pattern is
     /// provided by its package (within its range, if it has one). First
@@ -195,6 +197,23 @@ pub(crate) struct Resolved {
 /// a host import).
 pub(crate) type ResolvedDeps = Rc<[Option<Resolved>]>;
 
+/// What the catalog keeps per release: its dependencies, resolved, and
+/// what they were resolved from, so that a later solve can tell whether
+/// they still hold.
+#[derive(Clone)]
+pub(crate) struct Derived {
+    deps: ResolvedDeps,
+    /// Every package the imports name (the plug's for a plugged
+    /// interface), with its list version when they were resolved: each
+    /// answer depends on that package's releases (pre-releases left out,
+    /// tracks, interface exports) and on nothing else but the release
+    /// itself and the provider configuration.
+    consulted: Rc<[(Pkg, u32)]>,
+    /// Interface providers left out for their types, and why (reported
+    /// again by every solve that reuses these dependencies).
+    reasons: Rc<[String]>,
+}
+
 /// The dependencies of a release or of the root, borrowed or shared.
 pub(crate) enum Deps<'a> {
     Root(&'a [Dependency]),
@@ -221,6 +240,9 @@ pub(crate) struct Requirements<'a> {
     /// Interface providers this solve excluded for their types, and why.
     type_reasons: RefCell<Vec<String>>,
     root_resolved: RefCell<Option<ResolvedDeps>>,
+    /// Releases' dependencies resolved under exclusions: specific to
+    /// this solve, so kept here rather than in the catalog.
+    excluded_resolved: RefCell<Map<(u32, Version), ResolvedDeps>>,
 }
 
 /// The importer whose dependencies are being worked out.
@@ -243,6 +265,7 @@ impl<'a> Requirements<'a> {
             exclusions,
             type_reasons: RefCell::default(),
             root_resolved: RefCell::default(),
+            excluded_resolved: RefCell::default(),
         }
     }
 
@@ -250,6 +273,15 @@ impl<'a> Requirements<'a> {
     /// solve, in the order found.
     pub(crate) fn type_reasons(&self) -> Vec<String> {
         self.type_reasons.borrow().clone()
+    }
+
+    fn add_type_reasons(&self, found: &[String]) {
+        let mut reasons = self.type_reasons.borrow_mut();
+        for reason in found {
+            if !reasons.contains(reason) {
+                reasons.push(reason.clone());
+            }
+        }
     }
 
     /// The types of the importer `node`, whose dependencies are `deps`.
@@ -274,7 +306,7 @@ impl<'a> Requirements<'a> {
     /// rather than copied.
     pub(crate) fn dependencies_of(
         &self,
-        catalog: &Catalog<'_, ResolvedDeps>,
+        catalog: &Catalog<'_, Derived>,
         node: &Node,
         version: &Version,
     ) -> Result<Deps<'a>, SourceError> {
@@ -286,17 +318,28 @@ impl<'a> Requirements<'a> {
     }
 
     /// Every dependency of `node` at `version`, resolved; computed once per
-    /// release. The first time, the newest allowed release of each target
-    /// is prefetched, so a networked source fetches one level in one batch.
+    /// release, and reused by later solves while every package its imports
+    /// name lists the same releases. The first time, the newest allowed
+    /// release of each target is prefetched, so a networked source fetches
+    /// one level in one batch.
     pub(crate) fn of(
         &self,
-        catalog: &Catalog<'_, ResolvedDeps>,
+        catalog: &Catalog<'_, Derived>,
         node: &Node,
         version: &Version,
     ) -> Result<ResolvedDeps, SolveError> {
+        // Exclusions are this solve's own: what they shape is kept here.
+        let shared = self.exclusions.is_empty();
         let kept = match node {
             Node::Root(_) => self.root_resolved.borrow().clone(),
-            Node::Track { package, .. } => catalog.derived(package, version),
+            Node::Track { package, .. } if shared => catalog
+                .derived(package, version)
+                .and_then(|d| self.still_holds(catalog, d)),
+            Node::Track { package, .. } => self
+                .excluded_resolved
+                .borrow()
+                .get(&(package.id(), version.clone()))
+                .cloned(),
             Node::Span { .. } => return Ok(Rc::from([])),
         };
         if let Some(r) = kept {
@@ -314,17 +357,57 @@ impl<'a> Requirements<'a> {
             types: self.types_of(node, &deps),
             label: &dependent,
         };
+        let mut reasons = Vec::new();
         let list = deps
             .iter()
-            .map(|d| self.resolve_dependency(catalog, &importer, d))
+            .map(|d| self.resolve_dependency(catalog, &importer, d, &mut reasons))
             .collect::<Result<ResolvedDeps, SolveError>>()?;
+        self.add_type_reasons(&reasons);
         catalog.prefetch_newest(list.iter().flatten().map(|r| (&r.package, &r.set.0)));
         match node {
             Node::Root(_) => *self.root_resolved.borrow_mut() = Some(list.clone()),
-            Node::Track { package, .. } => catalog.keep_derived(package, version, list.clone()),
+            Node::Track { package, .. } if shared => {
+                // Every package named was listed (or found absent) above.
+                let consulted = deps
+                    .iter()
+                    .filter_map(|d| self.package_named(d))
+                    .map(|name| {
+                        let pkg = catalog.intern(name);
+                        let version = catalog.list_version(&pkg);
+                        (pkg, version)
+                    })
+                    .collect();
+                let derived = Derived {
+                    deps: list.clone(),
+                    consulted,
+                    reasons: reasons.into(),
+                };
+                catalog.keep_derived(package, version, derived);
+            }
+            Node::Track { package, .. } => {
+                self.excluded_resolved
+                    .borrow_mut()
+                    .insert((package.id(), version.clone()), list.clone());
+            }
             Node::Span { .. } => {}
         }
         Ok(list)
+    }
+
+    /// The kept dependencies, if every package they were resolved from
+    /// lists the same releases in this solve (asking the source once per
+    /// package per solve, as resolving them again would).
+    fn still_holds(&self, catalog: &Catalog<'_, Derived>, kept: Derived) -> Option<ResolvedDeps> {
+        for (pkg, version) in kept.consulted.iter() {
+            // An error or an absent package is answered by resolving
+            // again, which reports or records it as the first time did.
+            let _ = catalog.releases(pkg);
+            if catalog.list_version(pkg) != *version {
+                return None;
+            }
+        }
+        self.add_type_reasons(&kept.reasons);
+        Some(kept.deps)
     }
 
     /// The registry package an import names (a plug's for a plugged
@@ -357,12 +440,14 @@ impl<'a> Requirements<'a> {
     /// What one import of `importer` requires, or `None` for a host
     /// import. Candidates whose types do not satisfy the import are left
     /// out: an interface provider's here, a declared dependency's where an
-    /// earlier round excluded them.
+    /// earlier round excluded them (interface providers left out are
+    /// added to `reasons`, with why).
     fn resolve_dependency(
         &self,
-        catalog: &Catalog<'_, ResolvedDeps>,
+        catalog: &Catalog<'_, Derived>,
         importer: &Importer<'_>,
         dep: &Dependency,
+        reasons: &mut Vec<String>,
     ) -> Result<Option<Resolved>, SolveError> {
         let dependent = importer.label;
         let missing = |package: &PackageName| SolveError::MissingPackage {
@@ -465,7 +550,6 @@ impl<'a> Requirements<'a> {
                     match fits {
                         Ok(()) => set = set.union(&VersionSet::singleton(r.version.clone())),
                         Err(reason) => {
-                            let mut reasons = self.type_reasons.borrow_mut();
                             if !reasons.contains(&reason) {
                                 reasons.push(reason);
                             }
@@ -505,7 +589,7 @@ impl<'a> Requirements<'a> {
 /// release it allows is on one track, else a span. The range stays as
 /// the dependent wrote it (the track node only has versions on its
 /// track anyway), so reports quote it.
-fn node_for(catalog: &Catalog<'_, ResolvedDeps>, package: &Pkg, set: &VersionSet) -> Node {
+fn node_for(catalog: &Catalog<'_, Derived>, package: &Pkg, set: &VersionSet) -> Node {
     // A range inside one track (the usual caret range) needs no look
     // at the releases.
     let single = single_track_of(set).or_else(|| {

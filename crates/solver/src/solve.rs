@@ -2,6 +2,7 @@
 //! releases wired into a [`Resolution`] (every import to its provider,
 //! locked references' integrity checked, cycles refused).
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use pubgrub::{Map, PubGrubError};
@@ -9,12 +10,13 @@ use semver::Version;
 use warg_depsolve_names::{DepRef, ImportClass, Integrity, PackageName, Track, VersionSet};
 use warg_depsolve_registry::Source;
 
+use crate::catalog::Catalog;
 use crate::error::SolveError;
 use crate::fast_path::newest_first;
 use crate::lock::LockFile;
 use crate::node::{Node, Pkg};
 use crate::provider::Provider;
-use crate::requirement::{ProviderConfig, Resolved};
+use crate::requirement::{Derived, ProviderConfig, Resolved};
 use crate::resolution::{Constraint, Edge, Resolution, ResolvedPackage};
 use crate::root::Root;
 use crate::typecheck::{self, Exclusions, ImporterKey};
@@ -30,7 +32,8 @@ pub struct SolveOptions {
     pub providers: ProviderConfig,
 }
 
-/// Solves `root` against `source`.
+/// Solves `root` against `source`: [`Solver::resolve`] on a solver made
+/// for this one solve.
 ///
 /// Returns the chosen graph, or a [`SolveError`]: a readable derivation
 /// when nothing fits, a missing package naming who wanted it, a cycle with
@@ -49,38 +52,116 @@ pub fn resolve(
     root: &Root,
     options: &SolveOptions,
 ) -> Result<Resolution, SolveError> {
-    let pins: Vec<_> = options
-        .lock
-        .iter()
-        .flat_map(|lock| lock.pins())
-        .filter(|(p, _, _)| !options.unpin.contains(p))
-        .collect();
-    let mut excluded = Exclusions::default();
-    loop {
-        let provider = Provider::new(
-            source,
-            root,
-            &options.providers,
-            pins.iter().cloned(),
-            &excluded,
-        );
-        let resolution = match solve_once(&provider, root) {
-            Err(SolveError::NoSolution { report }) => {
-                let mut reasons = provider.requirements().type_reasons();
-                reasons.extend(excluded.reasons().iter().cloned());
-                return Err(SolveError::NoSolution {
-                    report: with_type_reasons(report, &reasons),
-                });
-            }
-            other => other?,
-        };
-        let found = refine(&provider, &resolution, &excluded)?;
-        drop(provider);
-        if found.is_empty() {
-            return Ok(resolution);
+    Solver::new(source).resolve(root, options)
+}
+
+/// A solver over one source that keeps what it has read and worked out
+/// from one solve to the next: each release's metadata and its imports
+/// interpreted (the package and pubgrub package each names, the versions
+/// its range allows). That is an index of interpreted releases, as uv
+/// keeps one; a caller that solves many roots against one source (a
+/// loader, a build of many components, a benchmark) pays for each release
+/// once instead of once per solve.
+///
+/// Every solve still asks the source for the release list of each package
+/// it needs, once. What was kept for a package is used only while the
+/// source hands out the very same list (the shared list of
+/// [`Listing`](warg_depsolve_registry::Listing), which in-memory sources
+/// and caches keep until the package changes); a new release or a yank
+/// drops it, and everything worked out from it. Releases themselves are
+/// immutable in every registry: a release's metadata is read once per
+/// list, and a release replaced in place anyway is caught where its bytes
+/// are fetched, by their digest. A solve under other
+/// [`ProviderConfig`] than the last drops every interpreted import.
+///
+/// Answers are exactly those of [`resolve`] (which is a fresh `Solver`
+/// per solve). A solver is used from one thread at a time (it is neither
+/// `Send` nor `Sync`).
+///
+/// ```
+/// use warg_depsolve_registry::{MemorySource, Dependency};
+/// use warg_depsolve_names::{classify, PackageName};
+/// use warg_depsolve_solver::{Root, SolveOptions, Solver};
+///
+/// let dep = |import: &str, reference: &str| Dependency {
+///     import: import.to_string(),
+///     class: classify(import, Some(reference)).unwrap(),
+/// };
+/// let source = MemorySource::new("memory");
+/// let base: PackageName = "test:base".parse().unwrap();
+/// for v in ["1.0.0", "1.2.0", "2.0.0"] {
+///     source.add_synthetic(&base, &v.parse().unwrap(), vec![]).unwrap();
+/// }
+/// let solver = Solver::new(&source);
+/// let one = Root::new("one", vec![dep("base", "unlocked-dep=<test:base@{>=1.0.0 <2.0.0}>")]);
+/// let two = Root::new("two", vec![dep("base", "unlocked-dep=<test:base@{>=2.0.0}>")]);
+/// let options = SolveOptions::default();
+/// assert_eq!(solver.resolve(&one, &options).unwrap().packages[0].version.to_string(), "1.2.0");
+/// assert_eq!(solver.resolve(&two, &options).unwrap().packages[0].version.to_string(), "2.0.0");
+/// // A release published between solves is seen by the next one.
+/// source.add_synthetic(&base, &"1.3.0".parse().unwrap(), vec![]).unwrap();
+/// assert_eq!(solver.resolve(&one, &options).unwrap().packages[0].version.to_string(), "1.3.0");
+/// ```
+pub struct Solver<'s> {
+    catalog: Catalog<'s, Derived>,
+    /// The provider configuration the kept interpretations were made
+    /// under.
+    config: RefCell<Option<ProviderConfig>>,
+}
+
+impl<'s> Solver<'s> {
+    /// A solver over `source` that has read nothing yet.
+    pub fn new(source: &'s dyn Source) -> Self {
+        Solver {
+            catalog: Catalog::new(source),
+            config: RefCell::default(),
         }
-        for (importer, import, versions, reasons) in found {
-            excluded.add(importer, &import, versions, reasons);
+    }
+
+    /// Solves `root`, reusing what earlier solves of this solver read and
+    /// worked out where it still holds. Answers as [`resolve`] does.
+    pub fn resolve(&self, root: &Root, options: &SolveOptions) -> Result<Resolution, SolveError> {
+        self.catalog.begin_solve();
+        {
+            let mut config = self.config.borrow_mut();
+            if config.as_ref() != Some(&options.providers) {
+                self.catalog.forget_derived();
+                *config = Some(options.providers.clone());
+            }
+        }
+        let pins: Vec<_> = options
+            .lock
+            .iter()
+            .flat_map(|lock| lock.pins())
+            .filter(|(p, _, _)| !options.unpin.contains(p))
+            .collect();
+        let mut excluded = Exclusions::default();
+        loop {
+            let provider = Provider::new(
+                &self.catalog,
+                root,
+                &options.providers,
+                pins.iter().cloned(),
+                &excluded,
+            );
+            let resolution = match solve_once(&provider, root) {
+                Err(SolveError::NoSolution { report }) => {
+                    let mut reasons = provider.requirements().type_reasons();
+                    reasons.extend(excluded.reasons().iter().cloned());
+                    return Err(SolveError::NoSolution {
+                        report: with_type_reasons(report, &reasons),
+                    });
+                }
+                other => other?,
+            };
+            let found = refine(&provider, &resolution, &excluded)?;
+            drop(provider);
+            if found.is_empty() {
+                return Ok(resolution);
+            }
+            for (importer, import, versions, reasons) in found {
+                excluded.add(importer, &import, versions, reasons);
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use semver::Version;
 use warg_depsolve_names::{classify, DepRef, PackageName, Track};
 use warg_depsolve_registry::{Dependency, MemorySource};
-use warg_depsolve_solver::{resolve, Resolution, Root, SolveError, SolveOptions};
+use warg_depsolve_solver::{resolve, Resolution, Root, SolveError, SolveOptions, Solver};
 
 /// SplitMix64: a tiny deterministic generator, so every run sees the same
 /// registries.
@@ -265,5 +265,81 @@ fn solutions_satisfy_every_constraint_and_failures_are_real() {
     assert!(
         solved > 500 && unsolvable > 300,
         "solved {solved}, unsolvable {unsolvable}"
+    );
+}
+
+/// The outcome of a solve as a user sees it: the resolution, or the
+/// error's whole text (a report is compared word for word).
+fn outcome(result: Result<Resolution, SolveError>) -> Result<Resolution, String> {
+    result.map_err(|e| e.to_string())
+}
+
+/// A `Solver` kept across solves answers exactly as a fresh solve does,
+/// root after root, while the source changes between solves: a release
+/// published (with new dependencies, or a pre-release), a release yanked
+/// or unyanked, a package that did not exist published. Everything it
+/// kept from a package must go when the package's list changes.
+#[test]
+fn a_kept_solver_answers_as_a_fresh_one_while_the_source_changes() {
+    let mut compared = [0usize; 2];
+    for seed in 0..400u64 {
+        let reg = random_registry(seed);
+        let source = MemorySource::new("memory");
+        for (name, versions) in &reg.releases {
+            for (v, (yanked, deps)) in versions {
+                source.add_synthetic(name, v, deps.clone()).unwrap();
+                if *yanked {
+                    source.yank(name, v).unwrap();
+                }
+            }
+        }
+        let solver = Solver::new(&source);
+        let mut rng = Rng(seed ^ 0x5EED);
+        let names: Vec<PackageName> = (0..6).map(|i| format!("t:p{i}").parse().unwrap()).collect();
+        for step in 0..8 {
+            // Roots from other seeds' generators, over the same names.
+            let roots = [
+                Root::new("root", reg.root.clone()),
+                Root::new("other", random_registry(seed * 31 + step).root),
+            ];
+            for root in &roots {
+                // Solved twice by the kept solver: the second reuses all.
+                for _ in 0..2 {
+                    let kept = outcome(solver.resolve(root, &SolveOptions::default()));
+                    let fresh = outcome(resolve(&source, root, &SolveOptions::default()));
+                    assert_eq!(kept, fresh, "seed {seed} step {step} root {}", root.name);
+                    compared[kept.is_ok() as usize] += 1;
+                }
+            }
+            // Change the source between solves.
+            let name = rng.pick(&names).clone();
+            let version: Version = rng.pick(&VERSIONS).parse().unwrap();
+            match rng.below(3) {
+                0 => {
+                    let target = rng.pick(&names);
+                    let reference = format!("unlocked-dep=<{target}@{}>", random_range(&mut rng));
+                    let deps = match target > &name {
+                        true => vec![Dependency {
+                            class: classify("n", Some(&reference)).unwrap(),
+                            import: "n".into(),
+                        }],
+                        false => vec![],
+                    };
+                    // Already published (with other dependencies): refused,
+                    // and nothing changes.
+                    let _ = source.add_synthetic(&name, &version, deps);
+                }
+                1 => {
+                    let _ = source.yank(&name, &version);
+                }
+                _ => {
+                    let _ = source.unyank(&name, &version);
+                }
+            }
+        }
+    }
+    assert!(
+        compared[0] > 300 && compared[1] > 1000,
+        "outcomes compared (failed, solved): {compared:?}"
     );
 }
