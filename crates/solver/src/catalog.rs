@@ -32,10 +32,12 @@ use std::sync::Arc;
 
 use pubgrub::Map;
 use semver::Version;
-use warg_depsolve_names::{PackageName, VersionSet};
+use warg_depsolve_names::PackageName;
 use warg_depsolve_registry::{Release, ReleaseMetadata, Source, SourceError};
 
+use crate::display::Versions;
 use crate::node::Pkg;
+use crate::version::Ver;
 
 /// The packages the solver has looked at, as the source described them,
 /// and `D` per release.
@@ -67,10 +69,12 @@ enum Listing {
     /// The source does not know the package.
     Absent,
     /// The source's list (kept to recognise it when handed out again),
-    /// and the same sorted, build ties marked.
+    /// the same sorted, build ties marked, and the sorted versions in the
+    /// solver's form (pubgrub's, and searched as integers).
     Listed {
         raw: Arc<[Release]>,
         sorted: Arc<[Release]>,
+        vers: Arc<[Ver]>,
     },
 }
 
@@ -178,7 +182,10 @@ impl<'a, D: Clone> Catalog<'a, D> {
         {
             let mut packages = self.packages.borrow_mut();
             let data = &mut packages[pkg.id() as usize];
-            if let Listing::Listed { raw: kept, sorted } = &data.listing {
+            if let Listing::Listed {
+                raw: kept, sorted, ..
+            } = &data.listing
+            {
                 if Arc::ptr_eq(kept, &raw) {
                     data.confirmed = epoch;
                     return Ok(sorted.clone());
@@ -193,12 +200,14 @@ impl<'a, D: Clone> Catalog<'a, D> {
             list = sorted.into();
         }
         list = without_build_ties(list);
+        let vers = list.iter().map(|r| Ver::of(&r.version)).collect();
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id() as usize];
         data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
         data.listing = Listing::Listed {
             raw,
             sorted: list.clone(),
+            vers,
         };
         data.version += 1;
         data.confirmed = epoch;
@@ -206,42 +215,54 @@ impl<'a, D: Clone> Catalog<'a, D> {
     }
 
     /// Runs `f` on the releases of a package whose releases are loaded
-    /// (every package a node names is), without copying them.
-    pub(crate) fn with_releases<R>(&self, pkg: &Pkg, f: impl FnOnce(&[Release]) -> R) -> Option<R> {
+    /// (every package a node names is) and on their versions in the
+    /// solver's form, at the same indices, without copying them.
+    pub(crate) fn with_releases<R>(
+        &self,
+        pkg: &Pkg,
+        f: impl FnOnce(&[Release], &[Ver]) -> R,
+    ) -> Option<R> {
         let packages = self.packages.borrow();
-        packages[pkg.id() as usize].sorted().map(f)
+        match &packages[pkg.id() as usize].listing {
+            Listing::Listed { sorted, vers, .. } => Some(f(sorted, vers)),
+            Listing::Unknown | Listing::Absent => None,
+        }
     }
 
     /// The slot of a listed release, if it is listed.
     fn slot<R>(
         &self,
         pkg: &Pkg,
-        version: &Version,
+        version: &Ver,
         f: impl FnOnce(&mut ReleaseSlot<D>) -> R,
     ) -> Option<R> {
         let mut packages = self.packages.borrow_mut();
         let data = &mut packages[pkg.id() as usize];
-        let i = index_of(data.sorted()?, version)?;
+        let Listing::Listed { vers, .. } = &data.listing else {
+            return None;
+        };
+        let i = vers.binary_search(version).ok()?;
         Some(f(&mut data.slots[i]))
     }
 
     /// What was derived from a listed release and kept
     /// ([`Catalog::keep_derived`]).
-    pub(crate) fn derived(&self, pkg: &Pkg, version: &Version) -> Option<D> {
+    pub(crate) fn derived(&self, pkg: &Pkg, version: &Ver) -> Option<D> {
         self.slot(pkg, version, |s| s.derived.clone()).flatten()
     }
 
     /// Keeps what was derived from a release, if it is listed (an unlisted
     /// one has no slot, and is derived again when asked).
-    pub(crate) fn keep_derived(&self, pkg: &Pkg, version: &Version, derived: D) {
+    pub(crate) fn keep_derived(&self, pkg: &Pkg, version: &Ver, derived: D) {
         self.slot(pkg, version, |s| s.derived = Some(derived));
     }
 
     /// Whether the listed release `version` is yanked (or tied with
     /// another but for build metadata, see [`without_build_ties`]).
-    pub(crate) fn is_yanked(&self, pkg: &Pkg, version: &Version) -> bool {
-        self.with_releases(pkg, |releases| {
-            index_of(releases, version).is_some_and(|i| releases[i].yanked)
+    pub(crate) fn is_yanked(&self, pkg: &Pkg, version: &Ver) -> bool {
+        self.with_releases(pkg, |releases, vers| {
+            vers.binary_search(version)
+                .is_ok_and(|i| releases[i].yanked)
         })
         .unwrap_or(false)
     }
@@ -251,12 +272,12 @@ impl<'a, D: Clone> Catalog<'a, D> {
     pub(crate) fn metadata(
         &self,
         pkg: &Pkg,
-        version: &Version,
+        version: &Ver,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
         if let Some(Some(m)) = self.slot(pkg, version, |s| s.metadata.clone()) {
             return Ok(m);
         }
-        let m = self.source.metadata(pkg, version)?;
+        let m = self.source.metadata(pkg, &version.version())?;
         self.slot(pkg, version, |s| s.metadata = Some(m.clone()));
         Ok(m)
     }
@@ -298,14 +319,21 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// no-op for local sources).
     pub(crate) fn prefetch_newest<'r>(
         &self,
-        wanted: impl Iterator<Item = (&'r Pkg, &'r VersionSet)>,
+        wanted: impl Iterator<Item = (&'r Pkg, &'r Versions)>,
     ) {
         let packages = self.packages.borrow();
         let wanted: Vec<_> = wanted
             .filter_map(|(pkg, set)| {
                 let data = &packages[pkg.id() as usize];
-                let releases = data.sorted()?;
-                let newest = releases.iter().rposition(|r| set.contains(&r.version))?;
+                let Listing::Listed {
+                    sorted: releases,
+                    vers,
+                    ..
+                } = &data.listing
+                else {
+                    return None;
+                };
+                let newest = vers.iter().rposition(|v| set.0.contains(v))?;
                 data.slots[newest].metadata.is_none().then(|| {
                     (
                         PackageName::clone(pkg),
@@ -323,7 +351,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// Asks the source, in one batch, for the metadata of every listed
     /// release of `pkg`.
     pub(crate) fn prefetch_all(&self, pkg: &Pkg) {
-        let wanted = self.with_releases(pkg, |releases| {
+        let wanted = self.with_releases(pkg, |releases, _| {
             releases
                 .iter()
                 .map(|r| (PackageName::clone(pkg), Some(r.version.clone())))
@@ -403,11 +431,4 @@ fn without_build_ties(list: Arc<[Release]>) -> Arc<[Release]> {
             yanked: list[i].yanked || tied(i),
         })
         .collect()
-}
-
-/// The position of `version` in sorted releases.
-fn index_of(releases: &[Release], version: &Version) -> Option<usize> {
-    releases
-        .binary_search_by(|r| compare(&r.version, version))
-        .ok()
 }

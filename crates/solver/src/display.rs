@@ -4,21 +4,52 @@
 use std::fmt;
 use std::ops::Bound;
 
+use pubgrub::Ranges;
 use semver::Version;
 use warg_depsolve_names::VersionSet;
 
-/// A set of versions. Wraps pubgrub's `Ranges` only to print it well.
+use crate::version::Ver;
+
+/// A set of versions, over the solver's packed versions ([`Ver`]).
+/// Wraps pubgrub's `Ranges` to convert from and to the names crate's
+/// [`VersionSet`] and to print it well.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Versions(pub VersionSet);
+pub struct Versions(pub(crate) Ranges<Ver>);
+
+impl Versions {
+    /// The same set as a [`VersionSet`] of `semver` versions describes.
+    pub(crate) fn from_set(set: &VersionSet) -> Versions {
+        // The mapping keeps order, so the segments stay sorted and apart.
+        Versions(
+            set.iter()
+                .map(|(lo, hi)| (lo.as_ref().map(Ver::of), hi.as_ref().map(Ver::of)))
+                .collect(),
+        )
+    }
+
+    /// This set as a [`VersionSet`] of `semver` versions.
+    pub(crate) fn to_set(&self) -> VersionSet {
+        let owned = |b: Bound<&Ver>| b.map(|v| v.version().into_owned());
+        self.0
+            .iter()
+            .map(|(lo, hi)| (owned(lo.as_ref()), owned(hi.as_ref())))
+            .collect()
+    }
+
+    /// Whether `version` is in the set.
+    pub(crate) fn contains_version(&self, version: &Version) -> bool {
+        self.0.contains(&Ver::of(version))
+    }
+}
 
 impl pubgrub::VersionSet for Versions {
-    type V = Version;
+    type V = Ver;
 
     fn empty() -> Self {
-        Versions(VersionSet::empty())
+        Versions(Ranges::empty())
     }
-    fn singleton(v: Version) -> Self {
-        Versions(VersionSet::singleton(v))
+    fn singleton(v: Ver) -> Self {
+        Versions(Ranges::singleton(v))
     }
     fn complement(&self) -> Self {
         Versions(self.0.complement())
@@ -26,11 +57,11 @@ impl pubgrub::VersionSet for Versions {
     fn intersection(&self, other: &Self) -> Self {
         Versions(self.0.intersection(&other.0))
     }
-    fn contains(&self, v: &Version) -> bool {
+    fn contains(&self, v: &Ver) -> bool {
         self.0.contains(v)
     }
     fn full() -> Self {
-        Versions(VersionSet::full())
+        Versions(Ranges::full())
     }
     fn union(&self, other: &Self) -> Self {
         Versions(self.0.union(&other.0))
@@ -55,7 +86,8 @@ fn human(v: &Version) -> String {
 
 impl fmt::Display for Versions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let segments: Vec<_> = self.0.iter().collect();
+        let set = self.to_set();
+        let segments: Vec<_> = set.iter().collect();
         if segments.is_empty() {
             return f.write_str("(no versions)");
         }
@@ -117,7 +149,7 @@ mod tests {
 
     fn range(s: &str) -> Versions {
         match DepRef::parse(&format!("unlocked-dep=<a:b@{s}>")).unwrap() {
-            DepRef::Unlocked { range, .. } => Versions(range.to_ranges()),
+            DepRef::Unlocked { range, .. } => Versions::from_set(&range.to_ranges()),
             _ => unreachable!(),
         }
     }
@@ -128,16 +160,19 @@ mod tests {
         assert_eq!(range("*").to_string(), "*");
         assert_eq!(range("{<2.0.0}").to_string(), "<2.0.0");
         assert_eq!(range("{>=1.2.0}").to_string(), ">=1.2.0");
-        assert_eq!(Versions(DepRange::Any.to_ranges()).to_string(), "*");
+        assert_eq!(
+            Versions::from_set(&DepRange::Any.to_ranges()).to_string(),
+            "*"
+        );
         let v: Version = "1.1.0-rc.1".parse().unwrap();
-        let holed = Versions(
-            range("{>=1.0.0}")
-                .0
+        let holed = Versions::from_set(
+            &range("{>=1.0.0}")
+                .to_set()
                 .intersection(&VersionSet::singleton(v).complement()),
         );
         assert_eq!(holed.to_string(), ">=1.0.0 except 1.1.0-rc.1");
         assert_eq!(
-            Versions(VersionSet::singleton(Version::new(1, 2, 0))).to_string(),
+            Versions::from_set(&VersionSet::singleton(Version::new(1, 2, 0))).to_string(),
             "1.2.0"
         );
     }

@@ -3,24 +3,24 @@
 //! a walk of the graph finds that solution without pubgrub's bookkeeping.
 
 use pubgrub::{DependencyProvider as _, Map, VersionSet as _};
-use semver::Version;
 use warg_depsolve_names::Track;
 
 use crate::display::Versions;
 use crate::error::SolveError;
 use crate::node::Node;
 use crate::provider::Provider;
+use crate::version::Ver;
 
 /// A hint: the versions a package was required to be in by dependents
 /// that excluded an earlier choice, and who they were.
 struct Hint {
     set: Versions,
-    from: Vec<(Node, Version)>,
+    from: Vec<(Node, Ver)>,
 }
 
 /// A conflict found by a walk: the package, the range that excluded its
 /// choice, and the dependent (at its chosen version) that asked.
-type Conflict = (Node, Versions, (Node, Version));
+type Conflict = (Node, Versions, (Node, Ver));
 
 /// Walks the graph from `root` breadth first, choosing for each pubgrub
 /// package, the first time a dependency names it, what
@@ -50,11 +50,11 @@ type Conflict = (Node, Versions, (Node, Version));
 pub(crate) fn newest_first(
     provider: &Provider<'_>,
     root: &Node,
-) -> Result<Option<Map<Node, Version>>, SolveError> {
+) -> Result<Option<Map<Node, Ver>>, SolveError> {
     /// Walks before pubgrub takes over.
     const WALKS: usize = 6;
     // Kept by the requirements, so the walks below find it resolved.
-    provider.resolved_deps(root, &Version::new(0, 0, 0))?;
+    provider.resolved_deps(root, &Ver::zero())?;
     let mut hints: Map<Node, Hint> = Map::default();
     for _ in 0..WALKS {
         let Some((chosen, conflicts)) = walk(provider, root, &hints) else {
@@ -92,17 +92,17 @@ fn walk(
     provider: &Provider<'_>,
     root: &Node,
     hints: &Map<Node, Hint>,
-) -> Option<(Map<Node, Version>, Vec<Conflict>)> {
-    let root_version = Version::new(0, 0, 0);
-    let mut chosen: Map<Node, Version> = Map::default();
+) -> Option<(Map<Node, Ver>, Vec<Conflict>)> {
+    let root_version = Ver::zero();
+    let mut chosen: Map<Node, Ver> = Map::default();
     chosen.insert(root.clone(), root_version.clone());
     let mut queue = vec![(root.clone(), root_version)];
     let mut conflicts = Vec::new();
     let mut next = 0;
-    let mut visit = |dependent: &(Node, Version),
+    let mut visit = |dependent: &(Node, Ver),
                      dep: &Node,
                      range: &Versions,
-                     queue: &mut Vec<(Node, Version)>|
+                     queue: &mut Vec<(Node, Ver)>|
      -> Option<()> {
         match chosen.get(dep) {
             Some(v) if range.contains(v) => {}
@@ -125,7 +125,7 @@ fn walk(
         if let Node::Span { package, .. } = node {
             let track = Node::Track {
                 package: package.clone(),
-                track: Track::of(version),
+                track: Track::of(&version.version()),
             };
             visit(
                 &dependent,

@@ -19,6 +19,8 @@
 //! modules:
 //!
 //! - `error`: [`SolveError`], the one error of every step;
+//! - `version`: the versions pubgrub works with, packed into an integer
+//!   where they fit;
 //! - `display`: the version sets pubgrub works with, printed as people
 //!   write ranges;
 //! - `root`: [`Root`], the component solved for (not a registry release);
@@ -83,6 +85,7 @@ pub mod resolution;
 mod root;
 mod solve;
 mod typecheck;
+mod version;
 
 pub use error::SolveError;
 pub use lock::{LockFile, LockedPackage, LockedPlug, LockedVersion};

@@ -23,6 +23,7 @@ use crate::node::{Node, Pkg};
 use crate::requirement::{Derived, ProviderConfig, Requirements, Resolved, ResolvedDeps};
 use crate::root::Root;
 use crate::typecheck::Exclusions;
+use crate::version::Ver;
 
 /// The provider of one solve.
 pub(crate) struct Provider<'a> {
@@ -71,7 +72,7 @@ impl<'a> Provider<'a> {
     pub(crate) fn resolved_deps(
         &self,
         node: &Node,
-        version: &Version,
+        version: &Ver,
     ) -> Result<ResolvedDeps, SolveError> {
         self.requirements.of(self.catalog, node, version)
     }
@@ -87,34 +88,43 @@ impl<'a> Provider<'a> {
         package: &Pkg,
         track: Option<Track>,
         range: &Versions,
-    ) -> Result<Option<Version>, SourceError> {
-        let releases = self.catalog.releases(package)?;
-        let on_track = |r: &&Release| track.is_none_or(|t| Track::of(&r.version) == t);
-        if !self.pins.is_empty() {
-            let pinned = releases
-                .iter()
-                .filter(on_track)
-                .filter(|r| range.0.contains(&r.version))
-                .filter(|r| self.pinned(package, Track::of(&r.version)) == Some(&r.version))
-                .map(|r| r.version.clone())
-                .max();
-            if pinned.is_some() {
-                return Ok(pinned);
-            }
-        }
-        // Releases are sorted: the first match from the top is the newest.
-        Ok(releases
-            .iter()
-            .rev()
-            .filter(on_track)
-            .find(|r| !r.yanked && range.0.contains(&r.version))
-            .map(|r| r.version.clone()))
+    ) -> Result<Option<Ver>, SourceError> {
+        self.catalog.releases(package)?;
+        let on_track = |r: &Release| track.is_none_or(|t| Track::of(&r.version) == t);
+        Ok(self
+            .catalog
+            .with_releases(package, |releases, vers| {
+                let candidates = || {
+                    releases
+                        .iter()
+                        .zip(vers)
+                        .filter(|(r, v)| on_track(r) && range.0.contains(v))
+                };
+                if !self.pins.is_empty() {
+                    // Sorted: the last pinned match is the newest.
+                    let pinned = candidates()
+                        .filter(|(r, _)| {
+                            self.pinned(package, Track::of(&r.version)) == Some(&r.version)
+                        })
+                        .last();
+                    if let Some((_, v)) = pinned {
+                        return Some(v.clone());
+                    }
+                }
+                // Releases are sorted: the first match from the top is the
+                // newest.
+                candidates()
+                    .rev()
+                    .find(|(r, _)| !r.yanked)
+                    .map(|(_, v)| v.clone())
+            })
+            .flatten())
     }
 }
 
 impl DependencyProvider for Provider<'_> {
     type P = Node;
-    type V = Version;
+    type V = Ver;
     type VS = Versions;
     type M = String;
     type Priority = (u32, Reverse<usize>);
@@ -130,11 +140,13 @@ impl DependencyProvider for Provider<'_> {
         // advice: decide the constrained packages early).
         let count = |package: &Pkg, track: Option<Track>| {
             self.catalog
-                .with_releases(package, |releases| {
+                .with_releases(package, |releases, vers| {
                     releases
                         .iter()
-                        .filter(|r| track.is_none_or(|t| Track::of(&r.version) == t))
-                        .filter(|r| range.0.contains(&r.version))
+                        .zip(vers)
+                        .filter(|(r, v)| {
+                            track.is_none_or(|t| Track::of(&r.version) == t) && range.0.contains(v)
+                        })
                         .count()
                 })
                 .unwrap_or(usize::MAX)
@@ -144,16 +156,18 @@ impl DependencyProvider for Provider<'_> {
             Node::Track { package, track } => count(package, Some(*track)),
             Node::Span { package, .. } => count(package, None),
         };
+        if candidates == 0 {
+            // Nothing to choose: deciding it first fails (or, for the
+            // root, starts) at once, before work that would be undone
+            // (pubgrub's own provider does the same).
+            return (u32::MAX, Reverse(0));
+        }
         (stats.conflict_count(), Reverse(candidates))
     }
 
-    fn choose_version(
-        &self,
-        package: &Node,
-        range: &Versions,
-    ) -> Result<Option<Version>, SolveError> {
+    fn choose_version(&self, package: &Node, range: &Versions) -> Result<Option<Ver>, SolveError> {
         Ok(match package {
-            Node::Root(_) => Some(Version::new(0, 0, 0)),
+            Node::Root(_) => Some(Ver::zero()),
             Node::Track { package, track, .. } => self.choose(package, Some(*track), range)?,
             Node::Span { package, .. } => self.choose(package, None, range)?,
         })
@@ -162,12 +176,12 @@ impl DependencyProvider for Provider<'_> {
     fn get_dependencies(
         &self,
         node: &Node,
-        version: &Version,
+        version: &Ver,
     ) -> Result<Dependencies<Node, Versions, String>, SolveError> {
         if let Node::Span { package, .. } = node {
             let track = Node::Track {
                 package: package.clone(),
-                track: Track::of(version),
+                track: Track::of(&version.version()),
             };
             return Ok(Dependencies::Available(DependencyConstraints::from_iter([
                 (track, Versions::singleton(version.clone())),

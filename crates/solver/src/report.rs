@@ -92,7 +92,7 @@ struct Formatter {
 }
 
 fn full(vs: &Versions) -> bool {
-    vs.0 == warg_depsolve_names::VersionSet::full()
+    vs.0 == pubgrub::Ranges::full()
 }
 
 impl Formatter {
@@ -121,7 +121,7 @@ impl Formatter {
             .and_then(|p| self.known.get(p))
             .into_iter()
             .flatten()
-            .filter(move |v| track.is_none_or(|t| Track::of(v) == t) && vs.0.contains(v))
+            .filter(move |v| track.is_none_or(|t| Track::of(v) == t) && vs.contains_version(v))
     }
 
     /// A dependent: `test:top 1.1.0` when the set holds one release,

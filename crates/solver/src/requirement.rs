@@ -35,6 +35,7 @@ use crate::error::SolveError;
 use crate::node::{Node, Pkg};
 use crate::root::Root;
 use crate::typecheck::{self, Exclusions};
+use crate::version::Ver;
 
 /// How interface imports map to provider packages.
 ///
@@ -242,7 +243,7 @@ pub(crate) struct Requirements<'a> {
     root_resolved: RefCell<Option<ResolvedDeps>>,
     /// Releases' dependencies resolved under exclusions: specific to
     /// this solve, so kept here rather than in the catalog.
-    excluded_resolved: RefCell<Map<(u32, Version), ResolvedDeps>>,
+    excluded_resolved: RefCell<Map<(u32, Ver), ResolvedDeps>>,
 }
 
 /// The importer whose dependencies are being worked out.
@@ -308,7 +309,7 @@ impl<'a> Requirements<'a> {
         &self,
         catalog: &Catalog<'_, Derived>,
         node: &Node,
-        version: &Version,
+        version: &Ver,
     ) -> Result<Deps<'a>, SourceError> {
         match node {
             Node::Root(_) => Ok(Deps::Root(&self.root.dependencies)),
@@ -326,7 +327,7 @@ impl<'a> Requirements<'a> {
         &self,
         catalog: &Catalog<'_, Derived>,
         node: &Node,
-        version: &Version,
+        version: &Ver,
     ) -> Result<ResolvedDeps, SolveError> {
         // Exclusions are this solve's own: what they shape is kept here.
         let shared = self.exclusions.is_empty();
@@ -349,9 +350,10 @@ impl<'a> Requirements<'a> {
         // Every package these imports name, listed in one batch first.
         catalog.prefetch_unlisted(deps.iter().filter_map(|d| self.package_named(d)));
         let dependent = || self.dependent_label(node, version);
+        let semver = version.version();
         let importer = Importer {
             key: match node {
-                Node::Track { package, .. } => Some((&**package, version)),
+                Node::Track { package, .. } => Some((&**package, &*semver)),
                 _ => None,
             },
             types: self.types_of(node, &deps),
@@ -363,7 +365,7 @@ impl<'a> Requirements<'a> {
             .map(|d| self.resolve_dependency(catalog, &importer, d, &mut reasons))
             .collect::<Result<ResolvedDeps, SolveError>>()?;
         self.add_type_reasons(&reasons);
-        catalog.prefetch_newest(list.iter().flatten().map(|r| (&r.package, &r.set.0)));
+        catalog.prefetch_newest(list.iter().flatten().map(|r| (&r.package, &r.set)));
         match node {
             Node::Root(_) => *self.root_resolved.borrow_mut() = Some(list.clone()),
             Node::Track { package, .. } if shared => {
@@ -428,7 +430,7 @@ impl<'a> Requirements<'a> {
 
     /// How errors and requirements name a dependent: built only when one
     /// is reported, never on the solving path.
-    pub(crate) fn dependent_label(&self, node: &Node, version: &Version) -> String {
+    pub(crate) fn dependent_label(&self, node: &Node, version: &impl std::fmt::Display) -> String {
         match node {
             Node::Root(_) => format!("root component `{}`", self.root.name),
             Node::Track { package, .. } | Node::Span { package, .. } => {
@@ -530,7 +532,7 @@ impl<'a> Requirements<'a> {
                     if !plug_allows(&r.version) {
                         continue;
                     }
-                    let meta = catalog.metadata(&package, &r.version)?;
+                    let meta = catalog.metadata(&package, &Ver::of(&r.version))?;
                     let Some(export) = meta
                         .interface_exports
                         .iter()
@@ -579,7 +581,7 @@ impl<'a> Requirements<'a> {
         Ok(Some(Resolved {
             package,
             node,
-            set: Versions(set),
+            set: Versions::from_set(&set),
             interface,
         }))
     }
@@ -594,7 +596,7 @@ fn node_for(catalog: &Catalog<'_, Derived>, package: &Pkg, set: &VersionSet) -> 
     // at the releases.
     let single = single_track_of(set).or_else(|| {
         catalog
-            .with_releases(package, |releases| {
+            .with_releases(package, |releases, _| {
                 let mut tracks = releases
                     .iter()
                     .filter(|r| set.contains(&r.version))
@@ -611,7 +613,7 @@ fn node_for(catalog: &Catalog<'_, Derived>, package: &Pkg, set: &VersionSet) -> 
         },
         None => Node::Span {
             package: package.clone(),
-            set: Box::new(Versions(set.clone())),
+            set: Box::new(Versions::from_set(set)),
         },
     }
 }

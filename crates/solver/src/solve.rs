@@ -16,10 +16,11 @@ use crate::fast_path::newest_first;
 use crate::lock::LockFile;
 use crate::node::{Node, Pkg};
 use crate::provider::Provider;
-use crate::requirement::{Derived, ProviderConfig, Resolved};
+use crate::requirement::{Deps, Derived, ProviderConfig, Resolved};
 use crate::resolution::{Constraint, Edge, Resolution, ResolvedPackage};
 use crate::root::Root;
 use crate::typecheck::{self, Exclusions, ImporterKey};
+use crate::version::Ver;
 
 /// Options of one solve.
 #[derive(Clone, Debug, Default)]
@@ -194,21 +195,21 @@ fn refine(
     let requirements = provider.requirements();
     let root = requirements.root();
     let root_node = Node::Root(Arc::from(root.name.as_str()));
-    let root_version = Version::new(0, 0, 0);
     let mut found = Vec::new();
     let importers = std::iter::once(None).chain(resolution.packages.iter().map(Some));
     for importer in importers {
         let (node, version, edges) = match importer {
-            None => (root_node.clone(), &root_version, &resolution.root_edges),
+            None => (root_node.clone(), Ver::zero(), &resolution.root_edges),
             Some(p) => (
                 Node::Track {
                     package: catalog.intern(&p.package),
                     track: p.track,
                 },
-                &p.version,
+                Ver::of(&p.version),
                 &p.edges,
             ),
         };
+        let version = &version;
         let deps = requirements.dependencies_of(catalog, &node, version)?;
         let Some(types) = requirements.types_of(&node, &deps) else {
             continue;
@@ -217,7 +218,8 @@ fn refine(
         let label = || requirements.dependent_label(&node, version);
         for edge in edges.iter().filter(|e| e.export.is_none()) {
             let target = &resolution.packages[edge.target];
-            let provided = catalog.metadata(&catalog.intern(&target.package), &target.version)?;
+            let provided =
+                catalog.metadata(&catalog.intern(&target.package), &Ver::of(&target.version))?;
             let label_of = |v: &Version| format!("{}@{v}", target.package);
             let fits = typecheck::check(
                 Some(types),
@@ -245,7 +247,7 @@ fn refine(
             let candidates: Vec<&Version> = releases
                 .iter()
                 .map(|r| &r.version)
-                .filter(|v| allowed.set.0.contains(v))
+                .filter(|v| allowed.set.contains_version(v))
                 .collect();
             if let Some(hints) = catalog.source().hints() {
                 let wanted: Vec<_> = candidates
@@ -257,7 +259,7 @@ fn refine(
             let mut versions = VersionSet::empty();
             let mut reasons = Vec::new();
             for v in candidates {
-                let meta = catalog.metadata(package, v)?;
+                let meta = catalog.metadata(package, &Ver::of(v))?;
                 let fits = typecheck::check(
                     Some(types),
                     &edge.import,
@@ -291,7 +293,7 @@ fn solve_once(provider: &Provider<'_>, root: &Root) -> Result<Resolution, SolveE
             done => return done,
         }
     }
-    let selected = match pubgrub::resolve(provider, root_node, Version::new(0, 0, 0)) {
+    let selected = match pubgrub::resolve(provider, root_node, Ver::zero()) {
         Ok(selected) => selected,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
@@ -311,13 +313,13 @@ fn solve_once(provider: &Provider<'_>, root: &Root) -> Result<Resolution, SolveE
 /// every package wired to its provider.
 fn build_resolution(
     provider: &Provider<'_>,
-    selected: Map<Node, Version>,
+    selected: Map<Node, Ver>,
 ) -> Result<Resolution, SolveError> {
     let catalog = provider.catalog();
     let requirements = provider.requirements();
     let root = requirements.root();
     // One entry per (package, track), sorted by name then track.
-    let mut chosen: Vec<(&Pkg, Track, &Version)> = selected
+    let mut chosen: Vec<(&Pkg, Track, &Ver)> = selected
         .iter()
         .filter_map(|(node, version)| match node {
             Node::Track { package, track } => Some((package, *track, version)),
@@ -332,35 +334,41 @@ fn build_resolution(
         .collect();
 
     let mut packages = Vec::with_capacity(chosen.len());
+    let mut metas = Vec::with_capacity(chosen.len());
     for &(package, track, version) in &chosen {
         let meta = catalog.metadata(package, version)?;
         packages.push(ResolvedPackage {
             package: PackageName::clone(package),
             track,
-            version: version.clone(),
+            version: version.version().into_owned(),
             digest: meta.digest.clone(),
             registry: catalog.source().registry_for(package).to_string(),
             yanked: catalog.is_yanked(package, version),
             edges: Vec::new(),
         });
+        metas.push(meta);
     }
 
     // Wire every import of the root and of every package to its provider.
     let root_node = Node::Root(Arc::from(root.name.as_str()));
-    let root_version = Version::new(0, 0, 0);
+    let root_version = Ver::zero();
     let mut root_edges = Vec::new();
     for who in std::iter::once(None).chain((0..chosen.len()).map(Some)) {
-        let (node, version) = match who {
-            None => (root_node.clone(), &root_version),
+        let (node, version, deps) = match who {
+            None => (
+                root_node.clone(),
+                &root_version,
+                Deps::Root(&root.dependencies),
+            ),
             Some(i) => (
                 Node::Track {
                     package: chosen[i].0.clone(),
                     track: chosen[i].1,
                 },
                 chosen[i].2,
+                Deps::Release(metas[i].clone()),
             ),
         };
-        let deps = requirements.dependencies_of(catalog, &node, version)?;
         let resolved = provider.resolved_deps(&node, version)?;
         let dependent = || requirements.dependent_label(&node, version);
         let mut edges = Vec::with_capacity(resolved.len());
@@ -377,9 +385,10 @@ fn build_resolution(
             let track = match pg_node {
                 Node::Track { track, .. } => *track,
                 Node::Span { .. } => Track::of(
-                    selected
+                    &selected
                         .get(pg_node)
-                        .expect("every span in a solution has a version"),
+                        .expect("every span in a solution has a version")
+                        .version(),
                 ),
                 Node::Root(_) => unreachable!("nothing depends on the root"),
             };
@@ -401,13 +410,11 @@ fn build_resolution(
             }
             let export = match interface {
                 None => None,
-                Some(interface) => {
-                    let meta = catalog.metadata(package, chosen[target_index].2)?;
-                    meta.interface_exports
-                        .iter()
-                        .find(|e| e.links_to(interface))
-                        .map(|e| e.to_string())
-                }
+                Some(interface) => metas[target_index]
+                    .interface_exports
+                    .iter()
+                    .find(|e| e.links_to(interface))
+                    .map(|e| e.to_string()),
             };
             let Some(constraint) = Constraint::of(dep) else {
                 continue;
