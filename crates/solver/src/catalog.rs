@@ -110,6 +110,11 @@ impl<'a, D: Clone> Catalog<'a, D> {
         self.epoch.set(self.epoch.get() + 1);
     }
 
+    /// The current solve's epoch (see the module docs).
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.get()
+    }
+
     /// Drops every derived value (what they were derived under changed).
     pub(crate) fn forget_derived(&self) {
         for data in self.packages.borrow_mut().iter_mut() {

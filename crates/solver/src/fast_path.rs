@@ -2,7 +2,7 @@
 //! when every package can be at the newest release its dependents allow,
 //! a walk of the graph finds that solution without pubgrub's bookkeeping.
 
-use pubgrub::{DependencyProvider as _, Map, VersionSet as _};
+use pubgrub::{DependencyProvider as _, Map, Ranges, VersionSet as _};
 use warg_depsolve_names::Track;
 
 use crate::display::Versions;
@@ -106,7 +106,18 @@ fn walk(
      -> Option<()> {
         match chosen.get(dep) {
             Some(v) if range.contains(v) => {}
-            Some(_) => conflicts.push((dep.clone(), range.clone(), dependent.clone())),
+            Some(v) => {
+                // The next walk would choose below `v` (the newest its
+                // first dependent allowed) and inside this range: with
+                // nothing there, more walks cannot help, and pubgrub
+                // takes over now rather than after them.
+                let mut within = range.intersection(&Versions(Ranges::lower_than(v.clone())));
+                if let Some(hint) = hints.get(dep) {
+                    within = within.intersection(&hint.set);
+                }
+                provider.choose_version(dep, &within).ok()??;
+                conflicts.push((dep.clone(), range.clone(), dependent.clone()))
+            }
             None => {
                 let v = match hints.get(dep) {
                     Some(hint) => provider.choose_version(dep, &range.intersection(&hint.set)),

@@ -20,7 +20,7 @@ use crate::catalog::Catalog;
 use crate::display::Versions;
 use crate::error::SolveError;
 use crate::node::{Node, Pkg};
-use crate::requirement::{Derived, ProviderConfig, Requirements, Resolved, ResolvedDeps};
+use crate::requirement::{Kept, ProviderConfig, Requirements, Resolved, ResolvedDeps};
 use crate::root::Root;
 use crate::typecheck::Exclusions;
 use crate::version::Ver;
@@ -29,7 +29,7 @@ use crate::version::Ver;
 pub(crate) struct Provider<'a> {
     /// Keeps each release's resolved dependencies beside its metadata
     /// (the solver's, kept across solves).
-    catalog: &'a Catalog<'a, Derived>,
+    catalog: &'a Catalog<'a, Kept>,
     requirements: Requirements<'a>,
     /// Lock pins still in force: (package id, track) -> version.
     pins: Map<(u32, Track), Version>,
@@ -40,7 +40,7 @@ impl<'a> Provider<'a> {
     /// (package, track, version) wherever they still satisfy, and leaving
     /// out the candidates earlier rounds `excluded` for their types.
     pub(crate) fn new(
-        catalog: &'a Catalog<'a, Derived>,
+        catalog: &'a Catalog<'a, Kept>,
         root: &'a Root,
         config: &'a ProviderConfig,
         pins: impl IntoIterator<Item = (PackageName, Track, Version)>,
@@ -58,7 +58,7 @@ impl<'a> Provider<'a> {
     }
 
     /// What the solve knows of each package.
-    pub(crate) fn catalog(&self) -> &'a Catalog<'a, Derived> {
+    pub(crate) fn catalog(&self) -> &'a Catalog<'a, Kept> {
         self.catalog
     }
 
@@ -75,6 +75,12 @@ impl<'a> Provider<'a> {
         version: &Ver,
     ) -> Result<ResolvedDeps, SolveError> {
         self.requirements.of(self.catalog, node, version)
+    }
+
+    /// One release's metadata and resolved dependencies (see
+    /// [`Requirements::of_release`]).
+    pub(crate) fn release(&self, package: &Pkg, version: &Ver) -> Result<Kept, SolveError> {
+        self.requirements.of_release(self.catalog, package, version)
     }
 
     fn pinned(&self, package: &Pkg, track: Track) -> Option<&Version> {

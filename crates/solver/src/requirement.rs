@@ -16,7 +16,7 @@
 //! same track; the provider is `ns:pkg` unless [`ProviderConfig`] names
 //! another, and an interface nobody in the registry exports is the host's.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -198,21 +198,33 @@ pub(crate) struct Resolved {
 /// a host import).
 pub(crate) type ResolvedDeps = Rc<[Option<Resolved>]>;
 
-/// What the catalog keeps per release: its dependencies, resolved, and
-/// what they were resolved from, so that a later solve can tell whether
-/// they still hold.
-#[derive(Clone)]
+/// What the catalog keeps per release: its metadata and dependencies,
+/// resolved, and what they were resolved from, so that a later solve can
+/// tell whether they still hold. Shared: one lookup hands out all of it.
+pub(crate) type Kept = Rc<Derived>;
+
+/// See [`Kept`].
 pub(crate) struct Derived {
-    deps: ResolvedDeps,
+    /// The release's dependencies, resolved, in import order.
+    pub(crate) deps: ResolvedDeps,
+    /// The release's metadata.
+    pub(crate) meta: Arc<ReleaseMetadata>,
+    /// Whether the release is yanked (kept with the rest: all of it is
+    /// dropped when the package's list changes).
+    pub(crate) yanked: bool,
     /// Every package the imports name (the plug's for a plugged
     /// interface), with its list version when they were resolved: each
     /// answer depends on that package's releases (pre-releases left out,
     /// tracks, interface exports) and on nothing else but the release
     /// itself and the provider configuration.
-    consulted: Rc<[(Pkg, u32)]>,
+    consulted: Box<[(Pkg, u32)]>,
     /// Interface providers left out for their types, and why (reported
     /// again by every solve that reuses these dependencies).
-    reasons: Rc<[String]>,
+    reasons: Box<[String]>,
+    /// The solve (the catalog's epoch) that last found every package in
+    /// `consulted` unchanged: checked once per solve, however often the
+    /// dependencies are asked for.
+    checked: Cell<u64>,
 }
 
 /// The dependencies of a release or of the root, borrowed or shared.
@@ -243,7 +255,7 @@ pub(crate) struct Requirements<'a> {
     root_resolved: RefCell<Option<ResolvedDeps>>,
     /// Releases' dependencies resolved under exclusions: specific to
     /// this solve, so kept here rather than in the catalog.
-    excluded_resolved: RefCell<Map<(u32, Ver), ResolvedDeps>>,
+    excluded_resolved: RefCell<Map<(u32, Ver), Kept>>,
 }
 
 /// The importer whose dependencies are being worked out.
@@ -307,7 +319,7 @@ impl<'a> Requirements<'a> {
     /// rather than copied.
     pub(crate) fn dependencies_of(
         &self,
-        catalog: &Catalog<'_, Derived>,
+        catalog: &Catalog<'_, Kept>,
         node: &Node,
         version: &Ver,
     ) -> Result<Deps<'a>, SourceError> {
@@ -318,35 +330,102 @@ impl<'a> Requirements<'a> {
         }
     }
 
-    /// Every dependency of `node` at `version`, resolved; computed once per
-    /// release, and reused by later solves while every package its imports
-    /// name lists the same releases. The first time, the newest allowed
-    /// release of each target is prefetched, so a networked source fetches
-    /// one level in one batch.
+    /// Every dependency of `node` at `version`, resolved (see
+    /// [`Requirements::of_release`]).
     pub(crate) fn of(
         &self,
-        catalog: &Catalog<'_, Derived>,
+        catalog: &Catalog<'_, Kept>,
         node: &Node,
         version: &Ver,
     ) -> Result<ResolvedDeps, SolveError> {
+        match node {
+            Node::Root(_) => {
+                if let Some(r) = self.root_resolved.borrow().clone() {
+                    return Ok(r);
+                }
+                let deps = Deps::Root(&self.root.dependencies);
+                let (list, _) = self.resolve_all(catalog, node, version, &deps)?;
+                *self.root_resolved.borrow_mut() = Some(list.clone());
+                Ok(list)
+            }
+            Node::Track { package, .. } => {
+                Ok(self.of_release(catalog, package, version)?.deps.clone())
+            }
+            Node::Span { .. } => Ok(Rc::from([])),
+        }
+    }
+
+    /// One release's metadata and dependencies, resolved; worked out once
+    /// per release, and reused by later solves while every package its
+    /// imports name lists the same releases. The first time, the newest
+    /// allowed release of each target is prefetched, so a networked
+    /// source fetches one level in one batch.
+    pub(crate) fn of_release(
+        &self,
+        catalog: &Catalog<'_, Kept>,
+        package: &Pkg,
+        version: &Ver,
+    ) -> Result<Kept, SolveError> {
         // Exclusions are this solve's own: what they shape is kept here.
         let shared = self.exclusions.is_empty();
-        let kept = match node {
-            Node::Root(_) => self.root_resolved.borrow().clone(),
-            Node::Track { package, .. } if shared => catalog
+        let kept = match shared {
+            true => catalog
                 .derived(package, version)
-                .and_then(|d| self.still_holds(catalog, d)),
-            Node::Track { package, .. } => self
+                .filter(|d| self.still_holds(catalog, d)),
+            false => self
                 .excluded_resolved
                 .borrow()
                 .get(&(package.id(), version.clone()))
                 .cloned(),
-            Node::Span { .. } => return Ok(Rc::from([])),
         };
-        if let Some(r) = kept {
-            return Ok(r);
+        if let Some(kept) = kept {
+            return Ok(kept);
         }
-        let deps = self.dependencies_of(catalog, node, version)?;
+        let meta = catalog.metadata(package, version)?;
+        let deps = Deps::Release(meta.clone());
+        let node = Node::Track {
+            package: package.clone(),
+            track: warg_depsolve_names::Track::of(&meta.version),
+        };
+        let (list, reasons) = self.resolve_all(catalog, &node, version, &deps)?;
+        // Every package named was listed (or found absent) above.
+        let consulted = deps
+            .iter()
+            .filter_map(|d| self.package_named(d))
+            .map(|name| {
+                let pkg = catalog.intern(name);
+                let version = catalog.list_version(&pkg);
+                (pkg, version)
+            })
+            .collect();
+        let kept = Rc::new(Derived {
+            deps: list,
+            yanked: catalog.is_yanked(package, version),
+            meta,
+            consulted,
+            reasons: reasons.into(),
+            checked: Cell::new(catalog.epoch()),
+        });
+        match shared {
+            true => catalog.keep_derived(package, version, kept.clone()),
+            false => {
+                self.excluded_resolved
+                    .borrow_mut()
+                    .insert((package.id(), version.clone()), kept.clone());
+            }
+        }
+        Ok(kept)
+    }
+
+    /// Resolves every dependency in `deps` of `node` at `version`, and
+    /// says which interface providers were left out for their types.
+    fn resolve_all(
+        &self,
+        catalog: &Catalog<'_, Kept>,
+        node: &Node,
+        version: &Ver,
+        deps: &Deps<'_>,
+    ) -> Result<(ResolvedDeps, Vec<String>), SolveError> {
         // Every package these imports name, listed in one batch first.
         catalog.prefetch_unlisted(deps.iter().filter_map(|d| self.package_named(d)));
         let dependent = || self.dependent_label(node, version);
@@ -356,7 +435,7 @@ impl<'a> Requirements<'a> {
                 Node::Track { package, .. } => Some((&**package, &*semver)),
                 _ => None,
             },
-            types: self.types_of(node, &deps),
+            types: self.types_of(node, deps),
             label: &dependent,
         };
         let mut reasons = Vec::new();
@@ -366,50 +445,30 @@ impl<'a> Requirements<'a> {
             .collect::<Result<ResolvedDeps, SolveError>>()?;
         self.add_type_reasons(&reasons);
         catalog.prefetch_newest(list.iter().flatten().map(|r| (&r.package, &r.set)));
-        match node {
-            Node::Root(_) => *self.root_resolved.borrow_mut() = Some(list.clone()),
-            Node::Track { package, .. } if shared => {
-                // Every package named was listed (or found absent) above.
-                let consulted = deps
-                    .iter()
-                    .filter_map(|d| self.package_named(d))
-                    .map(|name| {
-                        let pkg = catalog.intern(name);
-                        let version = catalog.list_version(&pkg);
-                        (pkg, version)
-                    })
-                    .collect();
-                let derived = Derived {
-                    deps: list.clone(),
-                    consulted,
-                    reasons: reasons.into(),
-                };
-                catalog.keep_derived(package, version, derived);
-            }
-            Node::Track { package, .. } => {
-                self.excluded_resolved
-                    .borrow_mut()
-                    .insert((package.id(), version.clone()), list.clone());
-            }
-            Node::Span { .. } => {}
-        }
-        Ok(list)
+        Ok((list, reasons))
     }
 
-    /// The kept dependencies, if every package they were resolved from
-    /// lists the same releases in this solve (asking the source once per
-    /// package per solve, as resolving them again would).
-    fn still_holds(&self, catalog: &Catalog<'_, Derived>, kept: Derived) -> Option<ResolvedDeps> {
+    /// Whether kept dependencies still hold: every package they were
+    /// resolved from lists the same releases in this solve (asking the
+    /// source once per package per solve, as resolving them again would).
+    /// Checked once per solve; the first check of a solve reports the
+    /// kept type mismatches again.
+    fn still_holds(&self, catalog: &Catalog<'_, Kept>, kept: &Derived) -> bool {
+        let epoch = catalog.epoch();
+        if kept.checked.get() == epoch {
+            return true;
+        }
         for (pkg, version) in kept.consulted.iter() {
             // An error or an absent package is answered by resolving
             // again, which reports or records it as the first time did.
             let _ = catalog.releases(pkg);
             if catalog.list_version(pkg) != *version {
-                return None;
+                return false;
             }
         }
+        kept.checked.set(epoch);
         self.add_type_reasons(&kept.reasons);
-        Some(kept.deps)
+        true
     }
 
     /// The registry package an import names (a plug's for a plugged
@@ -446,7 +505,7 @@ impl<'a> Requirements<'a> {
     /// added to `reasons`, with why).
     fn resolve_dependency(
         &self,
-        catalog: &Catalog<'_, Derived>,
+        catalog: &Catalog<'_, Kept>,
         importer: &Importer<'_>,
         dep: &Dependency,
         reasons: &mut Vec<String>,
@@ -591,7 +650,7 @@ impl<'a> Requirements<'a> {
 /// release it allows is on one track, else a span. The range stays as
 /// the dependent wrote it (the track node only has versions on its
 /// track anyway), so reports quote it.
-fn node_for(catalog: &Catalog<'_, Derived>, package: &Pkg, set: &VersionSet) -> Node {
+fn node_for(catalog: &Catalog<'_, Kept>, package: &Pkg, set: &VersionSet) -> Node {
     // A range inside one track (the usual caret range) needs no look
     // at the releases.
     let single = single_track_of(set).or_else(|| {

@@ -16,7 +16,7 @@ use crate::fast_path::newest_first;
 use crate::lock::LockFile;
 use crate::node::{Node, Pkg};
 use crate::provider::Provider;
-use crate::requirement::{Deps, Derived, ProviderConfig, Resolved};
+use crate::requirement::{Deps, Kept, ProviderConfig, Resolved};
 use crate::resolution::{Constraint, Edge, Resolution, ResolvedPackage};
 use crate::root::Root;
 use crate::typecheck::{self, Exclusions, ImporterKey};
@@ -104,7 +104,7 @@ pub fn resolve(
 /// assert_eq!(solver.resolve(&one, &options).unwrap().packages[0].version.to_string(), "1.3.0");
 /// ```
 pub struct Solver<'s> {
-    catalog: Catalog<'s, Derived>,
+    catalog: Catalog<'s, Kept>,
     /// The provider configuration the kept interpretations were made
     /// under.
     config: RefCell<Option<ProviderConfig>>,
@@ -334,19 +334,19 @@ fn build_resolution(
         .collect();
 
     let mut packages = Vec::with_capacity(chosen.len());
-    let mut metas = Vec::with_capacity(chosen.len());
+    let mut kept = Vec::with_capacity(chosen.len());
     for &(package, track, version) in &chosen {
-        let meta = catalog.metadata(package, version)?;
+        let release = provider.release(package, version)?;
         packages.push(ResolvedPackage {
             package: PackageName::clone(package),
             track,
             version: version.version().into_owned(),
-            digest: meta.digest.clone(),
+            digest: release.meta.digest.clone(),
             registry: catalog.source().registry_for(package).to_string(),
-            yanked: catalog.is_yanked(package, version),
+            yanked: release.yanked,
             edges: Vec::new(),
         });
-        metas.push(meta);
+        kept.push(release);
     }
 
     // Wire every import of the root and of every package to its provider.
@@ -354,11 +354,12 @@ fn build_resolution(
     let root_version = Ver::zero();
     let mut root_edges = Vec::new();
     for who in std::iter::once(None).chain((0..chosen.len()).map(Some)) {
-        let (node, version, deps) = match who {
+        let (node, version, deps, resolved) = match who {
             None => (
                 root_node.clone(),
                 &root_version,
                 Deps::Root(&root.dependencies),
+                provider.resolved_deps(&root_node, &root_version)?,
             ),
             Some(i) => (
                 Node::Track {
@@ -366,10 +367,10 @@ fn build_resolution(
                     track: chosen[i].1,
                 },
                 chosen[i].2,
-                Deps::Release(metas[i].clone()),
+                Deps::Release(kept[i].meta.clone()),
+                kept[i].deps.clone(),
             ),
         };
-        let resolved = provider.resolved_deps(&node, version)?;
         let dependent = || requirements.dependent_label(&node, version);
         let mut edges = Vec::with_capacity(resolved.len());
         for (dep, resolved) in deps.iter().zip(resolved.iter()) {
@@ -410,7 +411,8 @@ fn build_resolution(
             }
             let export = match interface {
                 None => None,
-                Some(interface) => metas[target_index]
+                Some(interface) => kept[target_index]
+                    .meta
                     .interface_exports
                     .iter()
                     .find(|e| e.links_to(interface))
