@@ -23,7 +23,7 @@ use crate::node::{Node, Pkg};
 use crate::requirement::{Kept, ProviderConfig, Requirements, Resolved, ResolvedDeps};
 use crate::root::Root;
 use crate::typecheck::Exclusions;
-use crate::version::Ver;
+use crate::version::{count_in, Ver};
 
 /// The provider of one solve.
 pub(crate) struct Provider<'a> {
@@ -147,13 +147,26 @@ impl DependencyProvider for Provider<'_> {
         let count = |package: &Pkg, track: Option<Track>| {
             self.catalog
                 .with_releases(package, |releases, vers| {
-                    releases
-                        .iter()
-                        .zip(vers)
-                        .filter(|(r, v)| {
-                            track.is_none_or(|t| Track::of(&r.version) == t) && range.0.contains(v)
-                        })
-                        .count()
+                    // A track's releases are one run of the sorted list.
+                    let run = match track {
+                        None => Some(vers),
+                        Some(t) => Ver::track_bounds(t).map(|(lo, hi)| {
+                            &vers[vers.partition_point(|v| v < &lo)
+                                ..vers.partition_point(|v| v < &hi)]
+                        }),
+                    };
+                    match run {
+                        Some(run) => count_in(run, &range.0),
+                        // Numbers too large to pack: one by one.
+                        None => releases
+                            .iter()
+                            .zip(vers)
+                            .filter(|(r, v)| {
+                                track.is_none_or(|t| Track::of(&r.version) == t)
+                                    && range.0.contains(v)
+                            })
+                            .count(),
+                    }
                 })
                 .unwrap_or(usize::MAX)
         };

@@ -15,9 +15,12 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
+use std::ops::Bound;
 use std::sync::{Arc, LazyLock};
 
+use pubgrub::Ranges;
 use semver::{BuildMetadata, Prerelease, Version};
+use warg_depsolve_names::Track;
 
 /// Bits per number in [`Ver::Packed`].
 const BITS: u32 = 21;
@@ -49,6 +52,26 @@ impl Ver {
         } else {
             Ver::Other(Arc::new(version.clone()))
         }
+    }
+
+    /// `major.minor.patch-0`, packed, if the numbers fit.
+    fn pre_zero(major: u64, minor: u64, patch: u64) -> Option<Ver> {
+        (major <= MAX && minor <= MAX && patch <= MAX)
+            .then(|| Ver::Packed(((major << (2 * BITS)) | (minor << BITS) | patch) << 1))
+    }
+
+    /// The versions on `track`, as the half-open range `[start, end)`
+    /// ([`Track::versions`]), when both ends pack.
+    pub(crate) fn track_bounds(track: Track) -> Option<(Ver, Ver)> {
+        let (lo, hi) = match track {
+            Track::Major(m) => ((m, 0, 0), (m.checked_add(1)?, 0, 0)),
+            Track::Minor(n) => ((0, n, 0), (0, n.checked_add(1)?, 0)),
+            Track::Patch(p) => ((0, 0, p), (0, 0, p.checked_add(1)?)),
+        };
+        Some((
+            Ver::pre_zero(lo.0, lo.1, lo.2)?,
+            Ver::pre_zero(hi.0, hi.1, hi.2)?,
+        ))
     }
 
     /// `0.0.0`, the version the root is solved at.
@@ -114,6 +137,27 @@ impl fmt::Debug for Ver {
     }
 }
 
+/// How many of the sorted `versions` are in `range`: two binary searches
+/// per segment.
+pub(crate) fn count_in(versions: &[Ver], range: &Ranges<Ver>) -> usize {
+    range
+        .iter()
+        .map(|(lo, hi)| {
+            let start = match lo {
+                Bound::Included(v) => versions.partition_point(|x| x < v),
+                Bound::Excluded(v) => versions.partition_point(|x| x <= v),
+                Bound::Unbounded => 0,
+            };
+            let end = match hi {
+                Bound::Included(v) => versions.partition_point(|x| x <= v),
+                Bound::Excluded(v) => versions.partition_point(|x| x < v),
+                Bound::Unbounded => versions.len(),
+            };
+            end.saturating_sub(start)
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +196,42 @@ mod tests {
         assert!(matches!(Ver::of(&versions[13]), Ver::Packed(_)));
         assert!(matches!(Ver::of(&versions[14]), Ver::Other(_)));
         assert_eq!(Ver::zero(), Ver::of(&Version::new(0, 0, 0)));
+    }
+
+    #[test]
+    fn track_bounds_and_counts_agree_with_filtering() {
+        let mut versions: Vec<Version> = VERSIONS.iter().map(|v| v.parse().unwrap()).collect();
+        versions.sort();
+        let vers: Vec<Ver> = versions.iter().map(Ver::of).collect();
+        let ranges = [
+            Ranges::full(),
+            Ranges::between(Ver::of(&versions[4]), Ver::of(&versions[12])),
+            Ranges::singleton(Ver::of(&versions[10])),
+            Ranges::higher_than(Ver::of(&versions[6])),
+            Ranges::strictly_lower_than(Ver::of(&versions[9]))
+                .union(&Ranges::strictly_higher_than(Ver::of(&versions[12]))),
+        ];
+        for track in versions.iter().map(Track::of) {
+            // The largest numbers do not pack: the caller counts one by one.
+            let Some((lo, hi)) = Ver::track_bounds(track) else {
+                assert!(matches!(track, Track::Major(m) if m >= MAX), "{track:?}");
+                continue;
+            };
+            let a = vers.partition_point(|v| v < &lo);
+            let b = vers.partition_point(|v| v < &hi);
+            for range in &ranges {
+                let expected = versions
+                    .iter()
+                    .zip(&vers)
+                    .filter(|(v, p)| Track::of(v) == track && range.contains(*p))
+                    .count();
+                assert_eq!(
+                    count_in(&vers[a..b], range),
+                    expected,
+                    "{track:?} {range:?}"
+                );
+            }
+        }
+        assert_eq!(Ver::track_bounds(Track::Major(2_097_151)), None);
     }
 }
