@@ -315,21 +315,6 @@ impl<'a> Requirements<'a> {
         self.root
     }
 
-    /// The dependencies of one release (the root's for the root), shared
-    /// rather than copied.
-    pub(crate) fn dependencies_of(
-        &self,
-        catalog: &Catalog<'_, Kept>,
-        node: &Node,
-        version: &Ver,
-    ) -> Result<Deps<'a>, SourceError> {
-        match node {
-            Node::Root(_) => Ok(Deps::Root(&self.root.dependencies)),
-            Node::Track { package, .. } => Ok(Deps::Release(catalog.metadata(package, version)?)),
-            Node::Span { .. } => Ok(Deps::Root(&[])),
-        }
-    }
-
     /// Every dependency of `node` at `version`, resolved (see
     /// [`Requirements::of_release`]).
     pub(crate) fn of(

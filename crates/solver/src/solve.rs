@@ -145,7 +145,7 @@ impl<'s> Solver<'s> {
                 pins.iter().cloned(),
                 &excluded,
             );
-            let resolution = match solve_once(&provider, root) {
+            let (resolution, chosen) = match solve_once(&provider, root) {
                 Err(SolveError::NoSolution { report }) => {
                     let mut reasons = provider.requirements().type_reasons();
                     reasons.extend(excluded.reasons().iter().cloned());
@@ -155,7 +155,7 @@ impl<'s> Solver<'s> {
                 }
                 other => other?,
             };
-            let found = refine(&provider, &resolution, &excluded)?;
+            let found = refine(&provider, &resolution, &chosen, &excluded)?;
             drop(provider);
             if found.is_empty() {
                 return Ok(resolution);
@@ -189,37 +189,43 @@ fn with_type_reasons(report: String, reasons: &[String]) -> String {
 fn refine(
     provider: &Provider<'_>,
     resolution: &Resolution,
+    chosen: &[Chosen],
     excluded: &Exclusions,
 ) -> Result<Vec<Refinement>, SolveError> {
     let catalog = provider.catalog();
     let requirements = provider.requirements();
     let root = requirements.root();
-    let root_node = Node::Root(Arc::from(root.name.as_str()));
     let mut found = Vec::new();
-    let importers = std::iter::once(None).chain(resolution.packages.iter().map(Some));
+    let importers = std::iter::once(None).chain(resolution.packages.iter().zip(chosen).map(Some));
     for importer in importers {
-        let (node, version, edges) = match importer {
-            None => (root_node.clone(), Ver::zero(), &resolution.root_edges),
-            Some(p) => (
-                Node::Track {
-                    package: catalog.intern(&p.package),
+        // Only importers whose types are known are checked.
+        let (node, version, edges, deps, types) = match importer {
+            None => {
+                let Some(types) = root.types.as_ref() else {
+                    continue;
+                };
+                let node = Node::Root(Arc::from(root.name.as_str()));
+                let deps = Deps::Root(&root.dependencies);
+                (node, Ver::zero(), &resolution.root_edges, deps, types)
+            }
+            Some((p, (pkg, ver, kept))) => {
+                let Some(types) = kept.meta.types.as_ref() else {
+                    continue;
+                };
+                let node = Node::Track {
+                    package: pkg.clone(),
                     track: p.track,
-                },
-                Ver::of(&p.version),
-                &p.edges,
-            ),
+                };
+                let deps = Deps::Release(kept.meta.clone());
+                (node, ver.clone(), &p.edges, deps, types)
+            }
         };
         let version = &version;
-        let deps = requirements.dependencies_of(catalog, &node, version)?;
-        let Some(types) = requirements.types_of(&node, &deps) else {
-            continue;
-        };
-        let key = importer.map(|p| (p.package.clone(), p.version.clone()));
+        let key = importer.map(|(p, _)| (p.package.clone(), p.version.clone()));
         let label = || requirements.dependent_label(&node, version);
         for edge in edges.iter().filter(|e| e.export.is_none()) {
             let target = &resolution.packages[edge.target];
-            let provided =
-                catalog.metadata(&catalog.intern(&target.package), &Ver::of(&target.version))?;
+            let provided = &chosen[edge.target].2.meta;
             let label_of = |v: &Version| format!("{}@{v}", target.package);
             let fits = typecheck::check(
                 Some(types),
@@ -282,18 +288,25 @@ fn refine(
 /// Releases a type check excludes for one import of one importer, and why.
 type Refinement = (ImporterKey, String, VersionSet, Vec<String>);
 
+/// A resolved package as the solve knows it: its handle, version and
+/// kept release, at the same index as in [`Resolution::packages`].
+type Chosen = (Pkg, Ver, Kept);
+
 /// One round: the fast path, else pubgrub; the chosen releases wired.
-fn solve_once(provider: &Provider<'_>, root: &Root) -> Result<Resolution, SolveError> {
+fn solve_once(
+    provider: &Provider<'_>,
+    root: &Root,
+) -> Result<(Resolution, Vec<Chosen>), SolveError> {
     let root_node = Node::Root(Arc::from(root.name.as_str()));
     if let Some(selected) = newest_first(provider, &root_node)? {
-        match build_resolution(provider, selected) {
+        match build_resolution(provider, &root_node, selected) {
             // The newest choices close a cycle; pubgrub may find others
             // that do not (and reports the cycle itself if it cannot).
             Err(SolveError::Cycle { .. }) => {}
             done => return done,
         }
     }
-    let selected = match pubgrub::resolve(provider, root_node, Ver::zero()) {
+    let selected = match pubgrub::resolve(provider, root_node.clone(), Ver::zero()) {
         Ok(selected) => selected,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
@@ -305,7 +318,7 @@ fn solve_once(provider: &Provider<'_>, root: &Root) -> Result<Resolution, SolveE
         | Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
         | Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(source),
     };
-    build_resolution(provider, selected.into_iter().collect())
+    build_resolution(provider, &root_node, selected.into_iter().collect())
 }
 
 /// The resolution of the chosen releases: one package per (package,
@@ -313,8 +326,9 @@ fn solve_once(provider: &Provider<'_>, root: &Root) -> Result<Resolution, SolveE
 /// every package wired to its provider.
 fn build_resolution(
     provider: &Provider<'_>,
+    root_node: &Node,
     selected: Map<Node, Ver>,
-) -> Result<Resolution, SolveError> {
+) -> Result<(Resolution, Vec<Chosen>), SolveError> {
     let catalog = provider.catalog();
     let requirements = provider.requirements();
     let root = requirements.root();
@@ -350,7 +364,6 @@ fn build_resolution(
     }
 
     // Wire every import of the root and of every package to its provider.
-    let root_node = Node::Root(Arc::from(root.name.as_str()));
     let root_version = Ver::zero();
     let mut root_edges = Vec::new();
     for who in std::iter::once(None).chain((0..chosen.len()).map(Some)) {
@@ -441,7 +454,12 @@ fn build_resolution(
     if let Some(path) = crate::graph::find_cycle(&resolution) {
         return Err(SolveError::Cycle { path });
     }
-    Ok(resolution)
+    let chosen = chosen
+        .into_iter()
+        .zip(kept)
+        .map(|((pkg, _, ver), kept)| (pkg.clone(), ver.clone(), kept))
+        .collect();
+    Ok((resolution, chosen))
 }
 
 /// Whether the chosen release of a locked reference has the integrity
