@@ -372,7 +372,7 @@ fn build_resolution(
                 root_node.clone(),
                 &root_version,
                 Deps::Root(&root.dependencies),
-                provider.resolved_deps(&root_node, &root_version)?,
+                provider.resolved_deps(root_node, &root_version)?,
             ),
             Some(i) => (
                 Node::Track {
