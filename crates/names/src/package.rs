@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,10 +19,15 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!((name.namespace(), name.name()), ("test", "add"));
 /// assert!("../etc:passwd".parse::<PackageName>().is_err());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PackageName {
-    namespace: String,
-    name: String,
+    /// `namespace:name`, shared: a name is cloned into every map, solver
+    /// node and resolution that holds it, and a clone is then a reference
+    /// count rather than two strings. (Labels hold no `:`, so equal text
+    /// is equal labels.)
+    full: Arc<str>,
+    /// Where the `:` is in `full`.
+    colon: usize,
 }
 
 /// Why a string is not a valid [`PackageName`] or label.
@@ -45,19 +51,42 @@ impl PackageName {
             })?;
         }
         Ok(Self {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
+            full: input.into(),
+            colon: namespace.len(),
         })
     }
 
     /// The namespace label (`test` in `test:add`).
     pub fn namespace(&self) -> &str {
-        &self.namespace
+        &self.full[..self.colon]
     }
 
     /// The package label (`add` in `test:add`).
     pub fn name(&self) -> &str {
-        &self.name
+        &self.full[self.colon + 1..]
+    }
+}
+
+/// Namespace first, then name (not the text's order: `a-b:x` sorts after
+/// `a:x`, as the labels do).
+impl Ord for PackageName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.namespace(), self.name()).cmp(&(other.namespace(), other.name()))
+    }
+}
+
+impl PartialOrd for PackageName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Debug for PackageName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PackageName")
+            .field("namespace", &self.namespace())
+            .field("name", &self.name())
+            .finish()
     }
 }
 
@@ -111,7 +140,7 @@ impl FromStr for PackageName {
 
 impl fmt::Display for PackageName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.namespace, self.name)
+        f.write_str(&self.full)
     }
 }
 
@@ -131,6 +160,22 @@ impl<'de> Deserialize<'de> for PackageName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orders_by_namespace_then_name() {
+        let names: Vec<PackageName> = ["a-b:x", "a:y", "a:x-y", "a:x", "b:a"]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        let by_labels = |n: &PackageName| (n.namespace().to_string(), n.name().to_string());
+        let mut expected = names.clone();
+        expected.sort_by_key(by_labels);
+        assert_eq!(sorted, expected);
+        assert_eq!(sorted[0].to_string(), "a:x");
+        assert_eq!(sorted.last().unwrap().to_string(), "b:a");
+    }
 
     #[test]
     fn accepts_kebab_labels() {
