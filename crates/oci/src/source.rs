@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 use std::future::Future;
 use std::hash::Hash;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use semver::Version;
 use tokio::runtime::Runtime;
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
-use warg_depsolve_names::{Integrity, PackageName};
+use warg_depsolve_names::{DepRange, DepRef, ImportClass, Integrity, PackageName};
 use warg_depsolve_registry::cache::Warn;
 use warg_depsolve_registry::progress::{Download, Progress};
 use warg_depsolve_registry::{
@@ -33,6 +33,10 @@ use crate::settings::OciSettings;
 
 /// Tags asked for per page when listing.
 const TAG_PAGE: usize = 1000;
+/// At most this many tag lists and manifests are read ahead of the solver
+/// (see [`OciSettings::prefetch_depth`]) by one source: the newest-first
+/// closure of a solution is read, a registry is never crawled.
+pub const READ_AHEAD_LIMIT: usize = 4096;
 /// How much longer than the source's read timeout the HTTP client's own
 /// read timeout is.
 const CLIENT_READ_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
@@ -174,6 +178,14 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
             .cloned()
     }
 
+    /// Whether `key` was asked for (its value may still be in flight).
+    fn asked(&self, key: &K) -> bool {
+        self.cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
+    }
+
     fn forget(&self, key: &K) {
         self.cells
             .lock()
@@ -208,6 +220,12 @@ struct Inner {
     notices: Option<Warn>,
     versions: Memo<PackageName, Arc<[Release]>>,
     manifests: Memo<(PackageName, Version), Arc<ManifestInfo>>,
+    /// For each release whose dependencies were read ahead, the shallowest
+    /// level it was met at (0: asked for by a caller).
+    read_ahead: Mutex<HashMap<(PackageName, Version), u32>>,
+    /// Tag lists and manifests read ahead so far (at most
+    /// [`READ_AHEAD_LIMIT`]).
+    read_ahead_count: AtomicUsize,
     /// Layers downloaded (and checked) to read metadata, kept for the
     /// `fetch` that usually follows, so a layer is downloaded and hashed
     /// once.
@@ -236,6 +254,16 @@ struct Inner {
 ///   against the digest.
 /// - [`Hints::prefetch`] starts version-list and manifest requests in the
 ///   background (at most `concurrency` at once) and returns at once.
+/// - Reading ahead: once a release's manifest is read for a caller, the
+///   dependencies its config records are read ahead of the solver, level
+///   by level as answers arrive: each one's tag list, then the manifest of
+///   its newest release in range, then that release's dependencies, down
+///   to [`OciSettings::prefetch_depth`] levels and at most
+///   [`READ_AHEAD_LIMIT`] reads. Tag lists and manifests only, never a
+///   layer; each is read once (a caller that asks for one in flight
+///   waits for it), within the same `concurrency` bound; a failure ahead
+///   of time is dropped, and met again only by a caller that needs that
+///   answer.
 /// - [`Publish::publish`] pushes a Wasm OCI artifact unless the tag exists:
 ///   the same layer again is a no-op, another is
 ///   [`SourceError::AlreadyPublished`].
@@ -344,6 +372,8 @@ impl OciSource {
             notices: None,
             versions: Memo::new(settings.read_timeout),
             manifests: Memo::new(settings.read_timeout),
+            read_ahead: Mutex::new(HashMap::new()),
+            read_ahead_count: AtomicUsize::new(0),
             downloaded: Mutex::new(HashMap::new()),
             name,
             settings,
@@ -787,18 +817,105 @@ impl Inner {
             .collect())
     }
 
+    /// The manifest of `package@version`, read once. With `level` (how
+    /// many dependency levels below a release a caller asked about it
+    /// is: 0 for a caller's own), the dependencies it records are read
+    /// ahead (see [`Inner::read_ahead`]).
     async fn manifest(
         self: &Arc<Self>,
         package: &PackageName,
         version: &Version,
+        level: Option<u32>,
     ) -> Result<Arc<ManifestInfo>, SourceError> {
         let key = (package.clone(), version.clone());
         let this = self.clone();
-        self.manifests
+        let info = self
+            .manifests
             .get_or_try(&key, || async move {
                 this.read_manifest(package, version).await
             })
-            .await
+            .await?;
+        if let Some(level) = level {
+            self.read_ahead(key, &info, level);
+        }
+        Ok(info)
+    }
+
+    /// Starts, in the background, the tag list of each dependency `info`
+    /// records and the manifest of the newest release in its range (the
+    /// release a newest-first solver tries first), one level below
+    /// `level`; each such manifest then reads its own dependencies ahead,
+    /// down to [`OciSettings::prefetch_depth`] levels and
+    /// [`READ_AHEAD_LIMIT`] reads in all. So the requests for a likely
+    /// solution run at the depth of its longest chain, not one solver
+    /// round trip per level. Nothing is read twice (the memos), no
+    /// component bytes are read (a manifest without our record ends the
+    /// read-ahead there), every request waits for the concurrency bound,
+    /// and failures are dropped: a caller that needs the answer meets
+    /// them again.
+    fn read_ahead(self: &Arc<Self>, key: (PackageName, Version), info: &ManifestInfo, level: u32) {
+        let Some(recorded) = &info.recorded else {
+            return;
+        };
+        if level >= self.settings.prefetch_depth || recorded.dependencies.is_empty() {
+            return;
+        }
+        {
+            // Once per release, unless it is met again nearer the top
+            // (its dependencies may then go deeper).
+            let mut seen = self.read_ahead.lock().unwrap_or_else(|e| e.into_inner());
+            match seen.get(&key) {
+                Some(&at) if at <= level => return,
+                _ => {
+                    seen.insert(key, level);
+                }
+            }
+        }
+        for dep in &recorded.dependencies {
+            let (package, wanted) = match &dep.class {
+                ImportClass::Declared(r) | ImportClass::Legacy(r) => match r {
+                    DepRef::Unlocked { package, range } => (package.clone(), Ok(range.clone())),
+                    DepRef::Locked {
+                        package, version, ..
+                    } => (package.clone(), Err(version.clone())),
+                },
+                // Which package provides an interface is the solver's
+                // choice (configuration may plug another).
+                ImportClass::Interface(_) | ImportClass::Host => continue,
+            };
+            let this = self.clone();
+            tokio::spawn(async move {
+                let version = match wanted {
+                    Err(version) => version,
+                    Ok(range) => {
+                        if !this.versions.asked(&package) && !this.count_read_ahead() {
+                            return;
+                        }
+                        let Ok(releases) = this.versions(&package).await else {
+                            return;
+                        };
+                        match newest_in(&releases, &range) {
+                            Some(v) => v,
+                            None => return,
+                        }
+                    }
+                };
+                let key = (package.clone(), version.clone());
+                if !this.manifests.asked(&key) && !this.count_read_ahead() {
+                    return;
+                }
+                let _ = this.manifest(&package, &version, Some(level + 1)).await;
+            });
+        }
+    }
+
+    /// Counts one read ahead; false when the limit is reached.
+    fn count_read_ahead(&self) -> bool {
+        self.read_ahead_count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < READ_AHEAD_LIMIT).then_some(n + 1)
+            })
+            .is_ok()
     }
 
     async fn read_manifest(
@@ -859,7 +976,7 @@ impl Inner {
         package: &PackageName,
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        let manifest = self.manifest(package, version).await?;
+        let manifest = self.manifest(package, version, Some(0)).await?;
         if let Some(recorded) = &manifest.recorded {
             return Ok(Arc::new(ReleaseMetadata {
                 package: package.clone(),
@@ -1022,7 +1139,7 @@ impl Inner {
         let reference = self.reference(package, &version.to_string());
         // Releases are immutable: look before pushing.
         self.manifests.forget(&(package.clone(), version.clone()));
-        match self.manifest(package, version).await {
+        match self.manifest(package, version, None).await {
             Ok(existing) if existing.layer == meta.digest => return Ok(meta),
             Ok(existing) => {
                 return Err(SourceError::AlreadyPublished {
@@ -1089,6 +1206,19 @@ impl Inner {
         );
         Ok(meta)
     }
+}
+
+/// The newest of `releases` (sorted, oldest first) in `range` that a
+/// solver may choose: a pre-release only when the range names one of the
+/// same major.minor.patch.
+fn newest_in(releases: &[Release], range: &DepRange) -> Option<Version> {
+    let set = range.to_ranges();
+    releases
+        .iter()
+        .rev()
+        .map(|r| &r.version)
+        .find(|v| set.contains(v) && (v.pre.is_empty() || range.names_prerelease_of(v)))
+        .cloned()
 }
 
 /// The version a tag names, if it is a semantic version written in
@@ -1158,7 +1288,7 @@ impl Hints for OciSource {
             self.runtime.spawn(async move {
                 match version {
                     Some(v) => {
-                        let _ = inner.manifest(&package, &v).await;
+                        let _ = inner.manifest(&package, &v, Some(0)).await;
                     }
                     None => {
                         let _ = inner.versions(&package).await;
@@ -1175,7 +1305,13 @@ impl Hints for OciSource {
         version: &Version,
     ) -> Option<Result<Integrity, SourceError>> {
         let (inner, package, version) = (self.inner.clone(), package.clone(), version.clone());
-        Some(self.run(async move { Ok(inner.manifest(&package, &version).await?.layer.clone()) }))
+        Some(self.run(async move {
+            Ok(inner
+                .manifest(&package, &version, Some(0))
+                .await?
+                .layer
+                .clone())
+        }))
     }
 
     /// None: a tag list can change at any time, and only listing it tells.
