@@ -59,6 +59,7 @@
 
 pub mod artifact;
 pub mod credentials;
+mod direct;
 pub mod settings;
 mod source;
 

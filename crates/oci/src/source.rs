@@ -29,6 +29,7 @@ use warg_depsolve_registry::{
 
 use crate::artifact::{recorded_metadata, Artifact, Recorded, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
 use crate::credentials::{self, bearer_variable, Credentials, Origin};
+use crate::direct::Direct;
 use crate::settings::OciSettings;
 
 /// Tags asked for per page when listing.
@@ -37,6 +38,8 @@ const TAG_PAGE: usize = 1000;
 /// (see [`OciSettings::prefetch_depth`]) by one source: the newest-first
 /// closure of a solution is read, a registry is never crawled.
 pub const READ_AHEAD_LIMIT: usize = 4096;
+/// The user agent of every request.
+const USER_AGENT: &str = concat!("warg-depsolve/", env!("CARGO_PKG_VERSION"));
 /// How much longer than the source's read timeout the HTTP client's own
 /// read timeout is.
 const CLIENT_READ_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
@@ -210,6 +213,10 @@ struct Inner {
     name: String,
     settings: OciSettings,
     client: Client,
+    /// Plain reads, for a registry that asks for no credentials (see
+    /// [`Direct`]); `None` with a bearer token (the client sends it
+    /// without probing) or when no HTTP client could be made.
+    direct: Option<Direct>,
     auth: RegistryAuth,
     /// Where `auth` came from, for the message of a refusal.
     credentials: Origin,
@@ -355,16 +362,25 @@ impl OciSource {
             // backstop for what the source does not wait on with a
             // deadline (publishing).
             read_timeout: Some(settings.read_timeout + CLIENT_READ_TIMEOUT_MARGIN),
-            user_agent: concat!("warg-depsolve/", env!("CARGO_PKG_VERSION")),
+            user_agent: USER_AGENT,
             ..ClientConfig::default()
         };
         let Credentials {
             auth,
             origin: credentials,
         } = credentials::find(&settings);
+        let direct = match auth {
+            RegistryAuth::Bearer(_) => None,
+            _ => Direct::new(
+                &settings,
+                settings.read_timeout + CLIENT_READ_TIMEOUT_MARGIN,
+                USER_AGENT,
+            ),
+        };
         let name = name.into();
         let inner = Inner {
             client: Client::new(config),
+            direct,
             auth,
             credentials,
             limit: Semaphore::new(settings.concurrency),
@@ -782,10 +798,18 @@ impl Inner {
                 let (watch, reference, last) = (&watch, &reference, last.as_deref());
                 self.request(move || async move {
                     watch
-                        .wait(
-                            self.client
-                                .list_tags(reference, &self.auth, Some(TAG_PAGE), last),
-                        )
+                        .wait(async {
+                            match &self.direct {
+                                Some(direct) if direct.is_open(reference).await => {
+                                    direct.list_tags(reference, TAG_PAGE, last).await
+                                }
+                                _ => {
+                                    self.client
+                                        .list_tags(reference, &self.auth, Some(TAG_PAGE), last)
+                                        .await
+                                }
+                            }
+                        })
                         .await?
                         .map_err(Failure::Client)
                 })
@@ -925,13 +949,26 @@ impl Inner {
     ) -> Result<Arc<ManifestInfo>, SourceError> {
         let reference = self.reference(package, &version.to_string());
         let what = format!("fetching the manifest of `{package}@{version}`");
-        let (manifest, _digest, config) = {
+        let (manifest, config) = {
             let _permit = self.limit.acquire().await;
             let watch = Watch::new(self, &what);
             let (watch, reference) = (&watch, &reference);
             self.request(move || async move {
                 watch
-                    .wait(self.client.pull_manifest_and_config(reference, &self.auth))
+                    .wait(async {
+                        if let Some(direct) = &self.direct {
+                            if direct.is_open(reference).await {
+                                if let Some(read) = direct.manifest_and_config(reference).await? {
+                                    return Ok(read);
+                                }
+                            }
+                        }
+                        let (manifest, _digest, config) = self
+                            .client
+                            .pull_manifest_and_config(reference, &self.auth)
+                            .await?;
+                        Ok((manifest, config.into_bytes()))
+                    })
                     .await?
                     .map_err(Failure::Client)
             })
@@ -962,7 +999,7 @@ impl Inner {
             })
         })?;
         let recorded = (manifest.config.media_type == CONFIG_MEDIA_TYPE)
-            .then(|| recorded_metadata(config.as_bytes(), &digest))
+            .then(|| recorded_metadata(&config, &digest))
             .flatten();
         Ok(Arc::new(ManifestInfo {
             layer: digest,
