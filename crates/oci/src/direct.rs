@@ -149,37 +149,44 @@ impl Direct {
             .map_err(|e| OciDistributionError::GenericError(Some(format!("tag list: {e}"))))
     }
 
-    /// The image manifest `reference` names and its config blob, checked
-    /// against its digest; `None` when it names an image index (the
-    /// client chooses among its manifests).
-    pub(crate) async fn manifest_and_config(
+    /// The image manifest `reference` names; `None` when it names an
+    /// image index (the client chooses among its manifests).
+    pub(crate) async fn manifest(
         &self,
         reference: &Reference,
-    ) -> Result<Option<(OciImageManifest, Vec<u8>)>, OciDistributionError> {
+    ) -> Result<Option<OciImageManifest>, OciDistributionError> {
         let tag = reference.tag().unwrap_or("latest");
         let body = self
             .get(&self.url(reference, &format!("manifests/{tag}")), &ACCEPT)
             .await?;
-        let manifest = match serde_json::from_slice::<OciManifest>(&body)
+        match serde_json::from_slice::<OciManifest>(&body)
             .map_err(|e| OciDistributionError::ManifestParsingError(e.to_string()))?
         {
-            OciManifest::Image(manifest) => manifest,
-            OciManifest::ImageIndex(_) => return Ok(None),
-        };
-        let digest = &manifest.config.digest;
+            OciManifest::Image(manifest) => Ok(Some(manifest)),
+            OciManifest::ImageIndex(_) => Ok(None),
+        }
+    }
+
+    /// The blob `digest` of `reference`'s repository (a config), checked
+    /// against its digest.
+    pub(crate) async fn config(
+        &self,
+        reference: &Reference,
+        digest: &str,
+    ) -> Result<Vec<u8>, OciDistributionError> {
         let config = self
             .get(&self.url(reference, &format!("blobs/{digest}")), &[])
             .await?;
         if let Ok(expected) = Integrity::parse_oci(digest) {
             if !expected.matches(&config) {
                 return Err(DigestError::VerificationError {
-                    expected: digest.clone(),
+                    expected: digest.to_string(),
                     actual: Integrity::compute(expected.algorithm, &config).to_oci(),
                 }
                 .into());
             }
         }
-        Ok(Some((manifest, config)))
+        Ok(config)
     }
 }
 

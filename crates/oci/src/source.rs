@@ -27,7 +27,9 @@ use warg_depsolve_registry::{
     Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp, Verified,
 };
 
-use crate::artifact::{recorded_metadata, Artifact, Recorded, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::artifact::{
+    annotated_metadata, recorded_metadata, Artifact, Recorded, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE,
+};
 use crate::credentials::{self, bearer_variable, Credentials, Origin};
 use crate::direct::Direct;
 use crate::settings::OciSettings;
@@ -949,8 +951,9 @@ impl Inner {
     ) -> Result<Arc<ManifestInfo>, SourceError> {
         let reference = self.reference(package, &version.to_string());
         let what = format!("fetching the manifest of `{package}@{version}`");
-        let (manifest, config) = {
-            let _permit = self.limit.acquire().await;
+        // One permit for the manifest and, when it is needed, its config.
+        let _permit = self.limit.acquire().await;
+        let manifest = {
             let watch = Watch::new(self, &what);
             let (watch, reference) = (&watch, &reference);
             self.request(move || async move {
@@ -958,16 +961,16 @@ impl Inner {
                     .wait(async {
                         if let Some(direct) = &self.direct {
                             if direct.is_open(reference).await {
-                                if let Some(read) = direct.manifest_and_config(reference).await? {
-                                    return Ok(read);
+                                if let Some(manifest) = direct.manifest(reference).await? {
+                                    return Ok(manifest);
                                 }
                             }
                         }
-                        let (manifest, _digest, config) = self
+                        let (manifest, _digest) = self
                             .client
-                            .pull_manifest_and_config(reference, &self.auth)
+                            .pull_image_manifest(reference, &self.auth)
                             .await?;
-                        Ok((manifest, config.into_bytes()))
+                        Ok(manifest)
                     })
                     .await?
                     .map_err(Failure::Client)
@@ -998,9 +1001,41 @@ impl Inner {
                 cause: e.into(),
             })
         })?;
-        let recorded = (manifest.config.media_type == CONFIG_MEDIA_TYPE)
-            .then(|| recorded_metadata(&config, &digest))
+        let ours = manifest.config.media_type == CONFIG_MEDIA_TYPE;
+        let mut recorded = ours
+            .then(|| annotated_metadata(manifest.annotations.as_ref(), &digest))
             .flatten();
+        if ours && recorded.is_none() {
+            // The record is in the config only (a large one, or an
+            // artifact written before the annotation was), or nowhere
+            // (wkg's).
+            let what = format!("fetching the config of `{package}@{version}`");
+            let watch = Watch::new(self, &what);
+            let (watch, reference, descriptor) = (&watch, &reference, &manifest.config);
+            let config = self
+                .request(move || async move {
+                    watch
+                        .wait(async {
+                            match &self.direct {
+                                Some(direct) if direct.is_open(reference).await => {
+                                    direct.config(reference, &descriptor.digest).await
+                                }
+                                _ => {
+                                    let mut out = Vec::new();
+                                    self.client
+                                        .pull_blob(reference, descriptor, &mut out)
+                                        .await?;
+                                    Ok(out)
+                                }
+                            }
+                        })
+                        .await?
+                        .map_err(Failure::Client)
+                })
+                .await
+                .map_err(|f| self.failed(f, &what, package, Some(version)))?;
+            recorded = recorded_metadata(&config, &digest);
+        }
         Ok(Arc::new(ManifestInfo {
             layer: digest,
             size: u64::try_from(layer.size).unwrap_or(0),
