@@ -328,6 +328,17 @@ mod tests {
         assert_eq!(recorded.interface_exports, meta.interface_exports);
         assert_eq!(recorded.types, meta.types);
         assert!(recorded.types.is_some());
+        // The manifest repeats the record, for its layer only.
+        let manifest = Artifact::for_release(&meta, bytes.clone()).manifest;
+        let annotated = annotated_metadata(manifest.annotations.as_ref(), &meta.digest).unwrap();
+        assert_eq!(annotated.dependencies, meta.dependencies);
+        assert_eq!(annotated.interface_exports, meta.interface_exports);
+        assert_eq!(annotated.types, meta.types);
+        assert!(
+            annotated_metadata(manifest.annotations.as_ref(), &Integrity::sha256(b"other"))
+                .is_none()
+        );
+        assert!(annotated_metadata(None, &meta.digest).is_none());
         // A config for other bytes is not trusted.
         assert!(recorded_metadata(&config, &Integrity::sha256(b"other")).is_none());
         // Nor is a config without our record (wkg's).
