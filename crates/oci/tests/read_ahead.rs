@@ -163,12 +163,17 @@ fn component(deps: &[(&str, &str)]) -> Vec<u8> {
     wat::parse_str(format!("(component\n{imports})")).unwrap()
 }
 
+/// A release to publish: package, version, and its dependencies (package,
+/// range).
+type Published = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
+
 /// Publishes `releases` (package, version, dependencies); the layer
 /// digests, by release.
-fn publish(
-    server: &RegistryServer,
-    releases: &[(&str, &str, Vec<(&str, &str)>)],
-) -> HashMap<String, String> {
+fn publish(server: &RegistryServer, releases: &[Published]) -> HashMap<String, String> {
     let publisher = server.source("publish");
     let mut layers = HashMap::new();
     for (package, version, deps) in releases {
@@ -183,11 +188,7 @@ fn publish(
 /// `test:c0` to `test:c5`, each release depending on the next package;
 /// `test:c1` has a newer release out of `test:c0`'s range, depending on a
 /// package nothing else names.
-fn chain() -> Vec<(
-    &'static str,
-    &'static str,
-    Vec<(&'static str, &'static str)>,
-)> {
+fn chain() -> Vec<Published> {
     vec![
         ("test:c0", "1.0.0", vec![("test:c1", "{>=1.0.0 <2.0.0}")]),
         ("test:c1", "1.0.0", vec![("test:c2", "*")]),
