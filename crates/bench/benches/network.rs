@@ -313,8 +313,8 @@ fn main() {
     let total = |k: [usize; 4]| k.iter().sum::<usize>();
     report.line(format!(
         "Requests per cold resolve: ours {} ({} tag lists, {} manifests, {} blobs, {} other), \
-         sequential {} ({:.1} per package; a package needs its tag list, then a manifest and \
-         its config blob per release read).",
+         sequential {} ({:.1} per package; a package needs its tag list, then a manifest per \
+         release read, and that manifest's config blob when the manifest does not carry our record).",
         total(ours_requests),
         ours_requests[0],
         ours_requests[1],
