@@ -19,7 +19,9 @@
 //!
 //! The proxy also counts requests, to show no package is fetched twice.
 //! `BENCH_NET_PACKAGES`, `BENCH_NET_DELAY_MS` and `BENCH_NET_KBPS` change
-//! the sizes; smoke mode (under `cargo test`) uses a small registry and a
+//! the sizes, `BENCH_NET_CONCURRENCY` the bound of ours (default 16) and
+//! `BENCH_NET_PREFETCH_DEPTH` its read-ahead (`prefetch_depth`; 0 is the
+//! source before reading ahead); smoke mode (under `cargo test`) uses a small registry and a
 //! short delay, and still checks that the answers agree.
 
 #[path = "../../oci/tests/common/server.rs"]
@@ -51,14 +53,47 @@ fn env_u64(name: &str, default: u64) -> u64 {
 /// request), and passes answers back at `bytes_per_sec` at most.
 struct DelayProxy {
     addr: SocketAddr,
-    requests: Arc<AtomicUsize>,
+    requests: Arc<Kinds>,
+}
+
+/// Requests seen, by kind (what the path asks for).
+#[derive(Default)]
+struct Kinds {
+    tag_lists: AtomicUsize,
+    manifests: AtomicUsize,
+    blobs: AtomicUsize,
+    other: AtomicUsize,
+}
+
+impl Kinds {
+    /// Counts the request whose first bytes are `head`.
+    fn count(&self, head: &[u8]) {
+        let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        let line = String::from_utf8_lossy(line);
+        let kind = if line.contains("/tags/list") {
+            &self.tag_lists
+        } else if line.contains("/manifests/") {
+            &self.manifests
+        } else if line.contains("/blobs/") {
+            &self.blobs
+        } else {
+            &self.other
+        };
+        kind.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (tag lists, manifests, blobs, other).
+    fn get(&self) -> [usize; 4] {
+        [&self.tag_lists, &self.manifests, &self.blobs, &self.other]
+            .map(|n| n.load(Ordering::Relaxed))
+    }
 }
 
 impl DelayProxy {
     fn start(upstream: SocketAddr, delay: Duration, bytes_per_sec: u64) -> DelayProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(Kinds::default());
         let counter = requests.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
@@ -77,7 +112,7 @@ impl DelayProxy {
                         match c_read.read(&mut buf) {
                             Ok(0) | Err(_) => break,
                             Ok(n) => {
-                                counter.fetch_add(1, Ordering::Relaxed);
+                                counter.count(&buf[..n]);
                                 std::thread::sleep(delay);
                                 if s_write.write_all(&buf[..n]).is_err() {
                                     break;
@@ -108,9 +143,15 @@ impl DelayProxy {
         DelayProxy { addr, requests }
     }
 
-    fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+    /// Requests so far, by kind: (tag lists, manifests, blobs, other).
+    fn requests(&self) -> [usize; 4] {
+        self.requests.get()
     }
+}
+
+/// `a - b`, kind by kind.
+fn minus(a: [usize; 4], b: [usize; 4]) -> [usize; 4] {
+    [0, 1, 2, 3].map(|i| a[i] - b[i])
 }
 
 /// The longest chain of packages from the root (the root's direct
@@ -151,7 +192,11 @@ fn cold_resolve(
         &config,
         format!(
             "default_registry = \"net\"\n[registry.\"net\".oci]\nregistry = \"{proxy}\"\n\
-             protocol = \"http\"\nconcurrency = {concurrency}\nread_timeout = 120\n"
+             protocol = \"http\"\nconcurrency = {concurrency}\nread_timeout = 120\n{}",
+            match std::env::var("BENCH_NET_PREFETCH_DEPTH") {
+                Ok(depth) => format!("prefetch_depth = {depth}\n"),
+                Err(_) => String::new(),
+            }
         ),
     )
     .unwrap();
@@ -172,6 +217,7 @@ fn main() {
     let packages = env_u64("BENCH_NET_PACKAGES", if smoke { 25 } else { 2_000 }) as usize;
     let delay = Duration::from_millis(env_u64("BENCH_NET_DELAY_MS", if smoke { 2 } else { 20 }));
     let kbps = env_u64("BENCH_NET_KBPS", 50_000);
+    let concurrency = env_u64("BENCH_NET_CONCURRENCY", 16) as usize;
     let spec = if smoke {
         // Few releases per package: publishing is set-up, not measured.
         Spec {
@@ -233,10 +279,10 @@ fn main() {
     // Ours, best of a few cold runs; then one request at a time.
     let runs = if smoke { 1 } else { 3 };
     let mut ours = Duration::MAX;
-    let mut ours_requests = 0;
+    let mut ours_requests = [0; 4];
     for _ in 0..runs {
         let before = proxy.requests();
-        let (t, got) = cold_resolve(work.path(), proxy.addr, 16, &root);
+        let (t, got) = cold_resolve(work.path(), proxy.addr, concurrency, &root);
         assert_eq!(
             got.packages.len(),
             expected.packages.len(),
@@ -245,12 +291,12 @@ fn main() {
         for (a, b) in got.packages.iter().zip(&expected.packages) {
             assert_eq!((&a.package, &a.version), (&b.package, &b.version));
         }
-        ours_requests = proxy.requests() - before;
+        ours_requests = minus(proxy.requests(), before);
         ours = ours.min(t);
     }
     let before = proxy.requests();
     let (sequential, got) = cold_resolve(work.path(), proxy.addr, 1, &root);
-    let sequential_requests = proxy.requests() - before;
+    let sequential_requests = minus(proxy.requests(), before);
     assert_eq!(got.packages.len(), expected.packages.len());
     let floor = delay * (3 * chain) as u32;
 
@@ -264,10 +310,18 @@ fn main() {
         expected.packages.len(),
         publish_time.as_secs_f64()
     ));
+    let total = |k: [usize; 4]| k.iter().sum::<usize>();
     report.line(format!(
-        "Requests per cold resolve: ours {ours_requests}, sequential {sequential_requests} \
-         ({:.1} per package; a package needs its tag list, then a manifest and content per release read).",
-        ours_requests as f64 / expected.packages.len() as f64
+        "Requests per cold resolve: ours {} ({} tag lists, {} manifests, {} blobs, {} other), \
+         sequential {} ({:.1} per package; a package needs its tag list, then a manifest per \
+         release read, and that manifest's config blob when the manifest does not carry our record).",
+        total(ours_requests),
+        ours_requests[0],
+        ours_requests[1],
+        ours_requests[2],
+        ours_requests[3],
+        total(sequential_requests),
+        total(ours_requests) as f64 / expected.packages.len() as f64
     ));
     report.ratio(
         "cold resolve, ours vs the floor (longest chain x 3 round trips x delay)",

@@ -16,6 +16,14 @@
 //! means the layer is downloaded and scanned once. oci-wasm and wkg ignore
 //! unknown config fields, so the artifact stays theirs to read.
 //!
+//! The same record is also written into the manifest, as the annotation
+//! [`RECORD_ANNOTATION`] (`{"layer": <digest>, "record": {...}}`), when
+//! it is small ([`MAX_ANNOTATED_RECORD`] bytes at most): a reader then has
+//! the metadata from the manifest alone, one round trip per release
+//! instead of two. Annotations are free-form strings in the OCI spec, so
+//! other readers ignore it; a manifest without it (wkg's, ours before it
+//! was written, a large record) is read through its config as before.
+//!
 //! The manifest is written as wkg's publisher writes it: `mediaType`
 //! `application/vnd.oci.image.manifest.v1+json` (optional in the OCI spec,
 //! required by wkg's client), the layer titled `<name>.wasm`
@@ -53,6 +61,20 @@ pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 pub const LAYER_MEDIA_TYPE: &str = "application/wasm";
 /// The version of our `wargDepsolve` config record.
 const RECORD_FORMAT: u32 = 1;
+/// The manifest annotation that repeats the config's record, with the
+/// layer it describes.
+pub const RECORD_ANNOTATION: &str = "dev.warg-depsolve.record";
+/// The largest record (JSON bytes) also written as a manifest annotation:
+/// registries bound a manifest's size (4 MiB for the distribution
+/// registry), and a release's type facts can be large.
+pub const MAX_ANNOTATED_RECORD: usize = 16 * 1024;
+
+/// The annotation's value: the record, and the layer it describes.
+#[derive(Serialize, Deserialize, Debug)]
+struct Annotated {
+    layer: String,
+    record: Record,
+}
 
 /// oci-wasm's `WasmConfig`, with our record.
 #[derive(Serialize, Deserialize, Debug)]
@@ -106,8 +128,13 @@ impl Artifact {
     /// known to scan: `meta` was read from them).
     pub(crate) fn for_release(meta: &ReleaseMetadata, bytes: Vec<u8>) -> Artifact {
         let scanned = scan(&bytes).unwrap_or_default();
+        let (config_json, record) = config_json(meta, &scanned);
+        let mut annotations = annotations(meta, &scanned);
+        if record.len() <= MAX_ANNOTATED_RECORD {
+            annotations.insert(RECORD_ANNOTATION.to_string(), record);
+        }
         let config = Config {
-            data: config_json(meta, &scanned).into(),
+            data: config_json.into(),
             media_type: CONFIG_MEDIA_TYPE.to_string(),
             annotations: None,
         };
@@ -119,11 +146,8 @@ impl Artifact {
                 format!("{}.wasm", meta.package.name()),
             )])),
         };
-        let mut manifest = OciImageManifest::build(
-            std::slice::from_ref(&layer),
-            &config,
-            Some(annotations(meta, &scanned)),
-        );
+        let mut manifest =
+            OciImageManifest::build(std::slice::from_ref(&layer), &config, Some(annotations));
         manifest.media_type = Some(OCI_IMAGE_MEDIA_TYPE.to_string());
         Artifact {
             config,
@@ -155,8 +179,9 @@ fn annotations(meta: &ReleaseMetadata, scanned: &ComponentScan) -> BTreeMap<Stri
     annotations
 }
 
-/// The config blob's JSON for `meta`'s release, scanned as `scanned`.
-fn config_json(meta: &ReleaseMetadata, scanned: &ComponentScan) -> Vec<u8> {
+/// The config blob's JSON for `meta`'s release, scanned as `scanned`, and
+/// the annotation repeating its record.
+fn config_json(meta: &ReleaseMetadata, scanned: &ComponentScan) -> (Vec<u8>, String) {
     let imports = scanned
         .imports
         .iter()
@@ -172,7 +197,7 @@ fn config_json(meta: &ReleaseMetadata, scanned: &ComponentScan) -> Vec<u8> {
         .iter()
         .filter_map(DependencyRecord::of)
         .collect();
-    let config = WasmConfig {
+    let mut config = WasmConfig {
         created: "1970-01-01T00:00:00Z".into(),
         author: None,
         architecture: "wasm".into(),
@@ -194,7 +219,19 @@ fn config_json(meta: &ReleaseMetadata, scanned: &ComponentScan) -> Vec<u8> {
             types: meta.types.clone(),
         }),
     };
-    serde_json::to_vec(&config).expect("a config of strings serializes")
+    let annotated = Annotated {
+        layer: meta.digest.to_oci(),
+        record: config
+            .warg_depsolve
+            .take()
+            .expect("the record was just made"),
+    };
+    let annotation = serde_json::to_string(&annotated).expect("a record of strings serializes");
+    config.warg_depsolve = Some(annotated.record);
+    (
+        serde_json::to_vec(&config).expect("a config of strings serializes"),
+        annotation,
+    )
 }
 
 /// What a config blob of ours records about its layer.
@@ -213,7 +250,25 @@ pub(crate) fn recorded_metadata(config: &[u8], layer: &Integrity) -> Option<Reco
     if config.layer_digests != [layer.to_oci()] {
         return None;
     }
-    let record = config.warg_depsolve?;
+    recorded(config.warg_depsolve?)
+}
+
+/// The record a manifest's [`RECORD_ANNOTATION`] carries, if there is one
+/// for the layer `layer`; `None` otherwise (the config must then be read).
+pub(crate) fn annotated_metadata(
+    annotations: Option<&BTreeMap<String, String>>,
+    layer: &Integrity,
+) -> Option<Recorded> {
+    let text = annotations?.get(RECORD_ANNOTATION)?;
+    let annotated: Annotated = serde_json::from_str(text).ok()?;
+    if annotated.layer != layer.to_oci() {
+        return None;
+    }
+    recorded(annotated.record)
+}
+
+/// What `record` says, if it is of the format this version reads.
+fn recorded(record: Record) -> Option<Recorded> {
     if record.format != RECORD_FORMAT {
         return None;
     }
@@ -273,6 +328,17 @@ mod tests {
         assert_eq!(recorded.interface_exports, meta.interface_exports);
         assert_eq!(recorded.types, meta.types);
         assert!(recorded.types.is_some());
+        // The manifest repeats the record, for its layer only.
+        let manifest = Artifact::for_release(&meta, bytes.clone()).manifest;
+        let annotated = annotated_metadata(manifest.annotations.as_ref(), &meta.digest).unwrap();
+        assert_eq!(annotated.dependencies, meta.dependencies);
+        assert_eq!(annotated.interface_exports, meta.interface_exports);
+        assert_eq!(annotated.types, meta.types);
+        assert!(
+            annotated_metadata(manifest.annotations.as_ref(), &Integrity::sha256(b"other"))
+                .is_none()
+        );
+        assert!(annotated_metadata(None, &meta.digest).is_none());
         // A config for other bytes is not trusted.
         assert!(recorded_metadata(&config, &Integrity::sha256(b"other")).is_none());
         // Nor is a config without our record (wkg's).

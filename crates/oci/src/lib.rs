@@ -59,6 +59,7 @@
 
 pub mod artifact;
 pub mod credentials;
+mod direct;
 pub mod settings;
 mod source;
 
@@ -70,10 +71,10 @@ use warg_depsolve_registry::progress::Progress;
 use warg_depsolve_registry::{Backend, Config, ConfigError, Source};
 
 pub use settings::{
-    OciSettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT,
-    DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_SLOW_NOTICE,
+    OciSettings, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFETCH_DEPTH,
+    DEFAULT_READ_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF, DEFAULT_SLOW_NOTICE,
 };
-pub use source::{semver_tag, OciSource};
+pub use source::{semver_tag, OciSource, READ_AHEAD_LIMIT};
 
 /// What [`factory_with_options`] gives every source it makes, beyond what
 /// the source's config table says.

@@ -6,6 +6,7 @@
 //! protocol = "https"                               # the default; "http" too
 //! # Our additions (wkg reads the last two from registry metadata instead):
 //! concurrency = 8                   # parallel metadata requests (prefetch)
+//! prefetch_depth = 32               # levels of dependencies read ahead (0: none)
 //! connect_timeout = 10              # seconds to open a connection
 //! read_timeout = 30                 # seconds to wait for an answer
 //! retries = 2                       # tries after the first, on 5xx, resets, timeouts
@@ -37,6 +38,10 @@ use warg_depsolve_registry::ConfigError;
 
 /// The default bound on concurrent metadata requests.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// The default number of dependency levels read ahead of the solver: 32.
+pub const DEFAULT_PREFETCH_DEPTH: u32 = 32;
+/// The most levels of read-ahead the config accepts.
+const MAX_PREFETCH_DEPTH: i64 = 1024;
 /// The default time allowed to open a connection (TCP and TLS): 10 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default longest wait for an answer: 30 s.
@@ -66,8 +71,17 @@ pub struct OciSettings {
     pub plain_http: bool,
     /// Basic credentials (username, password); `None`: anonymous.
     pub credentials: Option<(String, String)>,
-    /// At most this many registry requests at once from prefetching.
+    /// At most this many registry requests at once (prefetching and
+    /// read-ahead included).
     pub concurrency: usize,
+    /// How many levels of dependencies the source reads ahead of the
+    /// solver (`prefetch_depth`): when a release's manifest names its
+    /// dependencies (our config record), the newest release in each
+    /// dependency's range has its tag list and manifest read too, and so
+    /// on, this many levels below a release the solver asked about.
+    /// Manifests and tag lists only, never a component's bytes. `0`: no
+    /// read-ahead.
+    pub prefetch_depth: u32,
     /// Accept TLS certificates that do not verify (wkg's
     /// `accept_invalid_certificates`).
     pub accept_invalid_certificates: bool,
@@ -105,6 +119,7 @@ impl std::fmt::Debug for OciSettings {
                 &self.credentials.as_ref().map(|(user, _)| (user, "***")),
             )
             .field("concurrency", &self.concurrency)
+            .field("prefetch_depth", &self.prefetch_depth)
             .field(
                 "accept_invalid_certificates",
                 &self.accept_invalid_certificates,
@@ -125,7 +140,7 @@ impl std::fmt::Debug for OciSettings {
 impl OciSettings {
     /// Settings for the registry at `host`, anonymous, over HTTPS, with
     /// the default bounds ([`DEFAULT_CONCURRENCY`],
-    /// [`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_READ_TIMEOUT`],
+    /// [`DEFAULT_PREFETCH_DEPTH`], [`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_READ_TIMEOUT`],
     /// [`DEFAULT_RETRIES`], [`DEFAULT_RETRY_BACKOFF`],
     /// [`DEFAULT_SLOW_NOTICE`]).
     pub fn new(host: impl Into<String>) -> Self {
@@ -135,6 +150,7 @@ impl OciSettings {
             plain_http: false,
             credentials: None,
             concurrency: DEFAULT_CONCURRENCY,
+            prefetch_depth: DEFAULT_PREFETCH_DEPTH,
             accept_invalid_certificates: false,
             extra_root_certificates: Vec::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -247,6 +263,21 @@ impl OciSettings {
                     }
                     settings.concurrency = n as usize;
                 }
+                "prefetch_depth" => {
+                    let n = value.as_integer().ok_or_else(|| {
+                        invalid(
+                            key,
+                            format!("expected a whole number, found {}", value.type_str()),
+                        )
+                    })?;
+                    if !(0..=MAX_PREFETCH_DEPTH).contains(&n) {
+                        return Err(invalid(
+                            key,
+                            format!("{n} is out of range (0 to {MAX_PREFETCH_DEPTH})"),
+                        ));
+                    }
+                    settings.prefetch_depth = n as u32;
+                }
                 "connect_timeout" => settings.connect_timeout = seconds(key, value)?,
                 "read_timeout" => settings.read_timeout = seconds(key, value)?,
                 "retries" => {
@@ -305,7 +336,7 @@ impl OciSettings {
                     return Err(invalid(
                         key,
                         "unknown key (an OCI registry has `auth`, `protocol`, `registry`, \
-                         `namespacePrefix`, `concurrency`, `connect_timeout`, `read_timeout`, \
+                         `namespacePrefix`, `concurrency`, `prefetch_depth`, `connect_timeout`, `read_timeout`, \
                          `retries`, `accept_invalid_certificates`, `extra_root_certificates`)"
                             .into(),
                     ))
@@ -453,6 +484,7 @@ mod tests {
         assert!(!s.plain_http);
         assert_eq!(s.repository("acme", "kv"), "acme/kv");
         assert_eq!(s.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(s.prefetch_depth, DEFAULT_PREFETCH_DEPTH);
         assert_eq!(s.connect_timeout, Duration::from_secs(10));
         assert_eq!(s.read_timeout, Duration::from_secs(30));
         assert_eq!(s.retries, 2);
@@ -473,6 +505,9 @@ mod tests {
             "retries = -1",
             "retries = 11",
             "retries = 1.5",
+            "prefetch_depth = -1",
+            "prefetch_depth = 1025",
+            "prefetch_depth = \"deep\"",
         ] {
             let key = text.split(' ').next().unwrap();
             match parse(text).unwrap_err() {
@@ -493,9 +528,11 @@ mod tests {
             registry = "example.com:8443"
             namespacePrefix = "webassembly/"
             concurrency = 3
+            prefetch_depth = 0
             "#,
         )
         .unwrap();
+        assert_eq!(s.prefetch_depth, 0);
         assert_eq!(s.credentials, Some(("ping".into(), "pong".into())));
         assert_eq!(s.host, "example.com:8443");
         assert_eq!(s.repository("wasi", "http"), "webassembly/wasi/http");

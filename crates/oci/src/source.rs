@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 use std::future::Future;
 use std::hash::Hash;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,19 +20,28 @@ use semver::Version;
 use tokio::runtime::Runtime;
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
-use warg_depsolve_names::{Integrity, PackageName};
+use warg_depsolve_names::{DepRange, DepRef, ImportClass, Integrity, PackageName};
 use warg_depsolve_registry::cache::Warn;
 use warg_depsolve_registry::progress::{Download, Progress};
 use warg_depsolve_registry::{
     Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError, Stamp, Verified,
 };
 
-use crate::artifact::{recorded_metadata, Artifact, Recorded, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE};
+use crate::artifact::{
+    annotated_metadata, recorded_metadata, Artifact, Recorded, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE,
+};
 use crate::credentials::{self, bearer_variable, Credentials, Origin};
+use crate::direct::Direct;
 use crate::settings::OciSettings;
 
 /// Tags asked for per page when listing.
 const TAG_PAGE: usize = 1000;
+/// At most this many tag lists and manifests are read ahead of the solver
+/// (see [`OciSettings::prefetch_depth`]) by one source: the newest-first
+/// closure of a solution is read, a registry is never crawled.
+pub const READ_AHEAD_LIMIT: usize = 4096;
+/// The user agent of every request.
+const USER_AGENT: &str = concat!("warg-depsolve/", env!("CARGO_PKG_VERSION"));
 /// How much longer than the source's read timeout the HTTP client's own
 /// read timeout is.
 const CLIENT_READ_TIMEOUT_MARGIN: Duration = Duration::from_secs(1);
@@ -174,6 +183,14 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
             .cloned()
     }
 
+    /// Whether `key` was asked for (its value may still be in flight).
+    fn asked(&self, key: &K) -> bool {
+        self.cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(key)
+    }
+
     fn forget(&self, key: &K) {
         self.cells
             .lock()
@@ -198,6 +215,10 @@ struct Inner {
     name: String,
     settings: OciSettings,
     client: Client,
+    /// Plain reads, for a registry that asks for no credentials (see
+    /// [`Direct`]); `None` with a bearer token (the client sends it
+    /// without probing) or when no HTTP client could be made.
+    direct: Option<Direct>,
     auth: RegistryAuth,
     /// Where `auth` came from, for the message of a refusal.
     credentials: Origin,
@@ -208,6 +229,12 @@ struct Inner {
     notices: Option<Warn>,
     versions: Memo<PackageName, Arc<[Release]>>,
     manifests: Memo<(PackageName, Version), Arc<ManifestInfo>>,
+    /// For each release whose dependencies were read ahead, the shallowest
+    /// level it was met at (0: asked for by a caller).
+    read_ahead: Mutex<HashMap<(PackageName, Version), u32>>,
+    /// Tag lists and manifests read ahead so far (at most
+    /// [`READ_AHEAD_LIMIT`]).
+    read_ahead_count: AtomicUsize,
     /// Layers downloaded (and checked) to read metadata, kept for the
     /// `fetch` that usually follows, so a layer is downloaded and hashed
     /// once.
@@ -236,6 +263,16 @@ struct Inner {
 ///   against the digest.
 /// - [`Hints::prefetch`] starts version-list and manifest requests in the
 ///   background (at most `concurrency` at once) and returns at once.
+/// - Reading ahead: once a release's manifest is read for a caller, the
+///   dependencies its config records are read ahead of the solver, level
+///   by level as answers arrive: each one's tag list, then the manifest of
+///   its newest release in range, then that release's dependencies, down
+///   to [`OciSettings::prefetch_depth`] levels and at most
+///   [`READ_AHEAD_LIMIT`] reads. Tag lists and manifests only, never a
+///   layer; each is read once (a caller that asks for one in flight
+///   waits for it), within the same `concurrency` bound; a failure ahead
+///   of time is dropped, and met again only by a caller that needs that
+///   answer.
 /// - [`Publish::publish`] pushes a Wasm OCI artifact unless the tag exists:
 ///   the same layer again is a no-op, another is
 ///   [`SourceError::AlreadyPublished`].
@@ -327,16 +364,25 @@ impl OciSource {
             // backstop for what the source does not wait on with a
             // deadline (publishing).
             read_timeout: Some(settings.read_timeout + CLIENT_READ_TIMEOUT_MARGIN),
-            user_agent: concat!("warg-depsolve/", env!("CARGO_PKG_VERSION")),
+            user_agent: USER_AGENT,
             ..ClientConfig::default()
         };
         let Credentials {
             auth,
             origin: credentials,
         } = credentials::find(&settings);
+        let direct = match auth {
+            RegistryAuth::Bearer(_) => None,
+            _ => Direct::new(
+                &settings,
+                settings.read_timeout + CLIENT_READ_TIMEOUT_MARGIN,
+                USER_AGENT,
+            ),
+        };
         let name = name.into();
         let inner = Inner {
             client: Client::new(config),
+            direct,
             auth,
             credentials,
             limit: Semaphore::new(settings.concurrency),
@@ -344,6 +390,8 @@ impl OciSource {
             notices: None,
             versions: Memo::new(settings.read_timeout),
             manifests: Memo::new(settings.read_timeout),
+            read_ahead: Mutex::new(HashMap::new()),
+            read_ahead_count: AtomicUsize::new(0),
             downloaded: Mutex::new(HashMap::new()),
             name,
             settings,
@@ -752,10 +800,18 @@ impl Inner {
                 let (watch, reference, last) = (&watch, &reference, last.as_deref());
                 self.request(move || async move {
                     watch
-                        .wait(
-                            self.client
-                                .list_tags(reference, &self.auth, Some(TAG_PAGE), last),
-                        )
+                        .wait(async {
+                            match &self.direct {
+                                Some(direct) if direct.is_open(reference).await => {
+                                    direct.list_tags(reference, TAG_PAGE, last).await
+                                }
+                                _ => {
+                                    self.client
+                                        .list_tags(reference, &self.auth, Some(TAG_PAGE), last)
+                                        .await
+                                }
+                            }
+                        })
                         .await?
                         .map_err(Failure::Client)
                 })
@@ -787,18 +843,105 @@ impl Inner {
             .collect())
     }
 
+    /// The manifest of `package@version`, read once. With `level` (how
+    /// many dependency levels below a release a caller asked about it
+    /// is: 0 for a caller's own), the dependencies it records are read
+    /// ahead (see [`Inner::read_ahead`]).
     async fn manifest(
         self: &Arc<Self>,
         package: &PackageName,
         version: &Version,
+        level: Option<u32>,
     ) -> Result<Arc<ManifestInfo>, SourceError> {
         let key = (package.clone(), version.clone());
         let this = self.clone();
-        self.manifests
+        let info = self
+            .manifests
             .get_or_try(&key, || async move {
                 this.read_manifest(package, version).await
             })
-            .await
+            .await?;
+        if let Some(level) = level {
+            self.read_ahead(key, &info, level);
+        }
+        Ok(info)
+    }
+
+    /// Starts, in the background, the tag list of each dependency `info`
+    /// records and the manifest of the newest release in its range (the
+    /// release a newest-first solver tries first), one level below
+    /// `level`; each such manifest then reads its own dependencies ahead,
+    /// down to [`OciSettings::prefetch_depth`] levels and
+    /// [`READ_AHEAD_LIMIT`] reads in all. So the requests for a likely
+    /// solution run at the depth of its longest chain, not one solver
+    /// round trip per level. Nothing is read twice (the memos), no
+    /// component bytes are read (a manifest without our record ends the
+    /// read-ahead there), every request waits for the concurrency bound,
+    /// and failures are dropped: a caller that needs the answer meets
+    /// them again.
+    fn read_ahead(self: &Arc<Self>, key: (PackageName, Version), info: &ManifestInfo, level: u32) {
+        let Some(recorded) = &info.recorded else {
+            return;
+        };
+        if level >= self.settings.prefetch_depth || recorded.dependencies.is_empty() {
+            return;
+        }
+        {
+            // Once per release, unless it is met again nearer the top
+            // (its dependencies may then go deeper).
+            let mut seen = self.read_ahead.lock().unwrap_or_else(|e| e.into_inner());
+            match seen.get(&key) {
+                Some(&at) if at <= level => return,
+                _ => {
+                    seen.insert(key, level);
+                }
+            }
+        }
+        for dep in &recorded.dependencies {
+            let (package, wanted) = match &dep.class {
+                ImportClass::Declared(r) | ImportClass::Legacy(r) => match r {
+                    DepRef::Unlocked { package, range } => (package.clone(), Ok(range.clone())),
+                    DepRef::Locked {
+                        package, version, ..
+                    } => (package.clone(), Err(version.clone())),
+                },
+                // Which package provides an interface is the solver's
+                // choice (configuration may plug another).
+                ImportClass::Interface(_) | ImportClass::Host => continue,
+            };
+            let this = self.clone();
+            tokio::spawn(async move {
+                let version = match wanted {
+                    Err(version) => version,
+                    Ok(range) => {
+                        if !this.versions.asked(&package) && !this.count_read_ahead() {
+                            return;
+                        }
+                        let Ok(releases) = this.versions(&package).await else {
+                            return;
+                        };
+                        match newest_in(&releases, &range) {
+                            Some(v) => v,
+                            None => return,
+                        }
+                    }
+                };
+                let key = (package.clone(), version.clone());
+                if !this.manifests.asked(&key) && !this.count_read_ahead() {
+                    return;
+                }
+                let _ = this.manifest(&package, &version, Some(level + 1)).await;
+            });
+        }
+    }
+
+    /// Counts one read ahead; false when the limit is reached.
+    fn count_read_ahead(&self) -> bool {
+        self.read_ahead_count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < READ_AHEAD_LIMIT).then_some(n + 1)
+            })
+            .is_ok()
     }
 
     async fn read_manifest(
@@ -808,13 +951,27 @@ impl Inner {
     ) -> Result<Arc<ManifestInfo>, SourceError> {
         let reference = self.reference(package, &version.to_string());
         let what = format!("fetching the manifest of `{package}@{version}`");
-        let (manifest, _digest, config) = {
-            let _permit = self.limit.acquire().await;
+        // One permit for the manifest and, when it is needed, its config.
+        let _permit = self.limit.acquire().await;
+        let manifest = {
             let watch = Watch::new(self, &what);
             let (watch, reference) = (&watch, &reference);
             self.request(move || async move {
                 watch
-                    .wait(self.client.pull_manifest_and_config(reference, &self.auth))
+                    .wait(async {
+                        if let Some(direct) = &self.direct {
+                            if direct.is_open(reference).await {
+                                if let Some(manifest) = direct.manifest(reference).await? {
+                                    return Ok(manifest);
+                                }
+                            }
+                        }
+                        let (manifest, _digest) = self
+                            .client
+                            .pull_image_manifest(reference, &self.auth)
+                            .await?;
+                        Ok(manifest)
+                    })
                     .await?
                     .map_err(Failure::Client)
             })
@@ -844,9 +1001,41 @@ impl Inner {
                 cause: e.into(),
             })
         })?;
-        let recorded = (manifest.config.media_type == CONFIG_MEDIA_TYPE)
-            .then(|| recorded_metadata(config.as_bytes(), &digest))
+        let ours = manifest.config.media_type == CONFIG_MEDIA_TYPE;
+        let mut recorded = ours
+            .then(|| annotated_metadata(manifest.annotations.as_ref(), &digest))
             .flatten();
+        if ours && recorded.is_none() {
+            // The record is in the config only (a large one, or an
+            // artifact written before the annotation was), or nowhere
+            // (wkg's).
+            let what = format!("fetching the config of `{package}@{version}`");
+            let watch = Watch::new(self, &what);
+            let (watch, reference, descriptor) = (&watch, &reference, &manifest.config);
+            let config = self
+                .request(move || async move {
+                    watch
+                        .wait(async {
+                            match &self.direct {
+                                Some(direct) if direct.is_open(reference).await => {
+                                    direct.config(reference, &descriptor.digest).await
+                                }
+                                _ => {
+                                    let mut out = Vec::new();
+                                    self.client
+                                        .pull_blob(reference, descriptor, &mut out)
+                                        .await?;
+                                    Ok(out)
+                                }
+                            }
+                        })
+                        .await?
+                        .map_err(Failure::Client)
+                })
+                .await
+                .map_err(|f| self.failed(f, &what, package, Some(version)))?;
+            recorded = recorded_metadata(&config, &digest);
+        }
         Ok(Arc::new(ManifestInfo {
             layer: digest,
             size: u64::try_from(layer.size).unwrap_or(0),
@@ -859,7 +1048,7 @@ impl Inner {
         package: &PackageName,
         version: &Version,
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
-        let manifest = self.manifest(package, version).await?;
+        let manifest = self.manifest(package, version, Some(0)).await?;
         if let Some(recorded) = &manifest.recorded {
             return Ok(Arc::new(ReleaseMetadata {
                 package: package.clone(),
@@ -1022,7 +1211,7 @@ impl Inner {
         let reference = self.reference(package, &version.to_string());
         // Releases are immutable: look before pushing.
         self.manifests.forget(&(package.clone(), version.clone()));
-        match self.manifest(package, version).await {
+        match self.manifest(package, version, None).await {
             Ok(existing) if existing.layer == meta.digest => return Ok(meta),
             Ok(existing) => {
                 return Err(SourceError::AlreadyPublished {
@@ -1089,6 +1278,19 @@ impl Inner {
         );
         Ok(meta)
     }
+}
+
+/// The newest of `releases` (sorted, oldest first) in `range` that a
+/// solver may choose: a pre-release only when the range names one of the
+/// same major.minor.patch.
+fn newest_in(releases: &[Release], range: &DepRange) -> Option<Version> {
+    let set = range.to_ranges();
+    releases
+        .iter()
+        .rev()
+        .map(|r| &r.version)
+        .find(|v| set.contains(v) && (v.pre.is_empty() || range.names_prerelease_of(v)))
+        .cloned()
 }
 
 /// The version a tag names, if it is a semantic version written in
@@ -1158,7 +1360,7 @@ impl Hints for OciSource {
             self.runtime.spawn(async move {
                 match version {
                     Some(v) => {
-                        let _ = inner.manifest(&package, &v).await;
+                        let _ = inner.manifest(&package, &v, Some(0)).await;
                     }
                     None => {
                         let _ = inner.versions(&package).await;
@@ -1175,7 +1377,13 @@ impl Hints for OciSource {
         version: &Version,
     ) -> Option<Result<Integrity, SourceError>> {
         let (inner, package, version) = (self.inner.clone(), package.clone(), version.clone());
-        Some(self.run(async move { Ok(inner.manifest(&package, &version).await?.layer.clone()) }))
+        Some(self.run(async move {
+            Ok(inner
+                .manifest(&package, &version, Some(0))
+                .await?
+                .layer
+                .clone())
+        }))
     }
 
     /// None: a tag list can change at any time, and only listing it tells.
