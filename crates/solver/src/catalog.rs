@@ -326,6 +326,10 @@ impl<'a, D: Clone> Catalog<'a, D> {
         &self,
         wanted: impl Iterator<Item = (&'r Pkg, &'r Versions)>,
     ) {
+        // Nothing to work out for a source that takes no hints.
+        let Some(hints) = self.source.hints() else {
+            return;
+        };
         let packages = self.packages.borrow();
         let wanted: Vec<_> = wanted
             .filter_map(|(pkg, set)| {
@@ -348,7 +352,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
             })
             .collect();
         drop(packages);
-        if let (false, Some(hints)) = (wanted.is_empty(), self.source.hints()) {
+        if !wanted.is_empty() {
             hints.prefetch(&wanted);
         }
     }
@@ -356,6 +360,9 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// Asks the source, in one batch, for the metadata of every listed
     /// release of `pkg`.
     pub(crate) fn prefetch_all(&self, pkg: &Pkg) {
+        if self.source.hints().is_none() {
+            return;
+        }
         let wanted = self.with_releases(pkg, |releases, _| {
             releases
                 .iter()
