@@ -42,7 +42,12 @@ fn main() {
         .map(|i| registry.solver_root(&registry.root_within(i, PACKAGES)))
         .collect();
     let memory = registry.memory_source(PACKAGES);
-    let fresh = || CachedSource::new(LocalRegistry::new("local", &reg_dir), Cache::new(&cache_dir));
+    let fresh = || {
+        CachedSource::new(
+            LocalRegistry::new("local", &reg_dir),
+            Cache::new(&cache_dir),
+        )
+    };
     for root in &roots {
         solve(&fresh(), root);
     }
