@@ -241,7 +241,8 @@ impl Serialize for Integrity {
 
 impl<'de> Deserialize<'de> for Integrity {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
+        // Borrowed from the input when it has no escapes (no copy).
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
         Integrity::parse_oci(&s)
             .or_else(|_| Integrity::parse_sri(&s))
             .map_err(serde::de::Error::custom)

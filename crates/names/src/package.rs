@@ -43,10 +43,11 @@ pub struct PackageNameError {
 impl PackageName {
     /// Builds a package name from its two labels, validating both.
     pub fn new(namespace: &str, name: &str) -> Result<Self, PackageNameError> {
-        let input = format!("{namespace}:{name}");
+        // The input is spelled out only for an error: names are parsed on
+        // every warm solve's hot path.
         for (what, label) in [("namespace", namespace), ("name", name)] {
             validate_label(label).map_err(|why| PackageNameError {
-                input: input.clone(),
+                input: format!("{namespace}:{name}"),
                 reason: format!("{what} {why}"),
             })?;
         }
@@ -152,7 +153,8 @@ impl Serialize for PackageName {
 
 impl<'de> Deserialize<'de> for PackageName {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
+        // Borrowed from the input when it has no escapes (no copy).
+        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
         s.parse().map_err(serde::de::Error::custom)
     }
 }

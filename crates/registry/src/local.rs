@@ -42,7 +42,11 @@
 //! [`LocalRegistry::with_settle_time`]) has no stamp, so a second write
 //! within the same timestamp tick cannot go unnoticed ("racy git"); a
 //! package directory holding a symlinked release has no version-list stamp
-//! (its target can vanish without the directory changing).
+//! (its target can vanish without the directory changing). On Unix a
+//! stamp is one `fstatat` relative to the root directory, which a
+//! registry instance opens at its first stamp and keeps: a root
+//! directory replaced by another one at the same path (renamed over) is
+//! followed by a new [`LocalRegistry`], as each process makes.
 //!
 //! **Fetching** reads `<version>.wasm` and checks it against the digest
 //! asked for: one read and one hash, whatever the package holds.
@@ -63,7 +67,11 @@ use std::time::Duration;
 use semver::Version;
 use warg_depsolve_names::{Integrity, PackageName};
 
-use crate::fsutil::{join_inside, read_shared, stamp_of, write_atomic, Existing, SETTLE_TIME};
+#[cfg(not(unix))]
+use crate::fsutil::stamp_of;
+#[cfg(unix)]
+use crate::fsutil::{is_single_component, stat_at, Kind};
+use crate::fsutil::{join_inside, read_shared, write_atomic, Existing, SETTLE_TIME};
 use crate::source::{
     check_build_metadata, Hints, Listing, Publish, Release, ReleaseMetadata, Source, SourceError,
     Stamp,
@@ -104,6 +112,10 @@ pub struct LocalRegistry {
     listings: AtomicU64,
     /// How old a file must be before its identity is a stamp.
     settle: Duration,
+    /// The root directory, opened at the first stamp taken (Unix): stamps
+    /// are `fstatat` relative to it.
+    #[cfg(unix)]
+    root_fd: std::sync::OnceLock<std::os::fd::OwnedFd>,
 }
 
 impl LocalRegistry {
@@ -119,6 +131,8 @@ impl LocalRegistry {
             reads: AtomicU64::new(0),
             listings: AtomicU64::new(0),
             settle: SETTLE_TIME,
+            #[cfg(unix)]
+            root_fd: std::sync::OnceLock::new(),
         }
     }
 
@@ -468,13 +482,57 @@ impl Hints for LocalRegistry {
     }
 
     fn versions_stamp(&self, package: &PackageName) -> Option<Stamp> {
-        let meta = std::fs::metadata(self.package_dir(package).ok()?).ok()?;
-        meta.is_dir().then(|| stamp_of(&meta, self.settle))?
+        #[cfg(unix)]
+        {
+            let path = format!("{}/{}", package.namespace(), package.name());
+            self.stamp_at(&path, Kind::Dir)
+        }
+        #[cfg(not(unix))]
+        {
+            let meta = std::fs::metadata(self.package_dir(package).ok()?).ok()?;
+            meta.is_dir().then(|| stamp_of(&meta, self.settle))?
+        }
     }
 
     fn release_stamp(&self, package: &PackageName, version: &Version) -> Option<Stamp> {
-        let meta = std::fs::metadata(self.release_path(package, version).ok()?).ok()?;
-        meta.is_file().then(|| stamp_of(&meta, self.settle))?
+        #[cfg(unix)]
+        {
+            let file = format!("{version}{RELEASE_SUFFIX}");
+            if !is_single_component(&file) {
+                return None;
+            }
+            let path = format!("{}/{}/{file}", package.namespace(), package.name());
+            self.stamp_at(&path, Kind::File)
+        }
+        #[cfg(not(unix))]
+        {
+            let meta = std::fs::metadata(self.release_path(package, version).ok()?).ok()?;
+            meta.is_file().then(|| stamp_of(&meta, self.settle))?
+        }
+    }
+}
+
+#[cfg(unix)]
+impl LocalRegistry {
+    /// The stamp of `path` (relative to the root, built from validated
+    /// labels and a canonical version: no `..`, no leading `/`), if it is
+    /// a `kind`. Taken with `fstatat` relative to the root directory,
+    /// opened once per registry instance (a root that does not exist yet
+    /// is looked for again at the next stamp).
+    fn stamp_at(&self, path: &str, kind: Kind) -> Option<Stamp> {
+        use std::os::fd::AsFd;
+        let fd = match self.root_fd.get() {
+            Some(fd) => fd,
+            None => {
+                let opened = std::fs::File::open(&self.root).ok()?;
+                // Another thread may have opened it first: either is the
+                // root.
+                let _ = self.root_fd.set(opened.into());
+                self.root_fd.get()?
+            }
+        };
+        let (found, stamp) = stat_at(fd.as_fd(), path, self.settle)?;
+        (found == kind).then_some(stamp)?
     }
 }
 

@@ -162,10 +162,15 @@ impl Pack {
 
     /// `package`'s summary, if the pack holds a readable one.
     pub(super) fn get(&self, registry: &str, package: &PackageName) -> Option<PackageFile> {
-        let name = package.to_string();
+        // Compared with `ns:name` byte by byte, without spelling it out.
+        let (ns, name) = (package.namespace().as_bytes(), package.name().as_bytes());
         let at = self
             .lines
-            .binary_search_by(|(n, _)| self.text[n.clone()].cmp(name.as_bytes()))
+            .binary_search_by(|(n, _)| {
+                self.text[n.clone()]
+                    .iter()
+                    .cmp(ns.iter().chain(b":").chain(name))
+            })
             .ok()?;
         serde_json::from_slice::<PackageFile>(&self.text[self.lines[at].1.clone()])
             .ok()
