@@ -51,8 +51,12 @@ impl PackageName {
                 reason: format!("{what} {why}"),
             })?;
         }
+        let mut full = String::with_capacity(namespace.len() + 1 + name.len());
+        full.push_str(namespace);
+        full.push(':');
+        full.push_str(name);
         Ok(Self {
-            full: input.into(),
+            full: full.into(),
             colon: namespace.len(),
         })
     }
