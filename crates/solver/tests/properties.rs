@@ -229,20 +229,26 @@ fn exists_solution(reg: &Registry) -> bool {
     search(reg, &slots, &mut choice, 0)
 }
 
+/// The registry's releases in a memory source, yanks included.
+fn memory_source(reg: &Registry) -> MemorySource {
+    let source = MemorySource::new("memory");
+    for (name, versions) in &reg.releases {
+        for (v, (yanked, deps)) in versions {
+            source.add_synthetic(name, v, deps.clone()).unwrap();
+            if *yanked {
+                source.yank(name, v).unwrap();
+            }
+        }
+    }
+    source
+}
+
 #[test]
 fn solutions_satisfy_every_constraint_and_failures_are_real() {
     let (mut solved, mut unsolvable) = (0, 0);
     for seed in 0..3000u64 {
         let reg = random_registry(seed);
-        let source = MemorySource::new("memory");
-        for (name, versions) in &reg.releases {
-            for (v, (yanked, deps)) in versions {
-                source.add_synthetic(name, v, deps.clone()).unwrap();
-                if *yanked {
-                    source.yank(name, v).unwrap();
-                }
-            }
-        }
+        let source = memory_source(&reg);
         let root = Root::new("root", reg.root.clone());
         match resolve(&source, &root, &SolveOptions::default()) {
             Ok(r) => {
@@ -284,15 +290,7 @@ fn a_kept_solver_answers_as_a_fresh_one_while_the_source_changes() {
     let mut compared = [0usize; 2];
     for seed in 0..400u64 {
         let reg = random_registry(seed);
-        let source = MemorySource::new("memory");
-        for (name, versions) in &reg.releases {
-            for (v, (yanked, deps)) in versions {
-                source.add_synthetic(name, v, deps.clone()).unwrap();
-                if *yanked {
-                    source.yank(name, v).unwrap();
-                }
-            }
-        }
+        let source = memory_source(&reg);
         let solver = Solver::new(&source);
         let mut rng = Rng(seed ^ 0x5EED);
         let names: Vec<PackageName> = (0..6).map(|i| format!("t:p{i}").parse().unwrap()).collect();
