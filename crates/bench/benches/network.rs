@@ -26,10 +26,11 @@
 
 #[path = "../../oci/tests/common/server.rs"]
 mod oci;
+#[path = "../../oci/tests/common/proxy.rs"]
+mod proxy;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -89,57 +90,36 @@ impl Kinds {
     }
 }
 
+/// The [`DelayProxy`]'s tap.
+struct Delay {
+    delay: Duration,
+    bytes_per_sec: u64,
+    requests: Arc<Kinds>,
+}
+
+impl proxy::Tap for Delay {
+    type Connection = ();
+
+    fn to_server(&self, _: &(), chunk: &[u8]) {
+        self.requests.count(chunk);
+        std::thread::sleep(self.delay);
+    }
+
+    fn to_client(&self, _: &(), chunk: &[u8]) {
+        let pace = chunk.len() as f64 / self.bytes_per_sec.max(1) as f64;
+        std::thread::sleep(Duration::from_secs_f64(pace));
+    }
+}
+
 impl DelayProxy {
     fn start(upstream: SocketAddr, delay: Duration, bytes_per_sec: u64) -> DelayProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
-        let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Kinds::default());
-        let counter = requests.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(upstream) else {
-                    continue;
-                };
-                let _ = client.set_nodelay(true);
-                let _ = server.set_nodelay(true);
-                let (mut c_read, mut s_write) =
-                    (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let (mut s_read, mut c_write) = (server, client);
-                let counter = counter.clone();
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        match c_read.read(&mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                counter.count(&buf[..n]);
-                                std::thread::sleep(delay);
-                                if s_write.write_all(&buf[..n]).is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    let _ = s_write.shutdown(Shutdown::Write);
-                });
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 16 * 1024];
-                    loop {
-                        match s_read.read(&mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                let pace = n as f64 / bytes_per_sec.max(1) as f64;
-                                std::thread::sleep(Duration::from_secs_f64(pace));
-                                if c_write.write_all(&buf[..n]).is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    let _ = c_write.shutdown(Shutdown::Write);
-                });
-            }
-        });
+        let tap = Delay {
+            delay,
+            bytes_per_sec,
+            requests: requests.clone(),
+        };
+        let addr = proxy::start_proxy(upstream, Arc::new(tap));
         DelayProxy { addr, requests }
     }
 

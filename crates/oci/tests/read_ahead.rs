@@ -7,8 +7,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,92 +29,62 @@ fn ver(s: &str) -> semver::Version {
 /// (from the request's arrival to its answer's first bytes).
 struct Proxy {
     port: u16,
-    log: Arc<Mutex<Vec<String>>>,
-    max_in_flight: Arc<AtomicUsize>,
+    recorder: Arc<Recorder>,
+}
+
+/// The proxy's [`Tap`].
+struct Recorder {
+    delay: Duration,
+    log: Mutex<Vec<String>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Tap for Recorder {
+    /// Requests of the connection not answered yet.
+    type Connection = AtomicUsize;
+
+    fn to_server(&self, pending: &AtomicUsize, chunk: &[u8]) {
+        let head = String::from_utf8_lossy(chunk);
+        let line = head.lines().next().unwrap_or("").to_string();
+        if line.starts_with("GET ") || line.starts_with("HEAD ") {
+            self.log.lock().unwrap().push(line);
+            pending.fetch_add(1, Ordering::SeqCst);
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        }
+        std::thread::sleep(self.delay);
+    }
+
+    fn to_client(&self, pending: &AtomicUsize, _chunk: &[u8]) {
+        if pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| p.checked_sub(1))
+            .is_ok()
+        {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl Proxy {
     fn start(upstream: u16, delay: Duration) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let max_in_flight = Arc::new(AtomicUsize::new(0));
-        let (log2, max2) = (log.clone(), max_in_flight.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-                    continue;
-                };
-                // Requests of this connection not answered yet.
-                let pending = Arc::new(AtomicUsize::new(0));
-                let (mut c_read, mut s_write) =
-                    (client.try_clone().unwrap(), server.try_clone().unwrap());
-                let (mut s_read, mut c_write) = (server, client);
-                let (log, in_flight, max, pending2, in_flight2) = (
-                    log2.clone(),
-                    in_flight.clone(),
-                    max2.clone(),
-                    pending.clone(),
-                    in_flight.clone(),
-                );
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        match c_read.read(&mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                let head = String::from_utf8_lossy(&buf[..n]);
-                                let line = head.lines().next().unwrap_or("").to_string();
-                                if line.starts_with("GET ") || line.starts_with("HEAD ") {
-                                    log.lock().unwrap().push(line);
-                                    pending.fetch_add(1, Ordering::SeqCst);
-                                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                                    max.fetch_max(now, Ordering::SeqCst);
-                                }
-                                std::thread::sleep(delay);
-                                if s_write.write_all(&buf[..n]).is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    let _ = s_write.shutdown(Shutdown::Write);
-                });
-                std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    loop {
-                        match s_read.read(&mut buf) {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                if pending2
-                                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |p| {
-                                        p.checked_sub(1)
-                                    })
-                                    .is_ok()
-                                {
-                                    in_flight2.fetch_sub(1, Ordering::SeqCst);
-                                }
-                                if c_write.write_all(&buf[..n]).is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    let _ = c_write.shutdown(Shutdown::Write);
-                });
-            }
+        let recorder = Arc::new(Recorder {
+            delay,
+            log: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         });
+        let addr = start_proxy(([127, 0, 0, 1], upstream).into(), recorder.clone());
         Proxy {
-            port,
-            log,
-            max_in_flight,
+            port: addr.port(),
+            recorder,
         }
     }
 
     /// The paths requested so far (the client's `/v2/` pings left out).
     fn paths(&self) -> Vec<String> {
-        self.log
+        self.recorder
+            .log
             .lock()
             .unwrap()
             .iter()
@@ -265,7 +233,7 @@ fn read_ahead_follows_the_newest_first_closure_once_within_the_bound() {
             "layer {layer} read ahead: {paths:#?}"
         );
     }
-    let max = proxy.max_in_flight.load(Ordering::SeqCst);
+    let max = proxy.recorder.max_in_flight.load(Ordering::SeqCst);
     assert!(max <= 2, "{max} requests at once, bound 2");
 
     // What the solver asks next is answered from what was read ahead.

@@ -1,8 +1,12 @@
-//! Shared helpers: a real OCI registry server (`server.rs`), the fixture
+//! Shared helpers: a real OCI registry server (`server.rs`), a loopback
+//! proxy in front of it (`proxy.rs`), the fixture
 //! registry, the solver and wasmtime.
 #![allow(dead_code)]
 
+mod proxy;
 mod server;
+#[allow(unused_imports)]
+pub use proxy::*;
 #[allow(unused_imports)]
 pub use server::*;
 
