@@ -93,14 +93,20 @@ impl DependencyRecord {
     /// The dependency back; `None` if the kind is unknown or the reference
     /// no longer parses (the record is then treated as absent).
     pub fn to_dependency(&self) -> Option<Dependency> {
-        let class = match self.kind.as_str() {
-            "declared" => ImportClass::Declared(DepRef::parse(&self.reference).ok()?),
-            "legacy" => ImportClass::Legacy(DepRef::parse(&self.reference).ok()?),
-            "interface" => ImportClass::Interface(InterfaceName::parse(&self.reference)?),
+        Self::dependency(&self.import, &self.kind, &self.reference)
+    }
+
+    /// The dependency a record's three fields describe (read borrowed from
+    /// a cache file, without a record in between).
+    pub(crate) fn dependency(import: &str, kind: &str, reference: &str) -> Option<Dependency> {
+        let class = match kind {
+            "declared" => ImportClass::Declared(DepRef::parse(reference).ok()?),
+            "legacy" => ImportClass::Legacy(DepRef::parse(reference).ok()?),
+            "interface" => ImportClass::Interface(InterfaceName::parse(reference)?),
             _ => return None,
         };
         Some(Dependency {
-            import: self.import.clone(),
+            import: import.to_string(),
             class,
         })
     }

@@ -61,11 +61,14 @@ pub type Warn = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// A package's summary in memory.
 pub(super) struct Summary {
+    /// The registry the package is in (its pack).
+    pub(super) registry: String,
     pub(super) file: PackageFile,
     /// Changed since it was read or last written.
     pub(super) dirty: bool,
-    /// Metadata handed out by this instance: asked again, the same answer.
-    pub(super) memo: HashMap<Version, Arc<ReleaseMetadata>>,
+    /// Metadata handed out by this instance: asked again, the same answer
+    /// (a release or two per package: searched in order).
+    pub(super) memo: Vec<Arc<ReleaseMetadata>>,
 }
 
 impl<S> Drop for CachedSource<S> {
@@ -104,7 +107,7 @@ impl<S> CachedSource<S> {
         {
             summary.dirty = false;
             by_registry
-                .entry(summary.file.registry.clone())
+                .entry(summary.registry.clone())
                 .or_default()
                 .push(summary.file.clone());
         }
@@ -216,12 +219,15 @@ impl<S: Source> CachedSource<S> {
 
     /// The metadata this instance already handed out for the release.
     fn memo(&self, package: &PackageName, version: &Version) -> Option<Arc<ReleaseMetadata>> {
-        self.with_summary(package, |s| s.memo.get(version).cloned())
+        self.with_summary(package, |s| {
+            s.memo.iter().find(|m| m.version == *version).cloned()
+        })
     }
 
     fn record(&self, meta: Arc<ReleaseMetadata>) -> Arc<ReleaseMetadata> {
         self.with_summary(&meta.package, |s| {
-            s.memo.insert(meta.version.clone(), meta.clone())
+            s.memo.retain(|m| m.version != meta.version);
+            s.memo.push(meta.clone());
         });
         meta
     }
@@ -237,13 +243,14 @@ impl<S: Source> CachedSource<S> {
         let registry = self.inner.registry_for(package);
         let file = self
             .pack(registry)
-            .get(registry, package)
-            .unwrap_or_else(|| PackageFile::empty(registry, package));
+            .get(package)
+            .unwrap_or_else(|| PackageFile::empty(package));
         let mut summaries = lock();
         let summary = summaries.entry(package.clone()).or_insert(Summary {
+            registry: registry.to_string(),
             file,
             dirty: false,
-            memo: HashMap::new(),
+            memo: Vec::new(),
         });
         f(summary)
     }
@@ -297,10 +304,12 @@ impl<S: Source> CachedSource<S> {
             return Ok(Known::Handed(meta));
         }
         let registry = self.inner.registry_for(package);
-        let recorded = self.with_summary(package, |s| s.file.entries.get(version).cloned());
+        let recorded = self.with_summary(package, |s| {
+            s.file.entry(version).map(|e| (e.stamp, e.digest.clone()))
+        });
         if self.offline {
-            if let Some(entry) = recorded {
-                return Ok(Known::Digest(entry.digest));
+            if let Some((_, digest)) = recorded {
+                return Ok(Known::Digest(digest));
             }
             return self
                 .cache
@@ -316,9 +325,9 @@ impl<S: Source> CachedSource<S> {
         // The stamp before the digest: bytes replaced in between leave a
         // stamp that the next look does not match.
         let stamp = hints.and_then(|h| h.release_stamp(package, version));
-        if let Some(entry) = &recorded {
-            if stamp.is_some() && entry.stamp == stamp {
-                return Ok(Known::Digest(entry.digest.clone()));
+        if let Some((recorded_stamp, digest)) = recorded {
+            if stamp.is_some() && recorded_stamp == stamp {
+                return Ok(Known::Digest(digest));
             }
         }
         let digest = match hints.and_then(|h| h.release_digest(package, version)) {
@@ -328,7 +337,7 @@ impl<S: Source> CachedSource<S> {
                 return self.learned(meta).map(Known::Read);
             }
         };
-        self.with_summary(package, |s| match s.file.entries.get_mut(version) {
+        self.with_summary(package, |s| match s.file.entry(version) {
             Some(entry) if entry.digest == digest => {
                 if entry.stamp != stamp {
                     entry.stamp = stamp;
@@ -336,8 +345,8 @@ impl<S: Source> CachedSource<S> {
                 }
             }
             _ => {
-                s.file.entries.insert(
-                    version.clone(),
+                s.file.insert(
+                    version,
                     ReleaseEntry {
                         stamp,
                         digest: digest.clone(),
@@ -360,12 +369,12 @@ impl<S: Source> CachedSource<S> {
     ) -> Result<Arc<ReleaseMetadata>, SourceError> {
         let registry = self.inner.registry_for(package);
         let inline = self.with_summary(package, |s| {
-            s.file
-                .entries
-                .get(version)
+            let meta = s
+                .file
+                .entry(version)
                 .filter(|e| e.digest == *digest)
-                .and_then(|e| e.meta.as_ref())
-                .and_then(|m| m.to_metadata(package, version, digest))
+                .and_then(|e| e.meta.clone())?;
+            s.file.metadata(&meta, version, digest)
         });
         if let Some(meta) = inline {
             bump(&self.counters.metadata_hits);
@@ -405,24 +414,30 @@ impl<S: Source> CachedSource<S> {
             .set_digest(registry, package, version, &meta.digest)
             .map_err(|e| e.into_source_error(registry, package))?;
         self.with_summary(package, |s| {
-            let record = Some(MetaRecord::of(&meta));
-            match s.file.entries.get_mut(version) {
-                Some(entry) if entry.digest == meta.digest => {
-                    if entry.meta != record {
-                        entry.meta = record;
+            let record = MetaRecord::of(&meta);
+            let known = match s.file.entry(version) {
+                Some(entry) if entry.digest == meta.digest => Some(entry.meta.clone()),
+                _ => None,
+            };
+            match known {
+                Some(old) => {
+                    if old.and_then(|m| s.file.record(&m)).as_ref() != Some(&record) {
+                        if let Some(entry) = s.file.entry(version) {
+                            entry.meta = Some(Meta::Record(record));
+                        }
                         s.dirty = true;
                     }
                 }
                 // The source answered other bytes than it hashed a moment
                 // ago (or was never asked for a digest): record them,
                 // without a stamp.
-                _ => {
-                    s.file.entries.insert(
-                        version.clone(),
+                None => {
+                    s.file.insert(
+                        version,
                         ReleaseEntry {
                             stamp: None,
                             digest: meta.digest.clone(),
-                            meta: record,
+                            meta: Some(Meta::Record(record)),
                         },
                     );
                     s.dirty = true;

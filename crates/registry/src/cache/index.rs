@@ -2,6 +2,8 @@
 //! the package summaries a warm solve reads, all of a registry's in one
 //! file.
 
+use std::ops::Range;
+
 use super::*;
 
 #[derive(Serialize, Deserialize, PartialEq)]
@@ -13,125 +15,302 @@ pub(super) struct VersionsFile {
 }
 
 /// The per-package summary of the index: everything a warm solve needs
-/// about one package in one file, with the stamps that tell whether it is
-/// still current. Derived from the per-item files next to it (written
-/// first), so a summary that is lost, stale or unreadable costs a re-read,
-/// never a wrong answer.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// about one package, with the stamps that tell whether it is still
+/// current. Derived from the per-item files next to it (written first), so
+/// a summary that is lost, stale or unreadable costs a re-read, never a
+/// wrong answer.
+///
+/// Read from a [`Pack`], only the version list and each entry's version
+/// are parsed; an entry's stamp and digest are parsed when its release is
+/// asked for, and its metadata when that is (a warm solve reads one or two
+/// releases of a package whose summary may know a dozen).
+#[derive(Clone, Debug)]
 pub(super) struct PackageFile {
-    pub(super) format: u32,
-    pub(super) registry: String,
     pub(super) package: PackageName,
     /// The source's stamp of the version list below, when it had one.
-    #[serde(default)]
     pub(super) versions_stamp: Option<Stamp>,
     /// The last-seen version list, if the package was ever listed (shared:
     /// a solve is handed this list, not a copy).
-    #[serde(default, with = "release_list")]
     pub(super) releases: Option<Arc<[Release]>>,
-    /// What is known of single releases.
-    #[serde(default)]
-    pub(super) entries: BTreeMap<Version, ReleaseEntry>,
+    /// What is known of single releases (a handful: searched in order).
+    entries: Vec<(Version, Slot)>,
+    /// The pack this summary was read from: what is still text is a range
+    /// of its bytes.
+    pack: Option<Arc<Pack>>,
 }
 
-/// A version list as one string, `1.0.0 1.1.0 !1.2.0` (`!`: yanked):
-/// several times quicker to read back than a list of objects, and this is
-/// the bulk of a summary.
-pub(super) mod release_list {
-    use std::sync::Arc;
-
-    use semver::Version;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::source::Release;
-
-    pub(super) fn serialize<S: Serializer>(
-        releases: &Option<Arc<[Release]>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        let Some(releases) = releases else {
-            return s.serialize_none();
-        };
-        let mut text = String::new();
-        for r in releases.iter() {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            if r.yanked {
-                text.push('!');
-            }
-            text.push_str(&r.version.to_string());
-        }
-        s.serialize_some(&text)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Arc<[Release]>>, D::Error> {
-        let Some(text) = Option::<std::borrow::Cow<'de, str>>::deserialize(d)? else {
-            return Ok(None);
-        };
-        text.split(' ')
-            .filter(|w| !w.is_empty())
-            .map(|w| {
-                let (yanked, v) = match w.strip_prefix('!') {
-                    Some(v) => (true, v),
-                    None => (false, w),
-                };
-                let version = Version::parse(v).map_err(serde::de::Error::custom)?;
-                Ok(Release { version, yanked })
-            })
-            .collect::<Result<_, _>>()
-            .map(Some)
-    }
+/// A release's entry in a [`PackageFile`]: still the pack's text, or read.
+#[derive(Clone, Debug)]
+enum Slot {
+    /// `<stamp> <digest> <meta>`, as written.
+    Text(Range<usize>),
+    Read(ReleaseEntry),
 }
 
 /// One release in a [`PackageFile`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub(super) struct ReleaseEntry {
     /// The source's stamp of the bytes `digest` was read from (taken before
     /// reading them), when it had one.
-    #[serde(default)]
     pub(super) stamp: Option<Stamp>,
     pub(super) digest: Integrity,
     /// The metadata of the bytes with `digest`, once known.
-    #[serde(default)]
-    pub(super) meta: Option<MetaRecord>,
+    pub(super) meta: Option<Meta>,
+}
+
+/// A release's metadata in a summary: the pack's JSON text until used.
+#[derive(Clone, Debug)]
+pub(super) enum Meta {
+    Text(Range<usize>),
+    Record(MetaRecord),
 }
 
 impl PackageFile {
     /// A summary that knows nothing yet.
-    pub(super) fn empty(registry: &str, package: &PackageName) -> Self {
+    pub(super) fn empty(package: &PackageName) -> Self {
         PackageFile {
-            format: FORMAT,
-            registry: registry.to_string(),
             package: package.clone(),
             versions_stamp: None,
             releases: None,
-            entries: BTreeMap::new(),
+            entries: Vec::new(),
+            pack: None,
         }
     }
+
+    /// The entry of `version`, read from the pack's text the first time
+    /// (an entry that does not read is dropped: re-learned from the
+    /// source).
+    pub(super) fn entry(&mut self, version: &Version) -> Option<&mut ReleaseEntry> {
+        let at = self.entries.iter().position(|(v, _)| v == version)?;
+        if let Slot::Text(range) = &self.entries[at].1 {
+            let text = &self.pack.as_ref()?.text;
+            match parse_entry(text, range.clone()) {
+                Some(entry) => self.entries[at].1 = Slot::Read(entry),
+                None => {
+                    self.entries.remove(at);
+                    return None;
+                }
+            }
+        }
+        match &mut self.entries[at].1 {
+            Slot::Read(entry) => Some(entry),
+            Slot::Text(_) => None,
+        }
+    }
+
+    /// Records `entry` as what is known of `version`.
+    pub(super) fn insert(&mut self, version: &Version, entry: ReleaseEntry) {
+        match self.entries.iter_mut().find(|(v, _)| v == version) {
+            Some((_, slot)) => *slot = Slot::Read(entry),
+            None => self.entries.push((version.clone(), Slot::Read(entry))),
+        }
+    }
+
+    /// What `meta` records (`None` if its text no longer reads).
+    pub(super) fn record(&self, meta: &Meta) -> Option<MetaRecord> {
+        match meta {
+            Meta::Record(record) => Some(record.clone()),
+            Meta::Text(range) => self.meta_record(range.clone()),
+        }
+    }
+
+    /// The metadata `meta` describes, as `package@version` with `digest`.
+    pub(super) fn metadata(
+        &self,
+        meta: &Meta,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Option<ReleaseMetadata> {
+        match meta {
+            Meta::Record(record) => record.to_metadata(&self.package, version, digest),
+            Meta::Text(range) => {
+                serde_json::from_slice::<MetaText>(&self.pack.as_ref()?.text[range.clone()])
+                    .ok()?
+                    .into_metadata(&self.package, version, digest)
+            }
+        }
+    }
+
+    fn meta_record(&self, range: Range<usize>) -> Option<MetaRecord> {
+        serde_json::from_slice(&self.pack.as_ref()?.text[range]).ok()
+    }
+
+    /// Reads a summary written by [`Self::write`]; `None` if it does not
+    /// read (it is then rebuilt from the source).
+    fn read(pack: &Arc<Pack>, package: &PackageName, range: Range<usize>) -> Option<Self> {
+        let text = &pack.text;
+        let mut fields = split(text, range, b'\t');
+        let versions_stamp = parse_stamp(std::str::from_utf8(&text[fields.next()?]).ok()?)?;
+        let releases = match &text[fields.next()?] {
+            b"-" => None,
+            list => Some(parse_releases(std::str::from_utf8(list).ok()?)?),
+        };
+        let mut entries = Vec::new();
+        for field in fields {
+            let space = memchr::memchr(b' ', &text[field.clone()])?;
+            let version =
+                Version::parse(std::str::from_utf8(&text[field.start..field.start + space]).ok()?)
+                    .ok()?;
+            entries.push((version, Slot::Text(field.start + space + 1..field.end)));
+        }
+        Some(PackageFile {
+            package: package.clone(),
+            versions_stamp,
+            releases,
+            entries,
+            pack: Some(pack.clone()),
+        })
+    }
+
+    /// Appends the summary's line text (after its name): the version
+    /// list's stamp (`-` for none), the list (`1.0.0 !1.1.0`, `!` for
+    /// yanked; `-` if never listed), then one field per release,
+    /// `<version> <stamp> <digest> <metadata JSON or ->`, fields separated
+    /// by tabs (compact JSON holds none).
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        write_stamp(out, self.versions_stamp);
+        out.push(b'\t');
+        match &self.releases {
+            None => out.push(b'-'),
+            Some(releases) => {
+                for (i, r) in releases.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    if r.yanked {
+                        out.push(b'!');
+                    }
+                    out.extend_from_slice(r.version.to_string().as_bytes());
+                }
+            }
+        }
+        let pack_text = self.pack.as_ref().map_or(&[][..], |p| &p.text[..]);
+        for (version, slot) in &self.entries {
+            out.push(b'\t');
+            out.extend_from_slice(version.to_string().as_bytes());
+            out.push(b' ');
+            match slot {
+                Slot::Text(range) => out.extend_from_slice(&pack_text[range.clone()]),
+                Slot::Read(entry) => {
+                    write_stamp(out, entry.stamp);
+                    out.push(b' ');
+                    out.extend_from_slice(entry.digest.to_oci().as_bytes());
+                    out.push(b' ');
+                    match &entry.meta {
+                        None => out.push(b'-'),
+                        Some(Meta::Text(range)) => out.extend_from_slice(&pack_text[range.clone()]),
+                        Some(Meta::Record(record)) => serde_json::to_writer(&mut *out, record)?,
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The parts of `range` of `text` between `separator`s.
+fn split(
+    text: &[u8],
+    range: Range<usize>,
+    separator: u8,
+) -> impl Iterator<Item = Range<usize>> + '_ {
+    let start = range.start;
+    let ends = memchr::memchr_iter(separator, &text[range.clone()])
+        .map(move |i| start + i)
+        .chain(std::iter::once(range.end));
+    let mut from = start;
+    ends.map(move |end| {
+        let part = from..end;
+        from = end + 1;
+        part
+    })
+}
+
+/// `<stamp> <digest> <meta>` of one release.
+fn parse_entry(text: &[u8], range: Range<usize>) -> Option<ReleaseEntry> {
+    let mut parts = split(text, range.clone(), b' ');
+    let stamp = parse_stamp(std::str::from_utf8(&text[parts.next()?]).ok()?)?;
+    let digest_range = parts.next()?;
+    let digest =
+        Integrity::parse_oci(std::str::from_utf8(&text[digest_range.clone()]).ok()?).ok()?;
+    // The metadata is the rest (its JSON may hold spaces).
+    let meta = digest_range.end + 1..range.end;
+    let meta = match text.get(meta.clone())? {
+        b"-" => None,
+        _ => Some(Meta::Text(meta)),
+    };
+    Some(ReleaseEntry {
+        stamp,
+        digest,
+        meta,
+    })
+}
+
+/// A stamp as written by [`write_stamp`]: `Some(None)` for `-`.
+fn parse_stamp(text: &str) -> Option<Option<Stamp>> {
+    if text == "-" {
+        return Some(None);
+    }
+    let mut stamp = [0u64; 5];
+    let mut parts = text.split(',');
+    for field in &mut stamp {
+        *field = parts.next()?.parse().ok()?;
+    }
+    parts.next().is_none().then_some(Some(Stamp(stamp)))
+}
+
+fn write_stamp(out: &mut Vec<u8>, stamp: Option<Stamp>) {
+    use std::io::Write;
+    match stamp {
+        None => out.push(b'-'),
+        Some(Stamp([a, b, c, d, e])) => {
+            let _ = write!(out, "{a},{b},{c},{d},{e}");
+        }
+    }
+}
+
+/// A version list as written by [`PackageFile::write`] (empty: none).
+fn parse_releases(text: &str) -> Option<Arc<[Release]>> {
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let (yanked, v) = match w.strip_prefix('!') {
+                Some(v) => (true, v),
+                None => (false, w),
+            };
+            Some(Release {
+                version: Version::parse(v).ok()?,
+                yanked,
+            })
+        })
+        .collect()
 }
 
 /// The name of a registry's pack file in its index directory.
 const PACK_FILE: &str = "summaries.index";
 
+/// The version of the pack's line format (apart from [`FORMAT`], the
+/// other index and metadata files', which did not change with it).
+const PACK_FORMAT: u32 = 3;
+
 /// Every package summary of one registry, as one file: a header line, then
-/// one line per package, `<ns:name> <summary as JSON>`, sorted by name. It
-/// is read with one call and a line is parsed only when its package is
-/// asked for, so a warm solve opens one file per registry (not one per
-/// package) and parses the summaries it uses, whatever the file holds.
+/// one line per package, `<ns:name> <summary>` (see [`PackageFile::write`]),
+/// sorted by name. It is read with one call and a line is parsed only when
+/// its package is asked for, so a warm solve opens one file per registry
+/// (not one per package) and parses the summaries it uses, whatever the
+/// file holds.
+#[derive(Debug)]
 pub(super) struct Pack {
     text: Vec<u8>,
     /// Each line's package name and summary, as byte ranges in `text`, in
     /// the file's order (sorted by name: looked up by binary search).
-    lines: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    lines: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl Pack {
     fn header(registry: &str) -> String {
         format!(
-            "warg-depsolve-index {FORMAT} {}\n",
+            "warg-depsolve-index {PACK_FORMAT} {}\n",
             encode_component(registry)
         )
     }
@@ -161,7 +340,7 @@ impl Pack {
     }
 
     /// `package`'s summary, if the pack holds a readable one.
-    pub(super) fn get(&self, registry: &str, package: &PackageName) -> Option<PackageFile> {
+    pub(super) fn get(self: &Arc<Self>, package: &PackageName) -> Option<PackageFile> {
         // Compared with `ns:name` byte by byte, without spelling it out.
         let (ns, name) = (package.namespace().as_bytes(), package.name().as_bytes());
         let at = self
@@ -172,9 +351,7 @@ impl Pack {
                     .cmp(ns.iter().chain(b":").chain(name))
             })
             .ok()?;
-        serde_json::from_slice::<PackageFile>(&self.text[self.lines[at].1.clone()])
-            .ok()
-            .filter(|f| f.format == FORMAT && f.registry == registry && f.package == *package)
+        PackageFile::read(self, package, self.lines[at].1.clone())
     }
 }
 
@@ -226,7 +403,9 @@ impl Index {
             .collect();
         let names: Vec<String> = files.iter().map(|f| f.package.to_string()).collect();
         for (file, name) in files.iter().zip(&names) {
-            let line = serde_json::to_vec(file).map_err(|e| CacheError::io(&path, e.into()))?;
+            let mut line = Vec::new();
+            file.write(&mut line)
+                .map_err(|e| CacheError::io(&path, e.into()))?;
             lines.insert(name.as_bytes(), line);
         }
         let mut text = Pack::header(registry).into_bytes();

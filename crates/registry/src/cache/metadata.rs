@@ -1,5 +1,7 @@
 //! The metadata cache: what follows from a release's bytes, by digest.
 
+use std::borrow::Cow;
+
 use warg_depsolve_types::ComponentTypes;
 
 use super::*;
@@ -29,6 +31,59 @@ pub(super) struct MetaRecord {
     /// Absent in a record of bytes whose types do not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) types: Option<ComponentTypes>,
+}
+
+/// A [`MetaRecord`]'s text read with its strings borrowed: a warm solve
+/// builds each release's metadata straight from the summaries file.
+#[derive(Deserialize)]
+pub(super) struct MetaText<'a> {
+    size: u64,
+    #[serde(borrow)]
+    dependencies: Vec<DependencyText<'a>>,
+    #[serde(borrow)]
+    interface_exports: Vec<Cow<'a, str>>,
+    #[serde(default)]
+    types: Option<ComponentTypes>,
+}
+
+#[derive(Deserialize)]
+struct DependencyText<'a> {
+    #[serde(borrow)]
+    import: Cow<'a, str>,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    reference: Cow<'a, str>,
+}
+
+impl MetaText<'_> {
+    /// As [`MetaRecord::to_metadata`].
+    pub(super) fn into_metadata(
+        self,
+        package: &PackageName,
+        version: &Version,
+        digest: &Integrity,
+    ) -> Option<ReleaseMetadata> {
+        let dependencies = self
+            .dependencies
+            .iter()
+            .map(|d| DependencyRecord::dependency(&d.import, &d.kind, &d.reference))
+            .collect::<Option<Vec<_>>>()?;
+        let interface_exports = self
+            .interface_exports
+            .iter()
+            .map(|i| InterfaceName::parse(i))
+            .collect::<Option<Vec<_>>>()?;
+        Some(ReleaseMetadata {
+            package: package.clone(),
+            version: version.clone(),
+            digest: digest.clone(),
+            size: self.size,
+            dependencies,
+            interface_exports,
+            types: self.types,
+        })
+    }
 }
 
 impl MetaRecord {

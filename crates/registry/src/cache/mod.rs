@@ -268,19 +268,57 @@ mod tests {
                 yanked: i == 1,
             })
             .collect::<Vec<_>>();
+        let package: PackageName = "test:add".parse().unwrap();
+        let digest = Integrity::sha256(b"bytes");
+        let record = MetaRecord {
+            size: 5,
+            dependencies: vec![],
+            interface_exports: vec!["a:b/c@1.0.0".into()],
+            types: None,
+        };
         for releases in [None, Some(vec![]), Some(releases)] {
-            let file = PackageFile {
-                format: FORMAT,
-                registry: "local".into(),
-                package: "test:add".parse().unwrap(),
-                versions_stamp: Some(Stamp([1, 2, 3, 4, 5])),
-                releases: releases.clone().map(Arc::from),
-                entries: BTreeMap::new(),
+            let mut file = PackageFile::empty(&package);
+            file.versions_stamp = Some(Stamp([1, 2, 3, u64::MAX, 5]));
+            file.releases = releases.clone().map(Arc::from);
+            let (v1, v2): (Version, Version) = (
+                "1.1.0-rc.1+build.5".parse().unwrap(),
+                "2.0.0".parse().unwrap(),
+            );
+            file.insert(
+                &v1,
+                ReleaseEntry {
+                    stamp: None,
+                    digest: digest.clone(),
+                    meta: Some(Meta::Record(record.clone())),
+                },
+            );
+            file.insert(
+                &v2,
+                ReleaseEntry {
+                    stamp: Some(Stamp([6, 7, 8, 9, 10])),
+                    digest: digest.clone(),
+                    meta: None,
+                },
+            );
+            let dir = tempfile::tempdir().unwrap();
+            let index = Index {
+                dir: dir.path().to_path_buf(),
             };
-            let text = serde_json::to_vec(&file).unwrap();
-            let back: PackageFile = serde_json::from_slice(&text).unwrap();
-            assert_eq!(back.releases.as_deref(), releases.as_deref());
-            assert_eq!(back.versions_stamp, file.versions_stamp);
+            index.set_pack("local", &[file.clone()]).unwrap();
+            // Read back, and written again from what is still text.
+            for _ in 0..2 {
+                let mut back = Arc::new(index.pack("local")).get(&package).unwrap();
+                assert_eq!(back.releases.as_deref(), releases.as_deref());
+                assert_eq!(back.versions_stamp, file.versions_stamp);
+                let e1 = back.entry(&v1).unwrap().clone();
+                assert_eq!((e1.stamp, &e1.digest), (None, &digest));
+                assert_eq!(back.record(&e1.meta.unwrap()), Some(record.clone()));
+                let e2 = back.entry(&v2).unwrap().clone();
+                assert_eq!(e2.stamp, Some(Stamp([6, 7, 8, 9, 10])));
+                assert!(e2.meta.is_none());
+                let back = Arc::new(index.pack("local")).get(&package).unwrap();
+                index.set_pack("local", &[back]).unwrap();
+            }
         }
     }
 
