@@ -30,9 +30,12 @@
 //! from (for a local registry: the identity of the package directory and
 //! of the release file; see [`LocalRegistry`](crate::LocalRegistry)). A
 //! registry's summaries share one file, `summaries.index` (a header line,
-//! then `<ns:name> <summary as JSON>` per package); a new [`CachedSource`]
-//! reads it with one call the first time it needs the registry and parses
-//! a package's line the first time it needs the package. Online, it asks
+//! then `<ns:name> <summary>` per package: the list's stamp, the list, and
+//! one tab-separated field per release, `<version> <stamp> <digest>
+//! <metadata JSON>`); a new [`CachedSource`] reads it with one call the
+//! first time it needs the registry, parses a package's version list the
+//! first time it needs the package, and a release's field only when that
+//! release is asked for. Online, it asks
 //! the source for the current stamp (one `stat`) and reuses the recorded
 //! answer when it is the same, so a warm solve over a local registry costs
 //! one file read per registry and a couple of `stat`s per package: no
