@@ -38,6 +38,9 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", escape_controls(&message(&e)));
+            if let Some(hinted) = e.chain().find_map(|c| c.downcast_ref::<report::Hinted>()) {
+                eprintln!("hint: {}", hinted.hint);
+            }
             ExitCode::FAILURE
         }
     }

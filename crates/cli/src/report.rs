@@ -69,3 +69,35 @@ impl Download for Bar {
         self.0.abandon();
     }
 }
+
+/// An error with advice on what to pass on the command line: shown as the
+/// error itself (same message, same causes), then `hint: ...` on a line of
+/// its own ([`crate::main`]), so the advice never reads as a cause.
+#[derive(Debug)]
+pub struct Hinted {
+    error: Box<dyn std::error::Error + Send + Sync>,
+    /// The advice.
+    pub hint: &'static str,
+}
+
+impl Hinted {
+    /// `error`, with `hint`.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static, hint: &'static str) -> Self {
+        Hinted {
+            error: Box::new(error),
+            hint,
+        }
+    }
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Hinted {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}

@@ -122,7 +122,35 @@ fn a_cache_that_is_a_file_is_named() {
             "--cache",
             "cachefile",
         ],
-        &["the cache `cachefile` is not a directory"],
+        &[
+            "error: the cache `cachefile` is not a directory\n",
+            "\nhint: pass --cache DIR, or move the file away\n",
+        ],
     );
     assert!(!err.contains("unavailable"), "{err}");
+}
+
+/// With no registry given and no home to find a default one in, the error
+/// says what is missing and the hint names the flags that supply it; the
+/// library's own message names no flag (a loader has none).
+#[test]
+fn no_registry_and_no_home_is_a_hint_at_the_flags() {
+    let env = Env::new();
+    env.copy("roots/meet.wat", "meet.wat");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warg-depsolve"))
+        .args(["resolve", "meet.wat"])
+        .current_dir(env.path("."))
+        .env_remove("HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("WARG_DEPSOLVE_CONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let (error, hint) = err.split_once('\n').unwrap();
+    assert!(error.starts_with("error: no registry is configured"), "{err}");
+    assert!(!error.contains("--"), "{err}");
+    assert_eq!(hint, "hint: pass --registry DIR or --config FILE\n");
 }

@@ -160,8 +160,8 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The environment lacks something needed to set up sources.
-    #[error("{0}")]
-    Setup(String),
+    #[error(transparent)]
+    Setup(#[from] SetupError),
     /// A component cannot be read (not a component, or malformed).
     #[error("`{name}` cannot be read")]
     Component {
@@ -174,6 +174,29 @@ pub enum Error {
     /// A registry failed (a release missing, other bytes, unreachable).
     #[error(transparent)]
     Source(#[from] warg_depsolve_registry::SourceError),
+}
+
+/// What the environment lacks to set up sources ([`sources::Sources::open`]).
+/// The messages name what is missing, not how a caller supplies it: the
+/// command line adds its flags as a hint, a loader its own settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// No registry is configured and there is no default registry
+    /// directory to fall back on.
+    #[error(
+        "no registry is configured and there is no default registry directory \
+         ($XDG_DATA_HOME and $HOME are unset)"
+    )]
+    NoRegistry,
+    /// No cache directory was given and there is no default one.
+    #[error("no cache directory is set and there is no default one ($XDG_CACHE_HOME and $HOME are unset)")]
+    NoCache,
+    /// The cache directory's path holds something else.
+    #[error("the cache `{}` is not a directory", path.display())]
+    CacheNotADirectory {
+        /// The path.
+        path: std::path::PathBuf,
+    },
 }
 
 /// The solver's view of a component: its registry dependencies (declared

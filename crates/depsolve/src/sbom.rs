@@ -38,6 +38,8 @@ use warg_depsolve_names::{DepRef, ImportClass, Integrity, InterfaceName, Package
 use warg_depsolve_registry::Source;
 use warg_depsolve_solver::{Plug, Resolution};
 
+use warg_depsolve_compose::ComposeError;
+
 use crate::Error;
 
 /// One release in a bill of materials.
@@ -164,10 +166,11 @@ impl Bom {
                 continue;
             };
             let Some(digest) = integrity.first().cloned() else {
-                return Err(Error::Setup(format!(
-                    "the locked import `{}` pins `{package}@{version}` without a digest",
-                    import.name.name
-                )));
+                return Err(ComposeError::Reference {
+                    import: import.name.name.to_string(),
+                    message: format!("pins `{package}@{version}` without a digest"),
+                }
+                .into());
             };
             let bytes = source.fetch(&package, &version, &digest)?;
             releases.push((

@@ -47,7 +47,7 @@ use warg_depsolve_registry::{
     Source,
 };
 
-use crate::Error;
+use crate::{Error, SetupError};
 
 /// What [`Sources::open`] needs to know; every field may be left at its
 /// default.
@@ -168,27 +168,15 @@ impl Sources {
         if config.origin == ConfigOrigin::BuiltIn
             && inputs.default_local_root.as_os_str().is_empty()
         {
-            return Err(Error::Setup(
-                "no registry configured and no default registry directory \
-                 ($XDG_DATA_HOME and $HOME are unset): pass --registry DIR or --config FILE"
-                    .into(),
-            ));
+            return Err(SetupError::NoRegistry.into());
         }
         let cache_dir = match &settings.cache {
             Some(dir) => dir.clone(),
-            None => default_cache_dir().ok_or_else(|| {
-                Error::Setup(
-                    "no cache directory ($XDG_CACHE_HOME and $HOME are unset): pass --cache DIR"
-                        .into(),
-                )
-            })?,
+            None => default_cache_dir().ok_or(SetupError::NoCache)?,
         };
         // Said here, before any registry is blamed for it.
         if cache_dir.exists() && !cache_dir.is_dir() {
-            return Err(Error::Setup(format!(
-                "the cache `{}` is not a directory: pass --cache DIR, or move the file away",
-                cache_dir.display()
-            )));
+            return Err(SetupError::CacheNotADirectory { path: cache_dir }.into());
         }
         let cache = Cache::new(cache_dir.clone());
         let offline = settings.offline;

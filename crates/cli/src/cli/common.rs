@@ -9,6 +9,9 @@ use warg_depsolve_solver::{LockFile, Plug, ProviderConfig, Resolution, SolveOpti
 
 use crate::input::read_wasm_file;
 use warg_depsolve::sources::{SourceSettings, Sources};
+use warg_depsolve::SetupError;
+
+use crate::report::Hinted;
 
 /// The project file: next to the root component, it holds what a project
 /// keeps for every command (today its plugs). Not in wkg's `config.toml`,
@@ -118,7 +121,7 @@ impl RegistryArgs {
     /// A configuration file that cannot be read or is wrong (naming it), or
     /// no default directory available.
     pub fn open(&self, offline: bool) -> anyhow::Result<Sources> {
-        Ok(Sources::open(&SourceSettings {
+        Sources::open(&SourceSettings {
             registry: self.registry.clone(),
             config: self.config.clone(),
             cache: self.cache.clone(),
@@ -127,7 +130,22 @@ impl RegistryArgs {
             warnings: Some(crate::report::warnings()),
             notices: Some(crate::report::notices()),
             progress: crate::report::progress(),
-        })?)
+        })
+        .map_err(|e| match e {
+            // The library says what is missing; the flags that supply it
+            // are the command line's.
+            warg_depsolve::Error::Setup(setup) => {
+                let hint = match setup {
+                    SetupError::NoRegistry => "pass --registry DIR or --config FILE",
+                    SetupError::NoCache => "pass --cache DIR",
+                    SetupError::CacheNotADirectory { .. } => {
+                        "pass --cache DIR, or move the file away"
+                    }
+                };
+                Hinted::new(setup, hint).into()
+            }
+            e => e.into(),
+        })
     }
 }
 
