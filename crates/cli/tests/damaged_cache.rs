@@ -150,7 +150,10 @@ fn no_registry_and_no_home_is_a_hint_at_the_flags() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{err}");
     let (error, hint) = err.split_once('\n').unwrap();
-    assert!(error.starts_with("error: no registry is configured"), "{err}");
+    assert!(
+        error.starts_with("error: no registry is configured"),
+        "{err}"
+    );
     assert!(!error.contains("--"), "{err}");
     assert_eq!(hint, "hint: pass --registry DIR or --config FILE\n");
 }

@@ -33,12 +33,14 @@ pub enum ComposeError {
     #[error(transparent)]
     NotAComponent(ScanError),
     /// An input is not a usable component.
-    #[error("`{component}` is not a usable component: {message}")]
+    #[error("`{component}` is not a usable component")]
     InvalidComponent {
         /// The root or package concerned.
         component: String,
-        /// What is wrong with it.
-        message: String,
+        /// What is wrong with it (the parser's or validator's error, or
+        /// this crate's own words).
+        #[source]
+        cause: Cause,
     },
     /// The resolution does not fit the components it describes (an edge
     /// names an import or export that does not exist, a dependency import
@@ -64,12 +66,13 @@ pub enum ComposeError {
         message: String,
     },
     /// wasm-compose could not encode the composition.
-    #[error("composing `{root}` failed: {message}")]
+    #[error("composing `{root}` failed")]
     Compose {
         /// The root's name.
         root: String,
-        /// wasm-compose's explanation.
-        message: String,
+        /// wasm-compose's (or the re-encoder's) error.
+        #[source]
+        cause: Cause,
     },
     /// A locked-form import carries a dependency reference this pass
     /// cannot use (not locked, or without integrity).
@@ -89,13 +92,38 @@ pub enum ComposeError {
     Write(#[source] std::io::Error),
     /// An output failed validation: a bug in this crate or an input that
     /// only looked valid.
-    #[error("the {form} does not validate{features}: {message}")]
+    #[error("the {form} does not validate{features}")]
     InvalidOutput {
         /// Which output (`locked form`, `bundle`, `migrated component`).
         form: &'static str,
         /// Which feature set was used (empty for all features).
         features: &'static str,
-        /// The validator's message.
-        message: String,
+        /// The validator's error.
+        #[source]
+        cause: Cause,
     },
+}
+
+/// The cause of a [`ComposeError`]: a third-party error kept whole (its
+/// own causes too), or this crate's words (`String` converts).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// A cause and what was being done when it happened (`reading the
+/// composition`, ``import `x` ``): shown as that, the cause its source.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}")]
+pub struct While {
+    doing: String,
+    #[source]
+    cause: Cause,
+}
+
+impl While {
+    /// `cause`, met while `doing`.
+    pub(crate) fn cause(doing: impl Into<String>, cause: impl Into<Cause>) -> Cause {
+        Box::new(While {
+            doing: doing.into(),
+            cause: cause.into(),
+        })
+    }
 }

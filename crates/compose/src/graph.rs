@@ -272,7 +272,7 @@ pub(crate) fn lock_sections<'a>(
     {
         let scanned = scan::scan(bytes).map_err(|e| ComposeError::InvalidComponent {
             component: label.to_string(),
-            message: e.to_string(),
+            cause: e.into(),
         })?;
         taken.extend(scanned.imports.iter().map(|i| i.name.name.clone()));
         scans.push(scanned);
@@ -427,18 +427,18 @@ fn compose_shell(
         let component = Component::from_bytes(&mut validator, member.graph_name.clone(), bytes)
             .map_err(|e| ComposeError::InvalidComponent {
                 component: member.label.clone(),
-                message: format!("{e:#}"),
+                cause: e.into(),
             })?;
         let id = graph
             .add_component(component)
             .map_err(|e| ComposeError::Compose {
                 root: resolution.root.clone(),
-                message: format!("{e:#}"),
+                cause: e.into(),
             })?;
         ids[m] = Some(id);
         instances[m] = Some(graph.instantiate(id).map_err(|e| ComposeError::Compose {
             root: resolution.root.clone(),
-            message: format!("{e:#}"),
+            cause: e.into(),
         })?);
     }
     let component = |m: usize| {
@@ -520,7 +520,7 @@ fn compose_shell(
         })
         .map_err(|e| ComposeError::Compose {
             root: resolution.root.clone(),
-            message: format!("{e:#}"),
+            cause: e.into(),
         })?;
     Ok(Ok(encoded))
 }

@@ -127,7 +127,7 @@ pub mod strip;
 mod unbundle;
 
 pub use assemble::{Bundler, Packages, Threads};
-pub use error::ComposeError;
+pub use error::{Cause, ComposeError, While};
 pub use graph::{fetch_packages, import_names, lock, lock_with};
 pub use locked::is_locked_form;
 pub use migrate::migrate;

@@ -35,7 +35,7 @@ use wasmparser::{
     ComponentTypeRef, Parser, Payload,
 };
 
-use crate::error::ComposeError;
+use crate::error::{ComposeError, While};
 use crate::sections::{self, Name, IMPORT};
 
 /// One member's renamed imports: its real import name to the name the
@@ -149,7 +149,7 @@ pub(crate) fn restore_names(
 ) -> Result<Vec<u8>, ComposeError> {
     let bad = |e: wasmparser::BinaryReaderError| ComposeError::Compose {
         root: "composition".into(),
-        message: format!("reading the composition: {e}"),
+        cause: While::cause("reading the composition", e),
     };
     // Merged name to real name, per member with renames.
     let inverse: HashMap<&str, HashMap<&str, &str>> = members
@@ -263,7 +263,7 @@ pub(crate) fn restore_names(
                         .parse_component_type(encoded.ty(), ty.map_err(bad)?)
                         .map_err(|e| ComposeError::Compose {
                             root: "composition".into(),
-                            message: format!("re-encoding a member's type: {e:?}"),
+                            cause: While::cause("re-encoding a member's type", e),
                         })?;
                 }
                 push_section(&mut out, sections::TYPE, &encoded);
@@ -309,7 +309,7 @@ pub(crate) fn restore_names(
                         )
                         .map_err(|e| ComposeError::Compose {
                             root: "composition".into(),
-                            message: format!("re-encoding an instance: {e:?}"),
+                            cause: While::cause("re-encoding an instance", e),
                         })?,
                     }
                 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use warg_depsolve_names::DepRef;
 use wasmparser::WasmFeatures;
 
-use crate::error::ComposeError;
+use crate::error::{ComposeError, While};
 use crate::graph::unique;
 use crate::pieces::validate;
 use crate::sections::{self, Name, IMPORT};
@@ -68,12 +68,13 @@ pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
             let old = &entry.name.name;
             let reference = DepRef::parse(old).map_err(|e| ComposeError::InvalidComponent {
                 component: what.to_string(),
-                message: format!("import `{old}`: {e}"),
+                cause: While::cause(format!("import `{old}`"), e),
             })?;
             if entry.name.external_id.is_some() {
                 return Err(ComposeError::InvalidComponent {
                     component: what.to_string(),
-                    message: format!("import `{old}` is a depname and already has an external-id"),
+                    cause: format!("import `{old}` is a depname and already has an external-id")
+                        .into(),
                 });
             }
             let name = unique(&reference.package().name().to_ascii_lowercase(), &mut used);
@@ -93,9 +94,9 @@ pub fn migrate(legacy: &[u8]) -> Result<Vec<u8>, ComposeError> {
         // a valid one: a damaged file must fail here, not be written out
         // as "migrated" (found by fuzzing, see FUZZING.md).
         validate(legacy, WasmFeatures::all(), what, "").map_err(|e| match e {
-            ComposeError::InvalidOutput { message, .. } => ComposeError::InvalidComponent {
+            ComposeError::InvalidOutput { cause, .. } => ComposeError::InvalidComponent {
                 component: what.to_string(),
-                message,
+                cause,
             },
             other => other,
         })?;

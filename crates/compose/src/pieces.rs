@@ -188,7 +188,7 @@ pub(crate) fn validate_pieces(
     let fail = |e: wasmparser::BinaryReaderError| ComposeError::InvalidOutput {
         form,
         features: features_label,
-        message: e.to_string(),
+        cause: e.into(),
     };
     let mut validator = Validator::new_with_features(features);
     let mut parsers: Vec<Parser> = Vec::new();
@@ -219,7 +219,7 @@ pub(crate) fn validate_pieces(
                         return Err(ComposeError::InvalidOutput {
                             form,
                             features: features_label,
-                            message: "code section runs past the end".to_string(),
+                            cause: "code section runs past the end".into(),
                         })
                     }
                 }

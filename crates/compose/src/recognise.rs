@@ -206,7 +206,7 @@ pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, 
         .validate_all(composition)
         .map_err(|e| ComposeError::InvalidComponent {
             component: what.to_string(),
-            message: e.to_string(),
+            cause: e.into(),
         })?;
     let outer = scan_of(composition, what)?;
     let sections = sections::split(composition, what)?;
@@ -287,7 +287,7 @@ pub fn recognise(composition: &[u8], source: &dyn Source) -> Result<Recognised, 
 fn scan_of(bytes: &[u8], what: &str) -> Result<ComponentScan, ComposeError> {
     scan::scan(bytes).map_err(|e| ComposeError::InvalidComponent {
         component: what.to_string(),
-        message: e.to_string(),
+        cause: e.into(),
     })
 }
 
@@ -504,7 +504,7 @@ impl<'s> Catalog<'s> {
 fn without_custom_sections(binary: &[u8], what: &str) -> Result<Vec<u8>, ComposeError> {
     let bad = |message: String| ComposeError::InvalidComponent {
         component: what.to_string(),
-        message,
+        cause: message.into(),
     };
     if binary.len() < 8 {
         return Err(bad("shorter than its header".to_string()));
@@ -542,7 +542,7 @@ fn without_custom_sections(binary: &[u8], what: &str) -> Result<Vec<u8>, Compose
 fn component_type(label: &str, component: &[u8]) -> Result<Vec<u8>, ComposeError> {
     let invalid = |message: String| ComposeError::InvalidComponent {
         component: label.to_string(),
-        message,
+        cause: message.into(),
     };
     let mut validator = Validator::new_with_features(WasmFeatures::all());
     let mut graph = CompositionGraph::new();
@@ -585,7 +585,7 @@ fn externalise(
 ) -> Result<Vec<u8>, ComposeError> {
     let invalid = |e: ReencodeError<std::convert::Infallible>| ComposeError::InvalidComponent {
         component: "composition".to_string(),
-        message: e.to_string(),
+        cause: e.into(),
     };
     let mut out = wasm_encoder::Component::new();
     let mut shift = Shift::default();

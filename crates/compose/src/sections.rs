@@ -56,7 +56,7 @@ pub(crate) fn split(bytes: &[u8], what: &str) -> Result<Vec<Section>, ComposeErr
     if let Err(e) = scan::check_header(bytes) {
         return Err(ComposeError::InvalidComponent {
             component: what.to_string(),
-            message: e.to_string(),
+            cause: e.into(),
         });
     }
     let mut sections = Vec::new();
@@ -68,7 +68,7 @@ pub(crate) fn split(bytes: &[u8], what: &str) -> Result<Vec<Section>, ComposeErr
         let (size, len) =
             read_leb_u32(&bytes[pos..]).ok_or_else(|| ComposeError::InvalidComponent {
                 component: what.to_string(),
-                message: format!("bad section size at offset {pos:#x}"),
+                cause: format!("bad section size at offset {pos:#x}").into(),
             })?;
         pos += len;
         let end = pos
@@ -76,7 +76,7 @@ pub(crate) fn split(bytes: &[u8], what: &str) -> Result<Vec<Section>, ComposeErr
             .filter(|&end| end <= bytes.len())
             .ok_or_else(|| ComposeError::InvalidComponent {
                 component: what.to_string(),
-                message: format!("section at offset {start:#x} runs past the end"),
+                cause: format!("section at offset {start:#x} runs past the end").into(),
             })?;
         sections.push(Section {
             id,
@@ -225,7 +225,7 @@ pub(crate) fn entries(
 ) -> Result<Vec<Entry>, ComposeError> {
     let bad = |e: wasmparser::BinaryReaderError| ComposeError::InvalidComponent {
         component: what.to_string(),
-        message: e.to_string(),
+        cause: e.into(),
     };
     let data = &bytes[section.contents.clone()];
     let base = section.contents.start;
@@ -260,10 +260,11 @@ pub(crate) fn entries(
     if !reader.eof() {
         return Err(ComposeError::InvalidComponent {
             component: what.to_string(),
-            message: format!(
+            cause: format!(
                 "trailing bytes in section at offset {:#x}",
                 section.whole.start
-            ),
+            )
+            .into(),
         });
     }
     Ok(out)
