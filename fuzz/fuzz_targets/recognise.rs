@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let recognised = match recognise(data, source) {
         Ok(recognised) => recognised,
         // Never an output that does not validate, whatever the input.
-        Err(e @ ComposeError::InvalidOutput { .. }) => panic!("{e}"),
+        Err(e @ ComposeError::InvalidOutput { .. }) => panic!("{e:?}"),
         Err(e) => {
             assert!(!e.to_string().is_empty());
             return;
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(meta.digest, package.digest);
     }
     match Bundler::from_locked(&recognised.locked, source).to_vec() {
-        Err(e @ ComposeError::InvalidOutput { .. }) => panic!("{e}"),
+        Err(e @ ComposeError::InvalidOutput { .. }) => panic!("{e:?}"),
         _ => {}
     }
 });

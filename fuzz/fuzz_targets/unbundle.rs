@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let rebundled = match Bundler::from_locked(&unbundled.locked, &source).to_vec() {
         Ok(rebundled) => rebundled,
         // An output that does not validate is a bug whatever the input.
-        Err(e @ ComposeError::InvalidOutput { .. }) => panic!("{e}"),
+        Err(e @ ComposeError::InvalidOutput { .. }) => panic!("{e:?}"),
         Err(_) => return,
     };
     let again = unbundle(&rebundled).expect("a bundle made from a locked form unbundles");
