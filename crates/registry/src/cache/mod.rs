@@ -326,6 +326,35 @@ mod tests {
     }
 
     #[test]
+    fn summary_versions_read_as_semver_reads_them() {
+        for text in [
+            "1.2.3",
+            "0.0.0",
+            "10.20.30",
+            "18446744073709551615.0.1",
+            "18446744073709551616.0.0",
+            "9999999999999999999.0.0",
+            "01.2.3",
+            "1.02.3",
+            "1.2",
+            "1.2.3.4",
+            "1.2.3-rc.1",
+            "1.2.3+build",
+            "1..3",
+            "-1.2.3",
+            "+1.2.3",
+            "1.2.3 ",
+            "",
+        ] {
+            assert_eq!(
+                index::parse_version(text),
+                Version::parse(text).ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn registry_names_encode_to_one_component() {
         for name in [
             "local",
