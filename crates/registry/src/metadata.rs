@@ -11,7 +11,7 @@
 //! [`crate::MemorySource::scans`]) so tests can show a cache doing its job.
 
 use semver::Version;
-use warg_depsolve_names::scan::{scan, ExternName, ScanError};
+use warg_depsolve_names::scan::{scan, ComponentScan, ExternName, ScanError};
 use warg_depsolve_names::{
     ClassifyError, HashAlgorithm, ImportClass, Integrity, InterfaceName, PackageName,
 };
@@ -84,12 +84,15 @@ impl ReleaseMetadata {
         version: &Version,
         bytes: &[u8],
     ) -> Result<Self, ExtractError> {
-        // A core module or non-wasm input gets the scan's clearer words.
-        scan(bytes)?;
+        // A core module or non-wasm input gets the scan's clearer words;
+        // the scan is then the metadata's (the bytes are scanned once).
+        let scanned = scan(bytes)?;
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
             .validate_all(bytes)
             .map_err(ExtractError::Invalid)?;
-        Self::from_component(package, version, bytes)
+        Self::from_scan(package, version, bytes, &scanned, || {
+            Integrity::sha256(bytes)
+        })
     }
 
     /// Reads the metadata of `package@version` from the component in
@@ -160,8 +163,18 @@ impl ReleaseMetadata {
         bytes: &[u8],
         digest: impl FnOnce() -> Integrity,
     ) -> Result<Self, ExtractError> {
-        let scanned = scan(bytes)?;
-        let dependencies = dependencies_of(&scanned)?;
+        Self::from_scan(package, version, bytes, &scan(bytes)?, digest)
+    }
+
+    /// The metadata of `bytes`, whose scan is `scanned`.
+    fn from_scan(
+        package: &PackageName,
+        version: &Version,
+        bytes: &[u8],
+        scanned: &ComponentScan,
+        digest: impl FnOnce() -> Integrity,
+    ) -> Result<Self, ExtractError> {
+        let dependencies = dependencies_of(scanned)?;
         let types = types_of(bytes, &dependencies);
         let interface_exports = scanned
             .exports
@@ -235,9 +248,7 @@ pub fn dependencies_and_types(
     Ok((dependencies, types))
 }
 
-fn dependencies_of(
-    scanned: &warg_depsolve_names::scan::ComponentScan,
-) -> Result<Vec<Dependency>, ExtractError> {
+fn dependencies_of(scanned: &ComponentScan) -> Result<Vec<Dependency>, ExtractError> {
     let mut dependencies = Vec::new();
     for import in &scanned.imports {
         let class = import.name.classify()?;
