@@ -61,13 +61,17 @@ struct ManifestInfo {
 /// Values computed once, shared by concurrent callers: the first caller
 /// computes, the others wait for it.
 ///
-/// A failure is not remembered, with one exception: a network failure
-/// ([`SourceError::Network`], after every attempt the settings allow) is
-/// the answer of every caller that was waiting for it, and of every caller
-/// that comes within `hold` after it; later callers try again. So a
+/// A failure is not remembered, with two exceptions: a network failure
+/// ([`SourceError::Network`], after every attempt the settings allow) and
+/// the registry's word that a package or release does not exist
+/// ([`SourceError::PackageNotFound`], [`SourceError::VersionNotFound`])
+/// are the answer of every caller that was waiting for it, and of every
+/// caller that comes within `hold` after it; later callers try again. So a
 /// registry that does not answer is waited for once per request, not once
 /// per caller (a prefetch, then the call that needed its answer; the
-/// solver's fast path, then pubgrub asking again).
+/// solver's fast path, then pubgrub asking again), and a package the
+/// read-ahead found missing is not asked for again by the solve that
+/// needs it.
 struct Memo<K, V> {
     cells: Mutex<HashMap<K, Arc<Cell<V>>>>,
     hold: Duration,
@@ -84,9 +88,9 @@ struct Cell<V> {
 struct Failed {
     /// How many computations failed so far.
     count: u64,
-    /// The last one's failure, when it is a network failure, and when it
-    /// ended.
-    network: Option<(SourceError, Instant)>,
+    /// The last one's failure, when it is one that is shared (see
+    /// [`Memo`]), and when it ended.
+    shared: Option<(SourceError, Instant)>,
 }
 
 impl<V> Default for Cell<V> {
@@ -109,9 +113,25 @@ impl<V> Cell<V> {
 }
 
 /// A copy of `e` for another caller, when it is a network failure (whose
-/// cause is shared).
+/// cause is shared) or a package or release not found.
 fn share(e: &SourceError) -> Option<SourceError> {
     match e {
+        SourceError::PackageNotFound {
+            source_name,
+            package,
+        } => Some(SourceError::PackageNotFound {
+            source_name: source_name.clone(),
+            package: package.clone(),
+        }),
+        SourceError::VersionNotFound {
+            source_name,
+            package,
+            version,
+        } => Some(SourceError::VersionNotFound {
+            source_name: source_name.clone(),
+            package: package.clone(),
+            version: version.clone(),
+        }),
         SourceError::Network {
             source_name,
             location,
@@ -159,11 +179,11 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         let seen = cell.failed().count;
         cell.value
             .get_or_try_init(|| async {
-                // A network failure of a computation that was in flight
+                // A shared failure of a computation that was in flight
                 // when this caller came, or that ended a moment ago.
                 {
                     let failed = cell.failed();
-                    if let Some((e, at)) = &failed.network {
+                    if let Some((e, at)) = &failed.shared {
                         if failed.count > seen || at.elapsed() < self.hold {
                             if let Some(e) = share(e) {
                                 return Err(e);
@@ -175,7 +195,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
                 if let Err(e) = &result {
                     let mut failed = cell.failed();
                     failed.count += 1;
-                    failed.network = share(e).map(|e| (e, Instant::now()));
+                    failed.shared = share(e).map(|e| (e, Instant::now()));
                 }
                 result
             })

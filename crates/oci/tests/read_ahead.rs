@@ -279,7 +279,7 @@ fn prefetch_depth_bounds_the_read_ahead() {
 /// A hint about a release the solve will not choose reads ahead what that
 /// release names; that a package it names does not exist fails nothing
 /// that does not need it, and a caller that asks for it meets the missing
-/// package itself.
+/// package itself, from the answer the read-ahead had (one request).
 #[test]
 fn a_failure_ahead_of_time_fails_nothing_that_does_not_need_it() {
     let server = RegistryServer::start();
@@ -311,4 +311,11 @@ fn a_failure_ahead_of_time_fails_nothing_that_does_not_need_it() {
         }
         other => panic!("{other:?}"),
     }
+    // The read-ahead's answer is the caller's: not asked for again.
+    let asked = proxy
+        .paths()
+        .iter()
+        .filter(|p| p.split('?').next() == Some(&tags_of("test:missing")))
+        .count();
+    assert_eq!(asked, 1, "{:#?}", proxy.paths());
 }
