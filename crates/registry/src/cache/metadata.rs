@@ -64,23 +64,21 @@ impl MetaText<'_> {
         version: &Version,
         digest: &Integrity,
     ) -> Option<ReleaseMetadata> {
-        let dependencies = self
-            .dependencies
-            .iter()
-            .map(|d| DependencyRecord::dependency(&d.import, &d.kind, &d.reference))
-            .collect::<Option<Vec<_>>>()?;
-        let interface_exports = self
-            .interface_exports
-            .iter()
-            .map(|i| InterfaceName::parse(i))
-            .collect::<Option<Vec<_>>>()?;
         Some(ReleaseMetadata {
             package: package.clone(),
             version: version.clone(),
             digest: digest.clone(),
             size: self.size,
-            dependencies,
-            interface_exports,
+            dependencies: self
+                .dependencies
+                .iter()
+                .map(|d| DependencyRecord::dependency(&d.import, &d.kind, &d.reference))
+                .collect::<Option<Vec<_>>>()?,
+            interface_exports: self
+                .interface_exports
+                .iter()
+                .map(|i| InterfaceName::parse(i))
+                .collect::<Option<Vec<_>>>()?,
             types: self.types,
         })
     }
@@ -114,25 +112,26 @@ impl MetaRecord {
         version: &Version,
         digest: &Integrity,
     ) -> Option<ReleaseMetadata> {
-        let dependencies = self
-            .dependencies
-            .iter()
-            .map(DependencyRecord::to_dependency)
-            .collect::<Option<Vec<_>>>()?;
-        let interface_exports = self
-            .interface_exports
-            .iter()
-            .map(|i| InterfaceName::parse(i))
-            .collect::<Option<Vec<_>>>()?;
-        Some(ReleaseMetadata {
-            package: package.clone(),
-            version: version.clone(),
-            digest: digest.clone(),
+        // Read as its text would be, borrowing the record's strings.
+        MetaText {
             size: self.size,
-            dependencies,
-            interface_exports,
+            dependencies: self
+                .dependencies
+                .iter()
+                .map(|d| DependencyText {
+                    import: Cow::Borrowed(&d.import),
+                    kind: Cow::Borrowed(&d.kind),
+                    reference: Cow::Borrowed(&d.reference),
+                })
+                .collect(),
+            interface_exports: self
+                .interface_exports
+                .iter()
+                .map(|i| Cow::Borrowed(&**i))
+                .collect(),
             types: self.types.clone(),
-        })
+        }
+        .into_metadata(package, version, digest)
     }
 }
 
