@@ -57,7 +57,9 @@ struct DependencyText<'a> {
 }
 
 impl MetaText<'_> {
-    /// As [`MetaRecord::to_metadata`].
+    /// The metadata this record describes, as `package@version` with
+    /// `digest`; `None` if a name no longer parses (the record is then
+    /// treated as absent).
     pub(super) fn into_metadata(
         self,
         package: &PackageName,
