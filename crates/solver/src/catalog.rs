@@ -20,7 +20,10 @@
 //! for the package stays; otherwise the package's releases, metadata and
 //! derived values are dropped and its *list version* moves on, so that
 //! values derived from it elsewhere (another release's requirements) can
-//! tell they are stale ([`Catalog::list_version`]). Releases are
+//! tell they are stale ([`Catalog::list_version`]). A source that keeps
+//! a [generation](Source::generation) saves even the asking: while it
+//! reports the generation under which a list was last handed out, that
+//! list stands. Releases are
 //! immutable in every registry, so a release's metadata is read once per
 //! list; a release replaced in place anyway is caught where its bytes are
 //! fetched, by their digest.
@@ -48,6 +51,8 @@ pub(crate) struct Catalog<'a, D> {
     packages: RefCell<Vec<PackageData<D>>>,
     /// The current solve (see the module docs).
     epoch: Cell<u64>,
+    /// The source's [`Source::generation`] when the current solve began.
+    generation: Cell<Option<u64>>,
 }
 
 /// What the solver knows of one package.
@@ -56,6 +61,9 @@ struct PackageData<D> {
     listing: Listing,
     /// The epoch in which the source last confirmed `listing`.
     confirmed: u64,
+    /// The source's generation when it last confirmed `listing`: while
+    /// the source reports the same one, the listing needs no asking.
+    generation: Option<u64>,
     /// Moves on whenever `listing` changes.
     version: u32,
     /// Per release, at the same index as the sorted releases.
@@ -101,6 +109,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
             ids: RefCell::default(),
             packages: RefCell::default(),
             epoch: Cell::new(1),
+            generation: Cell::new(None),
         }
     }
 
@@ -108,6 +117,9 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// the first time the solve needs it.
     pub(crate) fn begin_solve(&self) {
         self.epoch.set(self.epoch.get() + 1);
+        // Read before any list: a change after this moves it on, and the
+        // next solve asks again.
+        self.generation.set(self.source.generation());
     }
 
     /// The current solve's epoch (see the module docs).
@@ -149,6 +161,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
             pkg: pkg.clone(),
             listing: Listing::Unknown,
             confirmed: 0,
+            generation: None,
             version: 0,
             slots: Vec::new(),
         });
@@ -160,12 +173,20 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// it gave before).
     pub(crate) fn releases(&self, pkg: &Pkg) -> Result<Arc<[Release]>, SourceError> {
         let epoch = self.epoch.get();
+        let generation = self.generation.get();
         {
-            let packages = self.packages.borrow();
-            let data = &packages[pkg.id() as usize];
-            if let (true, Listing::Listed { sorted, .. }) = (data.confirmed == epoch, &data.listing)
-            {
-                return Ok(sorted.clone());
+            let mut packages = self.packages.borrow_mut();
+            let data = &mut packages[pkg.id() as usize];
+            if let Listing::Listed { sorted, .. } = &data.listing {
+                if data.confirmed == epoch {
+                    return Ok(sorted.clone());
+                }
+                // Nothing in the source changed since it handed out this
+                // list: it would hand out the very same one.
+                if generation.is_some() && data.generation == generation {
+                    data.confirmed = epoch;
+                    return Ok(sorted.clone());
+                }
             }
         }
         let raw = match self.source.versions(pkg) {
@@ -180,6 +201,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
                         data.version += 1;
                     }
                     data.confirmed = epoch;
+                    data.generation = generation;
                 }
                 return Err(e);
             }
@@ -193,6 +215,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
             {
                 if Arc::ptr_eq(kept, &raw) {
                     data.confirmed = epoch;
+                    data.generation = generation;
                     return Ok(sorted.clone());
                 }
             }
@@ -216,6 +239,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
         };
         data.version += 1;
         data.confirmed = epoch;
+        data.generation = generation;
         Ok(list)
     }
 
