@@ -398,15 +398,20 @@ impl<'a, D: Clone> Catalog<'a, D> {
         }
     }
 
-    /// Every release the current solve listed, by package (for reports).
-    pub(crate) fn known_releases(&self) -> HashMap<PackageName, Vec<Version>> {
+    /// Every release the current solve listed of the packages in `names`
+    /// (a report's: only those it names are looked up).
+    pub(crate) fn known_releases<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n PackageName>,
+    ) -> HashMap<PackageName, Vec<Version>> {
         let epoch = self.epoch.get();
-        self.packages
-            .borrow()
-            .iter()
-            .filter(|d| d.confirmed == epoch)
-            .filter_map(|d| {
-                let releases = d.sorted()?;
+        let ids = self.ids.borrow();
+        let packages = self.packages.borrow();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let d = &packages[*ids.get(name)? as usize];
+                let releases = d.sorted().filter(|_| d.confirmed == epoch)?;
                 Some((
                     PackageName::clone(&d.pkg),
                     releases.iter().map(|r| r.version.clone()).collect(),
