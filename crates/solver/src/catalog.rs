@@ -168,25 +168,47 @@ impl<'a, D: Clone> Catalog<'a, D> {
         pkg
     }
 
+    /// Makes sure the package's releases are listed for this solve (see
+    /// [`Catalog::releases`]) without handing them out.
+    pub(crate) fn list(&self, pkg: &Pkg) -> Result<(), SourceError> {
+        if self.listed_now(pkg) {
+            return Ok(());
+        }
+        self.releases(pkg).map(drop)
+    }
+
+    /// Whether the package's list stands for this solve as kept: listed in
+    /// it already, or handed out under the source's current generation.
+    fn listed_now(&self, pkg: &Pkg) -> bool {
+        let epoch = self.epoch.get();
+        let generation = self.generation.get();
+        let mut packages = self.packages.borrow_mut();
+        let data = &mut packages[pkg.id() as usize];
+        if !matches!(data.listing, Listing::Listed { .. }) {
+            return false;
+        }
+        if data.confirmed == epoch {
+            return true;
+        }
+        // Nothing in the source changed since it handed out this list: it
+        // would hand out the very same one.
+        if generation.is_some() && data.generation == generation {
+            data.confirmed = epoch;
+            return true;
+        }
+        false
+    }
+
     /// The package's releases, sorted, asked of the source once per solve
     /// (see the module docs for what is kept when the answer is the list
     /// it gave before).
     pub(crate) fn releases(&self, pkg: &Pkg) -> Result<Arc<[Release]>, SourceError> {
         let epoch = self.epoch.get();
         let generation = self.generation.get();
-        {
-            let mut packages = self.packages.borrow_mut();
-            let data = &mut packages[pkg.id() as usize];
-            if let Listing::Listed { sorted, .. } = &data.listing {
-                if data.confirmed == epoch {
-                    return Ok(sorted.clone());
-                }
-                // Nothing in the source changed since it handed out this
-                // list: it would hand out the very same one.
-                if generation.is_some() && data.generation == generation {
-                    data.confirmed = epoch;
-                    return Ok(sorted.clone());
-                }
+        if self.listed_now(pkg) {
+            let packages = self.packages.borrow();
+            if let Some(sorted) = packages[pkg.id() as usize].sorted_arc() {
+                return Ok(sorted.clone());
             }
         }
         let raw = match self.source.versions(pkg) {
@@ -422,6 +444,14 @@ impl<'a, D: Clone> Catalog<'a, D> {
 }
 
 impl<D> PackageData<D> {
+    /// The sorted releases, shared, if listed.
+    fn sorted_arc(&self) -> Option<&Arc<[Release]>> {
+        match &self.listing {
+            Listing::Listed { sorted, .. } => Some(sorted),
+            Listing::Unknown | Listing::Absent => None,
+        }
+    }
+
     /// The sorted releases, if listed.
     fn sorted(&self) -> Option<&[Release]> {
         match &self.listing {

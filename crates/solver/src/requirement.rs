@@ -514,7 +514,7 @@ impl<'a> Requirements<'a> {
         for (pkg, version) in kept.consulted.iter() {
             // An error or an absent package is answered by resolving
             // again, which reports or records it as the first time did.
-            let _ = catalog.releases(pkg);
+            let _ = catalog.list(pkg);
             if catalog.list_version(pkg) != *version {
                 return false;
             }

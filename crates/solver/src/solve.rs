@@ -345,15 +345,23 @@ fn build_resolution(
     let catalog = provider.catalog();
     let requirements = provider.requirements();
     let root = requirements.root();
-    // One entry per (package, track), sorted by name then track.
-    let mut chosen: Vec<(&Pkg, Track, &Ver)> = selected
+    // One entry per (package, track), sorted by name then track. Each
+    // name is read once for a key that settles most comparisons (names
+    // live apart, and a comparison that reads two was a cache miss each).
+    let mut keyed: Vec<((u64, u64), (&Pkg, Track, &Ver))> = selected
         .iter()
         .filter_map(|(node, version)| match node {
-            Node::Track { package, track } => Some((package, *track, version)),
+            Node::Track { package, track } => Some((
+                (prefix(package.namespace()), prefix(package.name())),
+                (package, *track, version),
+            )),
             _ => None,
         })
         .collect();
-    chosen.sort_unstable_by(|a, b| (&**a.0, a.1).cmp(&(&**b.0, b.1)));
+    keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+        ka.cmp(kb).then_with(|| (&**a.0, a.1).cmp(&(&**b.0, b.1)))
+    });
+    let chosen: Vec<(&Pkg, Track, &Ver)> = keyed.into_iter().map(|(_, c)| c).collect();
     let index: Map<(u32, Track), usize> = chosen
         .iter()
         .enumerate()
@@ -477,6 +485,16 @@ fn build_resolution(
         .map(|((pkg, _, ver), kept)| (pkg.clone(), ver.clone(), kept))
         .collect();
     Ok((resolution, chosen))
+}
+
+/// The first eight bytes of `label`, zero-padded, as a number: labels
+/// whose prefixes differ compare as their prefixes do (a label holds no
+/// zero byte, so a shorter one sorts first, as `str` order has it).
+fn prefix(label: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = label.len().min(8);
+    bytes[..n].copy_from_slice(&label.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 /// Whether the chosen release of a locked reference has the integrity
