@@ -348,7 +348,7 @@ fn build_resolution(
     // One entry per (package, track), sorted by name then track. Each
     // name is read once for a key that settles most comparisons (names
     // live apart, and a comparison that reads two was a cache miss each).
-    let mut keyed: Vec<((u64, u64), (&Pkg, Track, &Ver))> = selected
+    let mut keyed: Vec<(NameKey, (&Pkg, Track, &Ver))> = selected
         .iter()
         .filter_map(|(node, version)| match node {
             Node::Track { package, track } => Some((
@@ -486,6 +486,9 @@ fn build_resolution(
         .collect();
     Ok((resolution, chosen))
 }
+
+/// A package name's sort key: [`prefix`] of its namespace and of its name.
+type NameKey = (u64, u64);
 
 /// The first eight bytes of `label`, zero-padded, as a number: labels
 /// whose prefixes differ compare as their prefixes do (a label holds no
