@@ -83,6 +83,8 @@ enum Listing {
         raw: Arc<[Release]>,
         sorted: Arc<[Release]>,
         vers: Arc<[Ver]>,
+        /// Whether any release is a pre-release.
+        pre: bool,
     },
 }
 
@@ -256,6 +258,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
         data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
         data.listing = Listing::Listed {
             raw,
+            pre: list.iter().any(|r| !r.version.pre.is_empty()),
             sorted: list.clone(),
             vers,
         };
@@ -277,6 +280,15 @@ impl<'a, D: Clone> Catalog<'a, D> {
         match &packages[pkg.id() as usize].listing {
             Listing::Listed { sorted, vers, .. } => Some(f(sorted, vers)),
             Listing::Unknown | Listing::Absent => None,
+        }
+    }
+
+    /// Whether the package lists a pre-release (`true` when it is not
+    /// listed: the caller then looks).
+    pub(crate) fn has_prereleases(&self, pkg: &Pkg) -> bool {
+        match &self.packages.borrow()[pkg.id() as usize].listing {
+            Listing::Listed { pre, .. } => *pre,
+            Listing::Unknown | Listing::Absent => true,
         }
     }
 

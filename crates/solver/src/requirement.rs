@@ -580,7 +580,13 @@ impl<'a> Requirements<'a> {
                 let set = match reference {
                     DepRef::Unlocked { range, .. } => {
                         let mut set = range.to_ranges();
-                        for r in releases.iter().filter(|r| !r.version.pre.is_empty()) {
+                        // Most packages have no pre-release: their
+                        // releases need no look.
+                        let looked: &[_] = match catalog.has_prereleases(&package) {
+                            true => &releases,
+                            false => &[],
+                        };
+                        for r in looked.iter().filter(|r| !r.version.pre.is_empty()) {
                             if set.contains(&r.version) && !range.names_prerelease_of(&r.version) {
                                 set = set.intersection(
                                     &VersionSet::singleton(r.version.clone()).complement(),
