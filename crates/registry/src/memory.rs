@@ -67,6 +67,9 @@ pub struct MemorySource {
     name: String,
     state: RwLock<State>,
     scans: AtomicU64,
+    /// [`Source::generation`]: moves on, under the write lock, whenever a
+    /// package's list is dropped (a release added, a yank changed).
+    generation: AtomicU64,
 }
 
 impl MemorySource {
@@ -76,6 +79,7 @@ impl MemorySource {
             name: name.into(),
             state: RwLock::new(State::default()),
             scans: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -182,6 +186,7 @@ impl MemorySource {
     ) -> Result<(), SourceError> {
         let mut state = self.write();
         state.lists.remove(package);
+        self.generation.fetch_add(1, Ordering::Release);
         let entry = state
             .packages
             .get_mut(package)
@@ -225,6 +230,7 @@ impl MemorySource {
         let meta = Arc::new(meta);
         let mut state = self.write();
         state.lists.remove(&meta.package);
+        self.generation.fetch_add(1, Ordering::Release);
         let versions = state.packages.entry(meta.package.clone()).or_default();
         crate::source::check_build_metadata(
             &self.name,
@@ -316,6 +322,11 @@ impl Source for MemorySource {
 
     fn registry_for(&self, _package: &PackageName) -> &str {
         &self.name
+    }
+
+    /// Every change goes through this source, which counts them.
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation.load(Ordering::Acquire))
     }
 
     fn versions(&self, package: &PackageName) -> Result<Listing, SourceError> {

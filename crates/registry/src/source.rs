@@ -470,6 +470,18 @@ pub trait Source: Send + Sync {
         digest: &Integrity,
     ) -> Result<Verified, SourceError>;
 
+    /// A number that changes whenever any release list the source hands
+    /// out changes (a publish, a yank, an unyank), when the source keeps
+    /// one: while it stays the same, [`Source::versions`] answers every
+    /// package as it did before (the same shared list, or the same
+    /// absence), so a caller that kept those answers need not ask again.
+    /// `None` (the default) promises nothing, and the caller asks for
+    /// each list as usual; only a source that sees every change itself
+    /// (an in-memory one) can promise it.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+
     /// What the source can tell cheaply or start early; `None` when
     /// nothing (the caller then uses the core methods alone).
     fn hints(&self) -> Option<&dyn Hints> {
@@ -574,6 +586,9 @@ macro_rules! forward_source {
                 digest: &Integrity,
             ) -> Result<Verified, SourceError> {
                 (**self).fetch(package, version, digest)
+            }
+            fn generation(&self) -> Option<u64> {
+                (**self).generation()
             }
             fn hints(&self) -> Option<&dyn Hints> {
                 (**self).hints()

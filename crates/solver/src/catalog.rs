@@ -20,7 +20,10 @@
 //! for the package stays; otherwise the package's releases, metadata and
 //! derived values are dropped and its *list version* moves on, so that
 //! values derived from it elsewhere (another release's requirements) can
-//! tell they are stale ([`Catalog::list_version`]). Releases are
+//! tell they are stale ([`Catalog::list_version`]). A source that keeps
+//! a [generation](Source::generation) saves even the asking: while it
+//! reports the generation under which a list was last handed out, that
+//! list stands. Releases are
 //! immutable in every registry, so a release's metadata is read once per
 //! list; a release replaced in place anyway is caught where its bytes are
 //! fetched, by their digest.
@@ -48,6 +51,8 @@ pub(crate) struct Catalog<'a, D> {
     packages: RefCell<Vec<PackageData<D>>>,
     /// The current solve (see the module docs).
     epoch: Cell<u64>,
+    /// The source's [`Source::generation`] when the current solve began.
+    generation: Cell<Option<u64>>,
 }
 
 /// What the solver knows of one package.
@@ -56,6 +61,9 @@ struct PackageData<D> {
     listing: Listing,
     /// The epoch in which the source last confirmed `listing`.
     confirmed: u64,
+    /// The source's generation when it last confirmed `listing`: while
+    /// the source reports the same one, the listing needs no asking.
+    generation: Option<u64>,
     /// Moves on whenever `listing` changes.
     version: u32,
     /// Per release, at the same index as the sorted releases.
@@ -75,6 +83,8 @@ enum Listing {
         raw: Arc<[Release]>,
         sorted: Arc<[Release]>,
         vers: Arc<[Ver]>,
+        /// Whether any release is a pre-release.
+        pre: bool,
     },
 }
 
@@ -101,6 +111,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
             ids: RefCell::default(),
             packages: RefCell::default(),
             epoch: Cell::new(1),
+            generation: Cell::new(None),
         }
     }
 
@@ -108,6 +119,9 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// the first time the solve needs it.
     pub(crate) fn begin_solve(&self) {
         self.epoch.set(self.epoch.get() + 1);
+        // Read before any list: a change after this moves it on, and the
+        // next solve asks again.
+        self.generation.set(self.source.generation());
     }
 
     /// The current solve's epoch (see the module docs).
@@ -149,10 +163,42 @@ impl<'a, D: Clone> Catalog<'a, D> {
             pkg: pkg.clone(),
             listing: Listing::Unknown,
             confirmed: 0,
+            generation: None,
             version: 0,
             slots: Vec::new(),
         });
         pkg
+    }
+
+    /// Makes sure the package's releases are listed for this solve (see
+    /// [`Catalog::releases`]) without handing them out.
+    pub(crate) fn list(&self, pkg: &Pkg) -> Result<(), SourceError> {
+        if self.listed_now(pkg) {
+            return Ok(());
+        }
+        self.releases(pkg).map(drop)
+    }
+
+    /// Whether the package's list stands for this solve as kept: listed in
+    /// it already, or handed out under the source's current generation.
+    fn listed_now(&self, pkg: &Pkg) -> bool {
+        let epoch = self.epoch.get();
+        let generation = self.generation.get();
+        let mut packages = self.packages.borrow_mut();
+        let data = &mut packages[pkg.id() as usize];
+        if !matches!(data.listing, Listing::Listed { .. }) {
+            return false;
+        }
+        if data.confirmed == epoch {
+            return true;
+        }
+        // Nothing in the source changed since it handed out this list: it
+        // would hand out the very same one.
+        if generation.is_some() && data.generation == generation {
+            data.confirmed = epoch;
+            return true;
+        }
+        false
     }
 
     /// The package's releases, sorted, asked of the source once per solve
@@ -160,11 +206,10 @@ impl<'a, D: Clone> Catalog<'a, D> {
     /// it gave before).
     pub(crate) fn releases(&self, pkg: &Pkg) -> Result<Arc<[Release]>, SourceError> {
         let epoch = self.epoch.get();
-        {
+        let generation = self.generation.get();
+        if self.listed_now(pkg) {
             let packages = self.packages.borrow();
-            let data = &packages[pkg.id() as usize];
-            if let (true, Listing::Listed { sorted, .. }) = (data.confirmed == epoch, &data.listing)
-            {
+            if let Some(sorted) = packages[pkg.id() as usize].sorted_arc() {
                 return Ok(sorted.clone());
             }
         }
@@ -180,6 +225,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
                         data.version += 1;
                     }
                     data.confirmed = epoch;
+                    data.generation = generation;
                 }
                 return Err(e);
             }
@@ -193,6 +239,7 @@ impl<'a, D: Clone> Catalog<'a, D> {
             {
                 if Arc::ptr_eq(kept, &raw) {
                     data.confirmed = epoch;
+                    data.generation = generation;
                     return Ok(sorted.clone());
                 }
             }
@@ -211,11 +258,13 @@ impl<'a, D: Clone> Catalog<'a, D> {
         data.slots = (0..list.len()).map(|_| ReleaseSlot::default()).collect();
         data.listing = Listing::Listed {
             raw,
+            pre: list.iter().any(|r| !r.version.pre.is_empty()),
             sorted: list.clone(),
             vers,
         };
         data.version += 1;
         data.confirmed = epoch;
+        data.generation = generation;
         Ok(list)
     }
 
@@ -231,6 +280,15 @@ impl<'a, D: Clone> Catalog<'a, D> {
         match &packages[pkg.id() as usize].listing {
             Listing::Listed { sorted, vers, .. } => Some(f(sorted, vers)),
             Listing::Unknown | Listing::Absent => None,
+        }
+    }
+
+    /// Whether the package lists a pre-release (`true` when it is not
+    /// listed: the caller then looks).
+    pub(crate) fn has_prereleases(&self, pkg: &Pkg) -> bool {
+        match &self.packages.borrow()[pkg.id() as usize].listing {
+            Listing::Listed { pre, .. } => *pre,
+            Listing::Unknown | Listing::Absent => true,
         }
     }
 
@@ -374,15 +432,20 @@ impl<'a, D: Clone> Catalog<'a, D> {
         }
     }
 
-    /// Every release the current solve listed, by package (for reports).
-    pub(crate) fn known_releases(&self) -> HashMap<PackageName, Vec<Version>> {
+    /// Every release the current solve listed of the packages in `names`
+    /// (a report's: only those it names are looked up).
+    pub(crate) fn known_releases<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n PackageName>,
+    ) -> HashMap<PackageName, Vec<Version>> {
         let epoch = self.epoch.get();
-        self.packages
-            .borrow()
-            .iter()
-            .filter(|d| d.confirmed == epoch)
-            .filter_map(|d| {
-                let releases = d.sorted()?;
+        let ids = self.ids.borrow();
+        let packages = self.packages.borrow();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let d = &packages[*ids.get(name)? as usize];
+                let releases = d.sorted().filter(|_| d.confirmed == epoch)?;
                 Some((
                     PackageName::clone(&d.pkg),
                     releases.iter().map(|r| r.version.clone()).collect(),
@@ -393,6 +456,14 @@ impl<'a, D: Clone> Catalog<'a, D> {
 }
 
 impl<D> PackageData<D> {
+    /// The sorted releases, shared, if listed.
+    fn sorted_arc(&self) -> Option<&Arc<[Release]>> {
+        match &self.listing {
+            Listing::Listed { sorted, .. } => Some(sorted),
+            Listing::Unknown | Listing::Absent => None,
+        }
+    }
+
     /// The sorted releases, if listed.
     fn sorted(&self) -> Option<&[Release]> {
         match &self.listing {

@@ -95,7 +95,7 @@ impl<'a> Provider<'a> {
         track: Option<Track>,
         range: &Versions,
     ) -> Result<Option<Ver>, SourceError> {
-        self.catalog.releases(package)?;
+        self.catalog.list(package)?;
         let on_track = |r: &Release| track.is_none_or(|t| Track::of(&r.version) == t);
         Ok(self
             .catalog

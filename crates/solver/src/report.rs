@@ -36,7 +36,7 @@ pub(crate) fn explain(
     let mut report = DefaultStringReporter::report_with_formatter(
         tree,
         &Formatter {
-            known: known.clone(),
+            known: &known,
             multi_track,
         },
     );
@@ -86,8 +86,8 @@ fn releases_line(package: &PackageName, releases: &[Version]) -> String {
     }
 }
 
-struct Formatter {
-    known: HashMap<PackageName, Vec<Version>>,
+struct Formatter<'k> {
+    known: &'k HashMap<PackageName, Vec<Version>>,
     multi_track: BTreeSet<PackageName>,
 }
 
@@ -95,7 +95,7 @@ fn full(vs: &Versions) -> bool {
     vs.0 == pubgrub::Ranges::full()
 }
 
-impl Formatter {
+impl Formatter<'_> {
     fn name(&self, p: &Node) -> String {
         match p {
             Node::Track { package, track } if self.multi_track.contains(package) => {
@@ -148,7 +148,7 @@ impl Formatter {
     }
 }
 
-impl ReportFormatter<Node, Versions, String> for Formatter {
+impl ReportFormatter<Node, Versions, String> for Formatter<'_> {
     type Output = String;
 
     fn format_external(&self, external: &External<Node, Versions, String>) -> String {

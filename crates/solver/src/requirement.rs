@@ -24,7 +24,7 @@ use pubgrub::Map;
 
 use semver::Version;
 use warg_depsolve_names::{
-    DepRange, DepRef, ImportClass, InterfaceName, PackageName, Track, VersionSet,
+    DepRange, DepRef, ImportClass, Integrity, InterfaceName, PackageName, Track, VersionSet,
 };
 use warg_depsolve_registry::{Dependency, ReleaseMetadata, SourceError};
 use warg_depsolve_types::ComponentTypes;
@@ -33,6 +33,7 @@ use crate::catalog::Catalog;
 use crate::display::Versions;
 use crate::error::SolveError;
 use crate::node::{Node, Pkg};
+use crate::resolution::Constraint;
 use crate::root::Root;
 use crate::typecheck::{self, Exclusions};
 use crate::version::Ver;
@@ -212,6 +213,14 @@ pub(crate) struct Derived {
     /// Whether the release is yanked (kept with the rest: all of it is
     /// dropped when the package's list changes).
     pub(crate) yanked: bool,
+    /// The metadata's digest, and whether it knows the release's types:
+    /// with `wiring`, all that building a resolution reads of a release,
+    /// so that it touches no metadata (the metadata of each chosen
+    /// release, read once per solve, was most of the wiring's time).
+    pub(crate) digest: Integrity,
+    pub(crate) typed: bool,
+    /// The imports to wire, laid out for it ([`Wire::all`]).
+    pub(crate) wiring: Box<[Wire]>,
     /// Every package the imports name (the plug's for a plugged
     /// interface), with its list version when they were resolved: each
     /// answer depends on that package's releases (pre-releases left out,
@@ -225,6 +234,62 @@ pub(crate) struct Derived {
     /// `consulted` unchanged: checked once per solve, however often the
     /// dependencies are asked for.
     checked: Cell<u64>,
+}
+
+/// One import to wire into a resolution: what its edge says, and where to
+/// find its provider among the chosen packages.
+pub(crate) struct Wire {
+    /// The import's name.
+    pub(crate) import: String,
+    /// What it asks of its provider.
+    pub(crate) constraint: Constraint,
+    /// Its position among the importer's dependencies (and their
+    /// resolved forms).
+    pub(crate) index: u32,
+    /// The provider package's id.
+    pub(crate) package: u32,
+    /// The provider's track; `None` for a span, whose track is that of
+    /// the version chosen for it.
+    pub(crate) track: Option<Track>,
+    /// A locked reference that names digests: the chosen release's must
+    /// be among them.
+    pub(crate) locked: bool,
+    /// An interface import: the edge names the provider's export.
+    pub(crate) interface: bool,
+}
+
+impl Wire {
+    /// Every import of `deps` that resolved to a provider (`resolved`, at
+    /// the same positions), in import order.
+    pub(crate) fn all(deps: &Deps<'_>, resolved: &[Option<Resolved>]) -> Box<[Wire]> {
+        deps.iter()
+            .zip(resolved)
+            .enumerate()
+            .filter_map(|(i, (dep, resolved))| {
+                let resolved = resolved.as_ref()?;
+                let constraint = Constraint::of(dep)?;
+                let locked = match &dep.class {
+                    ImportClass::Declared(DepRef::Locked { integrity, .. })
+                    | ImportClass::Legacy(DepRef::Locked { integrity, .. }) => {
+                        !integrity.is_empty()
+                    }
+                    _ => false,
+                };
+                Some(Wire {
+                    import: dep.import.clone(),
+                    constraint,
+                    index: i as u32,
+                    package: resolved.package.id(),
+                    track: match &resolved.node {
+                        Node::Track { track, .. } => Some(*track),
+                        _ => None,
+                    },
+                    locked,
+                    interface: resolved.interface.is_some(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The dependencies of a release or of the root, borrowed or shared.
@@ -384,8 +449,11 @@ impl<'a> Requirements<'a> {
             })
             .collect();
         let kept = Rc::new(Derived {
+            wiring: Wire::all(&deps, &list),
             deps: list,
             yanked: catalog.is_yanked(package, version),
+            digest: meta.digest.clone(),
+            typed: meta.types.is_some(),
             meta,
             consulted,
             reasons: reasons.into(),
@@ -446,7 +514,7 @@ impl<'a> Requirements<'a> {
         for (pkg, version) in kept.consulted.iter() {
             // An error or an absent package is answered by resolving
             // again, which reports or records it as the first time did.
-            let _ = catalog.releases(pkg);
+            let _ = catalog.list(pkg);
             if catalog.list_version(pkg) != *version {
                 return false;
             }
@@ -512,7 +580,13 @@ impl<'a> Requirements<'a> {
                 let set = match reference {
                     DepRef::Unlocked { range, .. } => {
                         let mut set = range.to_ranges();
-                        for r in releases.iter().filter(|r| !r.version.pre.is_empty()) {
+                        // Most packages have no pre-release: their
+                        // releases need no look.
+                        let looked: &[_] = match catalog.has_prereleases(&package) {
+                            true => &releases,
+                            false => &[],
+                        };
+                        for r in looked.iter().filter(|r| !r.version.pre.is_empty()) {
                             if set.contains(&r.version) && !range.names_prerelease_of(&r.version) {
                                 set = set.intersection(
                                     &VersionSet::singleton(r.version.clone()).complement(),

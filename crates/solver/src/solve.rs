@@ -16,8 +16,8 @@ use crate::fast_path::newest_first;
 use crate::lock::LockFile;
 use crate::node::{Node, Pkg};
 use crate::provider::Provider;
-use crate::requirement::{Deps, Kept, ProviderConfig, Resolved};
-use crate::resolution::{Constraint, Edge, Resolution, ResolvedPackage};
+use crate::requirement::{Deps, Kept, ProviderConfig, Wire};
+use crate::resolution::{Edge, Resolution, ResolvedPackage};
 use crate::root::Root;
 use crate::typecheck::{self, Exclusions, ImporterKey};
 use crate::version::Ver;
@@ -209,6 +209,11 @@ fn refine(
                 (node, Ver::zero(), &resolution.root_edges, deps, types)
             }
             Some((p, (pkg, ver, kept))) => {
+                // Read from the record: most releases' types are unknown,
+                // and their metadata is then not touched.
+                if !kept.typed {
+                    continue;
+                }
                 let Some(types) = kept.meta.types.as_ref() else {
                     continue;
                 };
@@ -310,8 +315,16 @@ fn solve_once(
         Ok(selected) => selected,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
+            // The releases of the packages the report names, and no others.
+            let packages = tree.packages();
+            let known = provider
+                .catalog()
+                .known_releases(packages.iter().filter_map(|node| match node {
+                    Node::Track { package, .. } | Node::Span { package, .. } => Some(&**package),
+                    Node::Root(_) => None,
+                }));
             return Err(SolveError::NoSolution {
-                report: crate::report::explain(&tree, provider.catalog().known_releases()),
+                report: crate::report::explain(&tree, known),
             });
         }
         Err(PubGrubError::ErrorChoosingVersion { source, .. })
@@ -332,15 +345,23 @@ fn build_resolution(
     let catalog = provider.catalog();
     let requirements = provider.requirements();
     let root = requirements.root();
-    // One entry per (package, track), sorted by name then track.
-    let mut chosen: Vec<(&Pkg, Track, &Ver)> = selected
+    // One entry per (package, track), sorted by name then track. Each
+    // name is read once for a key that settles most comparisons (names
+    // live apart, and a comparison that reads two was a cache miss each).
+    let mut keyed: Vec<(NameKey, (&Pkg, Track, &Ver))> = selected
         .iter()
         .filter_map(|(node, version)| match node {
-            Node::Track { package, track } => Some((package, *track, version)),
+            Node::Track { package, track } => Some((
+                (prefix(package.namespace()), prefix(package.name())),
+                (package, *track, version),
+            )),
             _ => None,
         })
         .collect();
-    chosen.sort_unstable_by(|a, b| (&**a.0, a.1).cmp(&(&**b.0, b.1)));
+    keyed.sort_unstable_by(|(ka, a), (kb, b)| {
+        ka.cmp(kb).then_with(|| (&**a.0, a.1).cmp(&(&**b.0, b.1)))
+    });
+    let chosen: Vec<(&Pkg, Track, &Ver)> = keyed.into_iter().map(|(_, c)| c).collect();
     let index: Map<(u32, Track), usize> = chosen
         .iter()
         .enumerate()
@@ -355,7 +376,7 @@ fn build_resolution(
             package: PackageName::clone(package),
             track,
             version: version.version().into_owned(),
-            digest: release.meta.digest.clone(),
+            digest: release.digest.clone(),
             registry: catalog.source().registry_for(package).to_string(),
             yanked: release.yanked,
             edges: Vec::new(),
@@ -363,82 +384,86 @@ fn build_resolution(
         kept.push(release);
     }
 
-    // Wire every import of the root and of every package to its provider.
+    // Wire every import of the root and of every package to its provider,
+    // from the records laid out for it (no release's metadata is read but
+    // for a locked reference's digests or an interface's export).
     let root_version = Ver::zero();
+    let root_resolved = provider.resolved_deps(root_node, &root_version)?;
+    let root_wiring = Wire::all(&Deps::Root(&root.dependencies), &root_resolved);
     let mut root_edges = Vec::new();
     for who in std::iter::once(None).chain((0..chosen.len()).map(Some)) {
-        let (node, version, deps, resolved) = match who {
-            None => (
-                root_node.clone(),
-                &root_version,
-                Deps::Root(&root.dependencies),
-                provider.resolved_deps(root_node, &root_version)?,
-            ),
-            Some(i) => (
-                Node::Track {
+        let (wiring, resolved) = match who {
+            None => (&root_wiring, &root_resolved),
+            Some(i) => (&kept[i].wiring, &kept[i].deps),
+        };
+        let dependent = || match who {
+            None => requirements.dependent_label(root_node, &root_version),
+            Some(i) => {
+                let node = Node::Track {
                     package: chosen[i].0.clone(),
                     track: chosen[i].1,
-                },
-                chosen[i].2,
-                Deps::Release(kept[i].meta.clone()),
-                kept[i].deps.clone(),
-            ),
-        };
-        let dependent = || requirements.dependent_label(&node, version);
-        let mut edges = Vec::with_capacity(resolved.len());
-        for (dep, resolved) in deps.iter().zip(resolved.iter()) {
-            let Some(Resolved {
-                package,
-                node: pg_node,
-                interface,
-                ..
-            }) = resolved
-            else {
-                continue;
-            };
-            let track = match pg_node {
-                Node::Track { track, .. } => *track,
-                Node::Span { .. } => Track::of(
-                    &selected
-                        .get(pg_node)
-                        .expect("every span in a solution has a version")
-                        .version(),
-                ),
-                Node::Root(_) => unreachable!("nothing depends on the root"),
-            };
-            let target_index = index[&(package.id(), track)];
-            if let ImportClass::Declared(DepRef::Locked {
-                integrity, version, ..
-            })
-            | ImportClass::Legacy(DepRef::Locked {
-                integrity, version, ..
-            }) = &dep.class
-            {
-                check_integrity(
-                    catalog.source(),
-                    &packages[target_index],
-                    version,
-                    integrity,
-                    &dependent(),
-                )?;
+                };
+                requirements.dependent_label(&node, chosen[i].2)
             }
-            let export = match interface {
-                None => None,
-                Some(interface) => kept[target_index]
-                    .meta
-                    .interface_exports
-                    .iter()
-                    .find(|e| e.links_to(interface))
+        };
+        let mut edges = Vec::with_capacity(wiring.len());
+        for wire in wiring.iter() {
+            let track = match wire.track {
+                Some(track) => track,
+                None => {
+                    let node = &resolved[wire.index as usize]
+                        .as_ref()
+                        .expect("a wired import is resolved")
+                        .node;
+                    Track::of(
+                        &selected
+                            .get(node)
+                            .expect("every span in a solution has a version")
+                            .version(),
+                    )
+                }
+            };
+            let target_index = index[&(wire.package, track)];
+            if wire.locked {
+                let dep = match who {
+                    None => &root.dependencies[wire.index as usize],
+                    Some(i) => &kept[i].meta.dependencies[wire.index as usize],
+                };
+                if let ImportClass::Declared(DepRef::Locked {
+                    integrity, version, ..
+                })
+                | ImportClass::Legacy(DepRef::Locked {
+                    integrity, version, ..
+                }) = &dep.class
+                {
+                    check_integrity(
+                        catalog.source(),
+                        &packages[target_index],
+                        version,
+                        integrity,
+                        &dependent(),
+                    )?;
+                }
+            }
+            let export = match wire.interface {
+                false => None,
+                true => resolved[wire.index as usize]
+                    .as_ref()
+                    .and_then(|r| r.interface.as_ref())
+                    .and_then(|interface| {
+                        kept[target_index]
+                            .meta
+                            .interface_exports
+                            .iter()
+                            .find(|e| e.links_to(interface))
+                    })
                     .map(|e| e.to_string()),
             };
-            let Some(constraint) = Constraint::of(dep) else {
-                continue;
-            };
             edges.push(Edge {
-                import: dep.import.clone(),
+                import: wire.import.clone(),
                 target: target_index,
                 export,
-                constraint,
+                constraint: wire.constraint.clone(),
             });
         }
         match who {
@@ -460,6 +485,19 @@ fn build_resolution(
         .map(|((pkg, _, ver), kept)| (pkg.clone(), ver.clone(), kept))
         .collect();
     Ok((resolution, chosen))
+}
+
+/// A package name's sort key: [`prefix`] of its namespace and of its name.
+type NameKey = (u64, u64);
+
+/// The first eight bytes of `label`, zero-padded, as a number: labels
+/// whose prefixes differ compare as their prefixes do (a label holds no
+/// zero byte, so a shorter one sorts first, as `str` order has it).
+fn prefix(label: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = label.len().min(8);
+    bytes[..n].copy_from_slice(&label.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
 }
 
 /// Whether the chosen release of a locked reference has the integrity
