@@ -415,33 +415,24 @@ impl<S: Source> CachedSource<S> {
             .map_err(|e| e.into_source_error(registry, package))?;
         self.with_summary(package, |s| {
             let record = MetaRecord::of(&meta);
-            let known = match s.file.entry(version) {
-                Some(entry) if entry.digest == meta.digest => Some(entry.meta.clone()),
-                _ => None,
-            };
-            match known {
-                Some(old) => {
-                    if old.and_then(|m| s.file.record(&m)).as_ref() != Some(&record) {
-                        if let Some(entry) = s.file.entry(version) {
-                            entry.meta = Some(Meta::Record(record));
-                        }
-                        s.dirty = true;
-                    }
-                }
-                // The source answered other bytes than it hashed a moment
-                // ago (or was never asked for a digest): record them,
-                // without a stamp.
-                None => {
-                    s.file.insert(
-                        version,
-                        ReleaseEntry {
-                            stamp: None,
-                            digest: meta.digest.clone(),
-                            meta: Some(Meta::Record(record)),
-                        },
-                    );
-                    s.dirty = true;
-                }
+            // The source answered other bytes than it hashed a moment ago
+            // (or was never asked for a digest): they are recorded
+            // without a stamp.
+            let (stamp, old) = s
+                .file
+                .entry(version)
+                .filter(|e| e.digest == meta.digest)
+                .map_or((None, None), |e| (e.stamp, e.meta.clone()));
+            if old.and_then(|m| s.file.record(&m)).as_ref() != Some(&record) {
+                s.file.insert(
+                    version,
+                    ReleaseEntry {
+                        stamp,
+                        digest: meta.digest.clone(),
+                        meta: Some(Meta::Record(record)),
+                    },
+                );
+                s.dirty = true;
             }
         });
         Ok(self.record(meta))

@@ -83,8 +83,7 @@ impl PackageFile {
     pub(super) fn entry(&mut self, version: &Version) -> Option<&mut ReleaseEntry> {
         let at = self.entries.iter().position(|(v, _)| v == version)?;
         if let Slot::Text(range) = &self.entries[at].1 {
-            let text = &self.pack.as_ref()?.text;
-            match parse_entry(text, range.clone()) {
+            match parse_entry(&self.pack.as_ref()?.text, range.clone()) {
                 Some(entry) => self.entries[at].1 = Slot::Read(entry),
                 None => {
                     self.entries.remove(at);
@@ -110,7 +109,7 @@ impl PackageFile {
     pub(super) fn record(&self, meta: &Meta) -> Option<MetaRecord> {
         match meta {
             Meta::Record(record) => Some(record.clone()),
-            Meta::Text(range) => self.meta_record(range.clone()),
+            Meta::Text(range) => serde_json::from_slice(self.text(range)?).ok(),
         }
     }
 
@@ -123,16 +122,15 @@ impl PackageFile {
     ) -> Option<ReleaseMetadata> {
         match meta {
             Meta::Record(record) => record.to_metadata(&self.package, version, digest),
-            Meta::Text(range) => {
-                serde_json::from_slice::<MetaText>(&self.pack.as_ref()?.text[range.clone()])
-                    .ok()?
-                    .into_metadata(&self.package, version, digest)
-            }
+            Meta::Text(range) => serde_json::from_slice::<MetaText>(self.text(range)?)
+                .ok()?
+                .into_metadata(&self.package, version, digest),
         }
     }
 
-    fn meta_record(&self, range: Range<usize>) -> Option<MetaRecord> {
-        serde_json::from_slice(&self.pack.as_ref()?.text[range]).ok()
+    /// The bytes of `range` of the pack this summary was read from.
+    fn text(&self, range: &Range<usize>) -> Option<&[u8]> {
+        self.pack.as_ref()?.text.get(range.clone())
     }
 
     /// Reads a summary written by [`Self::write`]; `None` if it does not
