@@ -5,6 +5,12 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# A CI machine builds once from scratch: incremental state would only take
+# disk (3 GB for this workspace), and its disk is not always large.
+if [ -n "${CI:-}" ]; then
+    export CARGO_INCREMENTAL=0
+fi
+
 step() {
     printf '\n==> %s\n' "$*"
 }
