@@ -95,7 +95,7 @@ fn walk(
 ) -> Option<(Map<Node, Ver>, Vec<Conflict>)> {
     let root_version = Ver::zero();
     let mut chosen: Map<Node, Ver> = Map::default();
-    chosen.insert(root.clone(), root_version.clone());
+    chosen.insert(root.clone(), root_version);
     let mut queue = vec![(root.clone(), root_version)];
     let mut conflicts = Vec::new();
     let mut next = 0;
@@ -111,7 +111,7 @@ fn walk(
                 // first dependent allowed) and inside this range: with
                 // nothing there, more walks cannot help, and pubgrub
                 // takes over now rather than after them.
-                let mut within = range.intersection(&Versions(Ranges::lower_than(v.clone())));
+                let mut within = range.intersection(&Versions(Ranges::lower_than(*v)));
                 if let Some(hint) = hints.get(dep) {
                     within = within.intersection(&hint.set);
                 }
@@ -124,7 +124,7 @@ fn walk(
                     None => provider.choose_version(dep, range),
                 };
                 let v = v.ok()??;
-                chosen.insert(dep.clone(), v.clone());
+                chosen.insert(dep.clone(), v);
                 queue.push((dep.clone(), v));
             }
         }
@@ -141,7 +141,7 @@ fn walk(
             visit(
                 &dependent,
                 &track,
-                &Versions::singleton(version.clone()),
+                &Versions::singleton(*version),
                 &mut queue,
             )?;
             continue;

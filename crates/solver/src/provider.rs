@@ -114,15 +114,12 @@ impl<'a> Provider<'a> {
                         })
                         .last();
                     if let Some((_, v)) = pinned {
-                        return Some(v.clone());
+                        return Some(*v);
                     }
                 }
                 // Releases are sorted: the first match from the top is the
                 // newest.
-                candidates()
-                    .rev()
-                    .find(|(r, _)| !r.yanked)
-                    .map(|(_, v)| v.clone())
+                candidates().rev().find(|(r, _)| !r.yanked).map(|(_, v)| *v)
             })
             .flatten())
     }
@@ -203,7 +200,7 @@ impl DependencyProvider for Provider<'_> {
                 track: Track::of(&version.version()),
             };
             return Ok(Dependencies::Available(DependencyConstraints::from_iter([
-                (track, Versions::singleton(version.clone())),
+                (track, Versions::singleton(*version)),
             ])));
         }
         let resolved = self.resolved_deps(node, version)?;

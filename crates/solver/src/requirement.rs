@@ -425,7 +425,7 @@ impl<'a> Requirements<'a> {
             false => self
                 .excluded_resolved
                 .borrow()
-                .get(&(package.id(), version.clone()))
+                .get(&(package.id(), *version))
                 .cloned(),
         };
         if let Some(kept) = kept {
@@ -464,7 +464,7 @@ impl<'a> Requirements<'a> {
             false => {
                 self.excluded_resolved
                     .borrow_mut()
-                    .insert((package.id(), version.clone()), kept.clone());
+                    .insert((package.id(), *version), kept.clone());
             }
         }
         Ok(kept)

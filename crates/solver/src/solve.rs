@@ -222,7 +222,7 @@ fn refine(
                     track: p.track,
                 };
                 let deps = Deps::Release(kept.meta.clone());
-                (node, ver.clone(), &p.edges, deps, types)
+                (node, *ver, &p.edges, deps, types)
             }
         };
         let version = &version;
@@ -482,7 +482,7 @@ fn build_resolution(
     let chosen = chosen
         .into_iter()
         .zip(kept)
-        .map(|((pkg, _, ver), kept)| (pkg.clone(), ver.clone(), kept))
+        .map(|((pkg, _, ver), kept)| (pkg.clone(), *ver, kept))
         .collect();
     Ok((resolution, chosen))
 }

@@ -1,45 +1,63 @@
 //! The version type pubgrub works with ([`Ver`]): a release's version
-//! packed into one integer where it fits, which is nearly always.
+//! packed into one integer, 8 bytes and `Copy`.
 //!
 //! pubgrub compares, clones and drops versions in every set operation of
 //! its unit propagation, and a `semver::Version` is 40 bytes whose
 //! pre-release and build identifiers are checked on every comparison,
 //! clone and drop. A plain release (`1.2.3`) and the bound every caret
-//! range ends on (`2.0.0-0`, "before every 2.0.0 pre-release") are one
-//! `u64` here, compared as integers; any other version (another
-//! pre-release, build metadata, numbers too large to pack) keeps its
-//! `semver::Version`, shared. Order, equality and hashing are semver's:
-//! a version that can be packed always is, so two equal versions always
-//! have the same form.
+//! range ends on (`2.0.0-0`, "before every 2.0.0 pre-release") are packed
+//! into the integer itself and compared as integers; any other version
+//! (another pre-release, build metadata, numbers too large to pack) is
+//! interned: the integer is its index in a process-wide table, so a
+//! `Ver` never owns anything, and copying or dropping one (or a range of
+//! them) is a plain copy. Order, equality and hashing are semver's: a
+//! version that can be packed always is, and an interned one is interned
+//! once, so two equal versions always have the same integer.
+//!
+//! The table keeps each distinct unusual version for the life of the
+//! process, as a compiler's symbol table keeps names: a registry's
+//! pre-releases and build-tagged releases, a few bytes each, bounded by
+//! the distinct versions the process ever solved over.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Bound;
-use std::sync::{Arc, LazyLock};
+use std::sync::{LazyLock, RwLock};
 
 use pubgrub::Ranges;
 use semver::{BuildMetadata, Prerelease, Version};
 use warg_depsolve_names::Track;
 
-/// Bits per number in [`Ver::Packed`].
-const BITS: u32 = 21;
+/// Bits per number in a packed version.
+const BITS: u32 = 20;
 const MAX: u64 = (1 << BITS) - 1;
+/// Set in an interned version's integer (a packed one uses the low
+/// `3 * BITS + 1` bits only).
+const INTERNED: u64 = 1 << 63;
 
 /// The `-0` pre-release, parsed once.
 static ZERO: LazyLock<Prerelease> =
     LazyLock::new(|| Prerelease::new("0").expect("`0` is a pre-release"));
 
+/// The interned versions, by index, and each one's index.
+#[derive(Default)]
+struct Interned {
+    versions: Vec<&'static Version>,
+    index: HashMap<&'static Version, u64>,
+}
+
+static TABLE: LazyLock<RwLock<Interned>> = LazyLock::new(Default::default);
+
 /// A version as the solver hands it to pubgrub (see the module docs;
 /// public only because pubgrub's traits name it, in a private module).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub enum Ver {
-    /// `major`, `minor` and `patch` in 21 bits each, then one bit: 0 for
-    /// the `-0` pre-release, 1 for the release itself.
-    Packed(u64),
-    /// Any other version.
-    Other(Arc<Version>),
-}
+///
+/// Either `major`, `minor` and `patch` in 20 bits each, then one bit (0
+/// for the `-0` pre-release, 1 for the release itself); or
+/// [`INTERNED`] and the version's index in the table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ver(u64);
 
 impl Ver {
     /// The solver's form of `version`.
@@ -48,16 +66,46 @@ impl Ver {
         let release = version.pre.is_empty();
         if fits && version.build.is_empty() && (release || version.pre == *ZERO) {
             let numbers = (version.major << (2 * BITS)) | (version.minor << BITS) | version.patch;
-            Ver::Packed((numbers << 1) | u64::from(release))
+            Ver((numbers << 1) | u64::from(release))
         } else {
-            Ver::Other(Arc::new(version.clone()))
+            Ver::intern(version)
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn intern(version: &Version) -> Ver {
+        // Every update leaves the table whole: a poisoned lock is still good.
+        if let Some(&i) = TABLE
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .index
+            .get(version)
+        {
+            return Ver(INTERNED | i);
+        }
+        let mut table = TABLE.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = table.index.get(version) {
+            return Ver(INTERNED | i);
+        }
+        let i = table.versions.len() as u64;
+        let kept: &'static Version = Box::leak(Box::new(version.clone()));
+        table.versions.push(kept);
+        table.index.insert(kept, i);
+        Ver(INTERNED | i)
+    }
+
+    /// The interned version this is, if it is one.
+    fn interned(self) -> Option<&'static Version> {
+        (self.0 & INTERNED != 0).then(|| {
+            TABLE.read().unwrap_or_else(|e| e.into_inner()).versions[(self.0 & !INTERNED) as usize]
+        })
     }
 
     /// `major.minor.patch-0`, packed, if the numbers fit.
     fn pre_zero(major: u64, minor: u64, patch: u64) -> Option<Ver> {
         (major <= MAX && minor <= MAX && patch <= MAX)
-            .then(|| Ver::Packed(((major << (2 * BITS)) | (minor << BITS) | patch) << 1))
+            .then_some(Ver(((major << (2 * BITS)) | (minor << BITS) | patch) << 1))
     }
 
     /// The versions on `track`, as the half-open range `[start, end)`
@@ -76,36 +124,35 @@ impl Ver {
 
     /// `0.0.0`, the version the root is solved at.
     pub(crate) fn zero() -> Ver {
-        Ver::Packed(1)
+        Ver(1)
     }
 
-    /// The `semver::Version` this is, borrowed when it is kept as one.
-    pub(crate) fn version(&self) -> Cow<'_, Version> {
-        match self {
-            Ver::Packed(key) => {
-                let numbers = key >> 1;
-                Cow::Owned(Version {
-                    major: numbers >> (2 * BITS),
-                    minor: (numbers >> BITS) & MAX,
-                    patch: numbers & MAX,
-                    pre: match key & 1 {
-                        0 => ZERO.clone(),
-                        _ => Prerelease::EMPTY,
-                    },
-                    build: BuildMetadata::EMPTY,
-                })
-            }
-            Ver::Other(version) => Cow::Borrowed(version),
+    /// The `semver::Version` this is, borrowed when it is interned.
+    pub(crate) fn version(&self) -> Cow<'static, Version> {
+        if let Some(version) = self.interned() {
+            return Cow::Borrowed(version);
         }
+        let numbers = self.0 >> 1;
+        Cow::Owned(Version {
+            major: numbers >> (2 * BITS),
+            minor: (numbers >> BITS) & MAX,
+            patch: numbers & MAX,
+            pre: match self.0 & 1 {
+                0 => ZERO.clone(),
+                _ => Prerelease::EMPTY,
+            },
+            build: BuildMetadata::EMPTY,
+        })
     }
 }
 
 impl Ord for Ver {
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Ver::Packed(a), Ver::Packed(b)) => a.cmp(b),
-            _ => self.cmp_slow(other),
+        if (self.0 | other.0) & INTERNED == 0 {
+            self.0.cmp(&other.0)
+        } else {
+            self.cmp_slow(other)
         }
     }
 }
@@ -176,9 +223,9 @@ mod tests {
         "1.0.0",
         "1.0.0+build",
         "1.2.3",
-        "2097151.0.0",
-        "2097152.0.0-0",
-        "2097152.0.0",
+        "1048575.0.0",
+        "1048576.0.0-0",
+        "1048576.0.0",
     ];
 
     #[test]
@@ -192,9 +239,11 @@ mod tests {
                 assert_eq!(Ver::of(a) == Ver::of(b), a == b, "{a} vs {b}");
             }
         }
-        assert!(matches!(Ver::of(&versions[5]), Ver::Packed(_)));
-        assert!(matches!(Ver::of(&versions[13]), Ver::Packed(_)));
-        assert!(matches!(Ver::of(&versions[14]), Ver::Other(_)));
+        let packed = |v: &Version| Ver::of(v).0 & INTERNED == 0;
+        assert!(packed(&versions[5]));
+        assert!(packed(&versions[13]));
+        assert!(!packed(&versions[14]));
+        assert!(!packed(&versions[3]));
         assert_eq!(Ver::zero(), Ver::of(&Version::new(0, 0, 0)));
     }
 
@@ -232,6 +281,6 @@ mod tests {
                 );
             }
         }
-        assert_eq!(Ver::track_bounds(Track::Major(2_097_151)), None);
+        assert_eq!(Ver::track_bounds(Track::Major(1_048_575)), None);
     }
 }
