@@ -157,3 +157,66 @@ fn no_registry_and_no_home_is_a_hint_at_the_flags() {
     assert!(!error.contains("--"), "{err}");
     assert_eq!(hint, "hint: pass --registry DIR or --config FILE\n");
 }
+
+/// The solution a `resolve` remembers in the cache is recalled by the
+/// next run while the registry is unchanged, and a damaged memo is solved
+/// again and rewritten, with the same answer either way.
+#[test]
+fn a_re_run_recalls_the_solution_and_a_damaged_memo_heals() {
+    let env = Env::new();
+    env.copy("roots/meet.wat", "meet.wat");
+    let registry = testdata().join("registry");
+    let registry = registry.to_str().unwrap();
+    let resolve = || {
+        env.ok(&[
+            "resolve",
+            "meet.wat",
+            "--registry",
+            registry,
+            "--cache",
+            "cache",
+        ])
+    };
+    let memos = || -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut all: Vec<_> = std::fs::read_dir(env.path("cache/memo"))
+            .expect("solutions are remembered")
+            .map(|e| {
+                let path = e.unwrap().path();
+                let bytes = std::fs::read(&path).unwrap();
+                (path, bytes)
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    resolve();
+    let without_lock = memos();
+    assert_eq!(without_lock.len(), 1);
+    // The second run solves with the lock file's pins: other inputs, so
+    // solved (and remembered) too.
+    let answer = resolve();
+    let lock = env.read("meet.lock");
+    let remembered = memos();
+    assert_eq!(remembered.len(), 2, "one per set of inputs");
+    let (path, memo) = remembered
+        .iter()
+        .find(|m| !without_lock.contains(m))
+        .expect("the second run's memo")
+        .clone();
+    assert!(memo.starts_with(b"warg-depsolve-memo 1\n"));
+
+    // Recalled: the same answer, and no memo is written again.
+    assert_eq!(resolve(), answer);
+    assert_eq!(env.read("meet.lock"), lock);
+    assert!(memos() == remembered, "a recall writes nothing");
+
+    for damaged in [
+        &memo[..memo.len() / 2],
+        b"warg-depsolve-memo 1\nnot a read\n\n{}",
+    ] {
+        std::fs::write(&path, damaged).unwrap();
+        assert_eq!(resolve(), answer);
+        assert_eq!(env.read("meet.lock"), lock);
+        assert!(std::fs::read(&path).unwrap() == memo, "rewritten whole");
+    }
+}

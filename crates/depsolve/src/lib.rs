@@ -229,6 +229,30 @@ pub fn resolve(
     resolve_root(source, &root_from_component(name, root)?, options)
 }
 
+/// [`resolve`], answered from `memos` (a cache's [`Cache::memos`]) when
+/// the same component was solved with the same options before and
+/// nothing the solve read has changed since: a new process re-solving a
+/// root pays a `stat` per package it rests on, not a solve (see
+/// [`warg_depsolve_solver::memo`]). A new solution is remembered there.
+///
+/// [`Cache::memos`]: warg_depsolve_registry::Cache::memos
+///
+/// # Errors
+///
+/// As [`resolve`].
+pub fn resolve_remembered(
+    source: &dyn Source,
+    memos: &warg_depsolve_registry::cache::Memos,
+    name: &str,
+    root: &[u8],
+    options: &SolveOptions,
+) -> Result<Resolution, Error> {
+    let root = root_from_component(name, root)?;
+    Ok(warg_depsolve_solver::memo::resolve_remembered(
+        source, memos, &root, options,
+    )?)
+}
+
 /// [`resolve`] for a root already read with [`root_from_component`].
 ///
 /// # Errors

@@ -344,8 +344,16 @@ pub fn solve(
             ..ProviderConfig::default()
         },
     };
-    let resolution = warg_depsolve::resolve(sources.source(), &root.name, &root.bytes, &options)
-        .with_context(|| format!("cannot resolve `{}`", root.display()))?;
+    // Remembered in the cache: a re-run over unchanged registries recalls
+    // the solution after a `stat` per package instead of solving again.
+    let resolution = warg_depsolve::resolve_remembered(
+        sources.source(),
+        &sources.cache().memos(),
+        &root.name,
+        &root.bytes,
+        &options,
+    )
+    .with_context(|| format!("cannot resolve `{}`", root.display()))?;
     // A lock file is the user's integrity anchor: a pinned release whose
     // bytes changed is refused, as cargo refuses a changed checksum.
     if let Some(old) = &old_lock {
