@@ -85,11 +85,7 @@ fn key(source: &dyn Source, root: &Root, options: &SolveOptions) -> String {
         options.unpin,
         options.providers,
     );
-    let digest = Integrity::sha256(text.as_bytes()).to_oci();
-    format!(
-        "resolve-{}",
-        digest.rsplit(':').next().expect("split has a first part")
-    )
+    format!("resolve-{}", Integrity::sha256(text.as_bytes()).to_hex())
 }
 
 /// A [`Resolution`] as a memo keeps it.
